@@ -1,0 +1,154 @@
+"""Ember: PyTorch's tensor, autograd and nn API on numpy (CPU) and cupy (GPU).
+
+``import ember`` gives what ``import torch`` gives: tensors and their factories, dtypes,
+devices, autograd and the operations, under torch's names.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+# _tensor first: its closing imports tie Tensor to autograd and the operation modules
+from ._tensor import Size, Tensor  # isort: skip
+from . import autograd, backend, cuda, random  # isort: skip
+from ._creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._dtype import (
+    bool_ as bool,
+)
+from ._dtype import (
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    uint8,
+)
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import Device as device
+from .ops.activation import *
+from .ops.conversion import clone
+from .ops.indexing import *
+from .ops.linalg import *
+from .ops.pointwise import (
+    abs,
+    absolute,
+    add,
+    addcdiv,
+    addcmul,
+    allclose,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    ceil,
+    clamp,
+    clip,
+    cos,
+    div,
+    divide,
+    eq,
+    equal,
+    erf,
+    exp,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    floor_divide,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    lerp,
+    less,
+    less_equal,
+    log,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    multiply,
+    ne,
+    neg,
+    negative,
+    not_equal,
+    pow,
+    reciprocal,
+    relu,
+    remainder,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    subtract,
+    tan,
+    tanh,
+    true_divide,
+    trunc,
+    where,
+)
+from .ops.reduction import *
+from .ops.shape import *
+from .ops.sorting import *
+from .random import (
+    Generator,
+    bernoulli,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
+
+# torch's dtype aliases
+half, double, short, long = float16, float64, int16, int64
+float = float32
+int = int32

@@ -1,0 +1,215 @@
+"""Tensor factories: ``tensor``, ``zeros``, ``arange`` and friends (random ones live in
+``ember.random``)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from . import _dtype as dtypes
+from . import backend
+from ._tensor import Tensor, _sizes
+
+__all__ = [
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "arange",
+    "linspace",
+    "eye",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+]
+
+
+def _device(device):
+    return backend.Device(device) if device is not None else backend.Device("cpu")
+
+
+def _place(array, device, requires_grad):
+    t = Tensor._make(backend.to_device(array, _device(device)))
+    return t.requires_grad_() if requires_grad else t
+
+
+def _infer_array(data):
+    """numpy array for Python data with torch's dtype inference (floats -> default dtype)."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _nested_tolist(data)
+    if backend.is_cuda_array(data) or isinstance(data, np.ndarray):
+        dtypes.from_numpy(data.dtype)  # reject types torch has no equivalent of
+        return data
+    array = np.asarray(data)
+    kind = array.dtype.kind
+    if kind == "f":
+        return array.astype(dtypes.get_default_dtype().np)
+    if kind in "iu":
+        return array.astype(np.int64)
+    if kind == "b":
+        return array
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _flat(data):
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            yield from _flat(d)
+        else:
+            yield d
+
+
+def _nested_tolist(data):
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_nested_tolist(d) for d in data]
+    return data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or tensors).
+
+    Python floats become the default dtype (float32), ints int64, bools bool; numpy arrays
+    keep their dtype.
+    """
+    array = _infer_array(data)
+    if dtype is not None:
+        array = array.astype(dtypes.to_numpy(dtype))
+    else:
+        array = array.copy()
+    dev = _device(device) if device is not None else backend.device_of(array)
+    return _place(array, dev, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with ``data`` when no conversion is needed."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    array = _infer_array(data)
+    if dtype is not None:
+        array = array.astype(dtypes.to_numpy(dtype), copy=False)
+    dev = _device(device) if device is not None else backend.device_of(array)
+    return _place(array, dev, False)
+
+
+def from_numpy(ndarray):
+    """A CPU tensor sharing memory with ``ndarray`` (writes through both ways)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    dtypes.from_numpy(ndarray.dtype)
+    return Tensor._make(ndarray)
+
+
+def _factory(fill):
+    def make(*size, dtype=None, device=None, requires_grad=False):
+        dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+        xp = backend.array_module(_device(device))
+        t = Tensor._make(fill(xp, _sizes(size), dt.np, _device(device)))
+        return t.requires_grad_() if requires_grad else t
+
+    return make
+
+
+def _on(dev, fn):
+    if dev.type == "cuda":
+        with backend.cp.cuda.Device(dev.index or 0):
+            return fn()
+    return fn()
+
+
+zeros = _factory(lambda xp, shape, dt, dev: _on(dev, lambda: xp.zeros(shape, dt)))
+zeros.__name__, zeros.__doc__ = "zeros", "A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."
+ones = _factory(lambda xp, shape, dt, dev: _on(dev, lambda: xp.ones(shape, dt)))
+ones.__name__, ones.__doc__ = "ones", "A tensor of ones."
+empty = _factory(lambda xp, shape, dt, dev: _on(dev, lambda: xp.empty(shape, dt)))
+empty.__name__, empty.__doc__ = "empty", "An uninitialised tensor."
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor filled with ``fill_value``; the dtype follows the value (bool, int64 or the
+    default float) unless given."""
+    if dtype is None:
+        dtype = dtypes._scalar_dtype(fill_value)
+    dt = dtypes.as_dtype(dtype)
+    dev = _device(device)
+    xp = backend.array_module(dev)
+    t = Tensor._make(_on(dev, lambda: xp.full(_sizes((size,)), fill_value, dt.np)))
+    return t.requires_grad_() if requires_grad else t
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all arguments are
+    integers, else the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = values
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        integral = all(isinstance(v, numbers.Integral) for v in values)
+        dtype = dtypes.int64 if integral else dtypes.get_default_dtype()
+    dt = dtypes.as_dtype(dtype)
+    n = math.ceil((end - start) / step)
+    # computed as start + i * step in float64, like torch, so long ranges do not drift
+    array = (
+        (start + np.arange(n, dtype=np.float64) * step)
+        if dt.is_floating_point
+        else np.arange(start, end, step)
+    )
+    return _place(array.astype(dt.np), device, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` values evenly spaced from ``start`` to ``end`` inclusive."""
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    array = np.linspace(start, end, int(steps), dtype=np.float64)
+    if not dt.is_floating_point:
+        array = np.trunc(array)
+    return _place(array.astype(dt.np), device, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """A 2-D tensor with ones on the diagonal."""
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return _place(np.eye(n, n if m is None else m, dtype=dt.np), device, requires_grad)
+
+
+def _like(factory):
+    def like(input, *, dtype=None, device=None, requires_grad=False):
+        return factory(
+            input.shape,
+            dtype=dtype or input.dtype,
+            device=device or input.device,
+            requires_grad=requires_grad,
+        )
+
+    like.__name__ = f"{factory.__name__}_like"
+    like.__doc__ = f"``{factory.__name__}`` with the shape (and dtype, device) of ``input``."
+    return like
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return full(
+        input.shape,
+        fill_value,
+        dtype=dtype or input.dtype,
+        device=device or input.device,
+        requires_grad=requires_grad,
+    )

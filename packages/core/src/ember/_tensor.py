@@ -1,0 +1,1142 @@
+"""The Tensor: one backend array plus what autograd needs.
+
+Every operation method here is a thin wrapper over one Function in ``ember.ops``; the
+knot between Tensor (whose methods call Functions) and Function (which returns Tensors) is
+tied once, by the imports at the bottom of this module.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _dtype as dtypes
+from . import backend
+
+__all__ = ["Tensor", "Size"]
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple that prints like ``ember.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"ember.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+def _sizes(args):
+    """Accept sizes both as ``f(2, 3)`` and ``f((2, 3))`` / ``f([2, 3])``, like torch."""
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        args = args[0]
+    return tuple(int(s) for s in args)
+
+
+class _RemovableHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` takes the hook off again."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class Tensor:
+    """A multi-dimensional array on the CPU (numpy) or a CUDA GPU (cupy), with autograd.
+
+    Create tensors with ``ember.tensor``, ``ember.zeros``, ``ember.randn`` and friends. The
+    legacy constructor ``ember.Tensor(2, 3)`` (uninitialised, default dtype) and
+    ``ember.Tensor([1, 2])`` (data as the default float dtype) work as in torch.
+    """
+
+    __slots__ = (
+        "_data",
+        "_requires_grad",
+        "grad",
+        "_grad_fn",
+        "_output_nr",
+        "_hooks",
+        "__weakref__",
+    )
+    __array_priority__ = 1000  # numpy defers binary operators to Tensor
+    __array_ufunc__ = None
+
+    def __init__(self, *args):
+        if args and all(isinstance(a, numbers.Integral) for a in args):
+            data = np.empty(args, dtype=dtypes.get_default_dtype().np)
+        else:
+            data = np.asarray(args[0] if args else [], dtype=dtypes.get_default_dtype().np)
+        self._init(data, False)
+
+    def _init(self, data, requires_grad):
+        self._data = data
+        self._requires_grad = requires_grad
+        self.grad = None
+        self._grad_fn = None
+        self._output_nr = 0
+        self._hooks = None
+
+    @classmethod
+    def _make(cls, data, requires_grad=False):
+        """Wrap a backend array (no copy). The fast path every operation uses."""
+        t = object.__new__(Tensor)
+        t._data = data
+        t._requires_grad = requires_grad
+        t.grad = None
+        t._grad_fn = None
+        t._output_nr = 0
+        t._hooks = None
+        return t
+
+    # ----------------------------------------------------------------------------- metadata
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """The shape as ``ember.Size``, or the size of dimension ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    def dim(self):
+        return self._data.ndim
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return int(self._data.size)
+
+    nelement = numel
+
+    @property
+    def dtype(self):
+        return dtypes.from_numpy(self._data.dtype)
+
+    @property
+    def device(self):
+        return backend.device_of(self._data)
+
+    @property
+    def is_cuda(self):
+        return backend.is_cuda_array(self._data)
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return int(self._data.nbytes)
+
+    def stride(self, dim=None):
+        """Strides in elements (not bytes), like torch."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self):
+        return bool(self._data.flags.c_contiguous)
+
+    @property
+    def T(self):
+        """All dimensions reversed (``x.permute(n-1, ..., 0)``)."""
+        return _shape.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        """The last two dimensions transposed (a batch of matrices)."""
+        if self._data.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices.")
+        return _shape.transpose(self, -2, -1)
+
+    # ----------------------------------------------------------------------------- autograd
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set whether autograd records operations on this leaf tensor; returns self."""
+        if self._grad_fn is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        if self._grad_fn is None:
+            self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into the ``.grad`` of the graph's leaves.
+
+        Args:
+            gradient: gradient w.r.t. this tensor; may be omitted for a scalar.
+            retain_graph: keep the graph for another backward (default: ``create_graph``).
+            create_graph: record the backward pass so higher-order gradients can be taken.
+            inputs: accumulate only into these tensors' ``.grad``.
+        """
+        _function.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return value
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self._grad_fn
+            if node._hooks is None:
+                node._hooks = {}
+            hooks = node._hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward (a no-op on leaves)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        node = self._grad_fn
+        if node is not None:
+            if node._retained is None:
+                node._retained = {}
+            node._retained[self._output_nr] = self
+
+    @property
+    def retains_grad(self):
+        node = self._grad_fn
+        return node is not None and bool(node._retained) and self._output_nr in node._retained
+
+    def detach(self):
+        """A new tensor sharing this one's data, cut from the graph."""
+        return Tensor._make(self._data)
+
+    def detach_(self):
+        self._grad_fn = None
+        self._output_nr = 0
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        """The same data, detached from the graph (torch's ``.data``); assignable."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    # --------------------------------------------------------------------------- conversion
+
+    def numpy(self, *, force=False):
+        """The data as a numpy array sharing memory (CPU tensors that do not require grad)."""
+        if force:
+            return backend.to_device(self._data, backend.Device("cpu"))
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        if backend.is_cuda_array(self._data):
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return backend.to_device(self._data, backend.Device("cpu")).tolist()
+
+    def to(self, *args, **kwargs):
+        """Convert dtype and/or device: ``to(dtype)``, ``to(device, dtype=None)``,
+        ``to(other)``. Returns ``self`` when nothing changes (``copy=True`` forces a copy)."""
+        dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, (str, backend.Device)):
+                device = a
+            elif a is not None:
+                dtype = a
+        out = self
+        if device is not None:
+            out = _conv.to_device(out, backend.Device(device))
+        if dtype is not None:
+            out = _conv.to_dtype(out, dtypes.as_dtype(dtype))
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        index = device.index if isinstance(device, backend.Device) else device
+        return self.to(backend.Device("cuda", index if index is not None else 0))
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def short(self):
+        return self.to(dtypes.int16)
+
+    def char(self):
+        return self.to(dtypes.int8)
+
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    def bool(self):
+        return self.to(dtypes.bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def clone(self):
+        """A copy of the data that stays in the graph (its gradient flows back to ``self``)."""
+        return _conv.clone(self)
+
+    def contiguous(self):
+        return self if self._data.flags.c_contiguous else _conv.clone(self)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return _creation.tensor(
+            data,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.zeros(
+            *size,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.ones(
+            *size,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return _creation.full(
+            size,
+            fill_value,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.empty(
+            *size,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
+    # ------------------------------------------------------------------------ python protocol
+
+    def __repr__(self):
+        return _tensor_str.tensor_repr(self)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_shape.unbind(self, 0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {'no' if self._data.size == 0 else 'more than one'}"
+                " values is ambiguous"
+            )
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        return _index.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _index.setitem(self, index, value)
+
+    # ----------------------------------------------------------------------------- operators
+
+    def __add__(self, other):
+        return _pw.add(self, other)
+
+    def __radd__(self, other):
+        return _pw.add(other, self)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __sub__(self, other):
+        return _pw.sub(self, other)
+
+    def __rsub__(self, other):
+        return _pw.sub(other, self)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __mul__(self, other):
+        return _pw.mul(self, other)
+
+    def __rmul__(self, other):
+        return _pw.mul(other, self)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __truediv__(self, other):
+        return _pw.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _pw.div(other, self)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __floordiv__(self, other):
+        return _pw.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _pw.floor_divide(other, self)
+
+    def __ifloordiv__(self, other):
+        return self._inplace(_pw.floor_divide, other)
+
+    def __mod__(self, other):
+        return _pw.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _pw.remainder(other, self)
+
+    def __imod__(self, other):
+        return self._inplace(_pw.remainder, other)
+
+    def __pow__(self, exponent):
+        return _pw.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _pw.pow(base, self)
+
+    def __ipow__(self, exponent):
+        return self.pow_(exponent)
+
+    def __matmul__(self, other):
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _linalg.matmul(other, self)
+
+    def __neg__(self):
+        return _pw.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _pw.abs(self)
+
+    def __invert__(self):
+        return _pw.bitwise_not(self)
+
+    def __and__(self, other):
+        return _pw.bitwise_and(self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _pw.bitwise_or(self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return _pw.bitwise_xor(self, other)
+
+    __rxor__ = __xor__
+
+    def __eq__(self, other):
+        return _pw.eq(self, other)
+
+    def __ne__(self, other):
+        return _pw.ne(self, other)
+
+    def __lt__(self, other):
+        return _pw.lt(self, other)
+
+    def __le__(self, other):
+        return _pw.le(self, other)
+
+    def __gt__(self, other):
+        return _pw.gt(self, other)
+
+    def __ge__(self, other):
+        return _pw.ge(self, other)
+
+    # ------------------------------------------------------------------- pointwise methods
+
+    def add(self, other, *, alpha=1):
+        return _pw.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _pw.sub(self, other, alpha=alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return _pw.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        return _pw.div(self, other, rounding_mode=rounding_mode)
+
+    divide = true_divide = div
+
+    def floor_divide(self, other):
+        return _pw.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _pw.remainder(self, other)
+
+    def pow(self, exponent):
+        return _pw.pow(self, exponent)
+
+    def neg(self):
+        return _pw.neg(self)
+
+    negative = neg
+
+    def abs(self):
+        return _pw.abs(self)
+
+    def sign(self):
+        return _pw.sign(self)
+
+    def exp(self):
+        return _pw.exp(self)
+
+    def exp2(self):
+        return _pw.exp2(self)
+
+    def log(self):
+        return _pw.log(self)
+
+    def log2(self):
+        return _pw.log2(self)
+
+    def log10(self):
+        return _pw.log10(self)
+
+    def log1p(self):
+        return _pw.log1p(self)
+
+    def expm1(self):
+        return _pw.expm1(self)
+
+    def sqrt(self):
+        return _pw.sqrt(self)
+
+    def rsqrt(self):
+        return _pw.rsqrt(self)
+
+    def square(self):
+        return _pw.square(self)
+
+    def sin(self):
+        return _pw.sin(self)
+
+    def cos(self):
+        return _pw.cos(self)
+
+    def tan(self):
+        return _pw.tan(self)
+
+    def tanh(self):
+        return _pw.tanh(self)
+
+    def sigmoid(self):
+        return _pw.sigmoid(self)
+
+    def relu(self):
+        return _pw.relu(self)
+
+    def floor(self):
+        return _pw.floor(self)
+
+    def ceil(self):
+        return _pw.ceil(self)
+
+    def round(self, *, decimals=0):
+        return _pw.round(self, decimals=decimals)
+
+    def trunc(self):
+        return _pw.trunc(self)
+
+    def clamp(self, min=None, max=None):
+        return _pw.clamp(self, min, max)
+
+    clip = clamp
+
+    def reciprocal(self):
+        return _pw.reciprocal(self)
+
+    def erf(self):
+        return _pw.erf(self)
+
+    def maximum(self, other):
+        return _pw.maximum(self, other)
+
+    def minimum(self, other):
+        return _pw.minimum(self, other)
+
+    def lerp(self, end, weight):
+        return _pw.lerp(self, end, weight)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _pw.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _pw.addcdiv(self, tensor1, tensor2, value=value)
+
+    def where(self, condition, other):
+        return _pw.where(condition, self, other)
+
+    def eq(self, other):
+        return _pw.eq(self, other)
+
+    def ne(self, other):
+        return _pw.ne(self, other)
+
+    def lt(self, other):
+        return _pw.lt(self, other)
+
+    def le(self, other):
+        return _pw.le(self, other)
+
+    def gt(self, other):
+        return _pw.gt(self, other)
+
+    def ge(self, other):
+        return _pw.ge(self, other)
+
+    def equal(self, other):
+        return _pw.equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _pw.allclose(self, other, rtol, atol, equal_nan)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _pw.isclose(self, other, rtol, atol, equal_nan)
+
+    def logical_not(self):
+        return _pw.logical_not(self)
+
+    def logical_and(self, other):
+        return _pw.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _pw.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _pw.logical_xor(self, other)
+
+    def isnan(self):
+        return _pw.isnan(self)
+
+    def isinf(self):
+        return _pw.isinf(self)
+
+    def isfinite(self):
+        return _pw.isfinite(self)
+
+    # ------------------------------------------------------------------- reduction methods
+
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.mean(self, dim, keepdim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.prod(self, dim, keepdim, dtype=dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _red.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _red.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim=None, keepdim=False):
+        return _red.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _red.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return _red.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return _red.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _red.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _red.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _red.logsumexp(self, dim, keepdim)
+
+    def cumsum(self, dim, *, dtype=None):
+        return _red.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, *, dtype=None):
+        return _red.cumprod(self, dim, dtype=dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _red.norm(self, p, dim, keepdim, dtype)
+
+    def all(self, dim=None, keepdim=False):
+        return _red.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _red.any(self, dim, keepdim)
+
+    def sum_to_size(self, *size):
+        return _red.sum_to_size(self, _sizes(size))
+
+    def softmax(self, dim, dtype=None):
+        return _act.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return _act.log_softmax(self, dim, dtype=dtype)
+
+    # ----------------------------------------------------------------------- shape methods
+
+    def reshape(self, *shape):
+        return _shape.reshape(self, _sizes(shape))
+
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, tuple, list, Size)):
+            return self.to(shape[0])  # view(dtype) reinterprets in torch; Ember converts
+        return _shape.view(self, _sizes(shape))
+
+    def view_as(self, other):
+        return _shape.view(self, other._data.shape)
+
+    def reshape_as(self, other):
+        return _shape.reshape(self, other._data.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _shape.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _shape.unsqueeze(self, dim)
+
+    def permute(self, *dims):
+        return _shape.permute(self, _sizes(dims))
+
+    def transpose(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        return _shape.t(self)
+
+    def expand(self, *sizes):
+        return _shape.expand(self, _sizes(sizes))
+
+    def expand_as(self, other):
+        return _shape.expand(self, other._data.shape)
+
+    def broadcast_to(self, shape):
+        return _shape.expand(self, tuple(shape))
+
+    def repeat(self, *repeats):
+        return _shape.repeat(self, _sizes(repeats))
+
+    def tile(self, *dims):
+        return _shape.tile(self, _sizes(dims))
+
+    def flip(self, *dims):
+        return _shape.flip(self, _sizes(dims))
+
+    def roll(self, shifts, dims=None):
+        return _shape.roll(self, shifts, dims)
+
+    def movedim(self, source, destination):
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def narrow(self, dim, start, length):
+        return _shape.narrow(self, dim, start, length)
+
+    def split(self, split_size, dim=0):
+        return _shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _shape.unbind(self, dim)
+
+    def tril(self, diagonal=0):
+        return _shape.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _shape.triu(self, diagonal)
+
+    def diag(self, diagonal=0):
+        return _shape.diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _shape.diagonal(self, offset, dim1, dim2)
+
+    # -------------------------------------------------------------------- indexing methods
+
+    def gather(self, dim, index):
+        return _index.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _index.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return _index.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return _index.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return _index.masked_fill(self, mask, value)
+
+    def masked_select(self, mask):
+        return _index.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple=False):
+        return _index.nonzero(self, as_tuple=as_tuple)
+
+    # ---------------------------------------------------------------- linear algebra, sort
+
+    def matmul(self, other):
+        return _linalg.matmul(self, other)
+
+    def mm(self, mat2):
+        return _linalg.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return _linalg.bmm(self, mat2)
+
+    def outer(self, vec2):
+        return _linalg.outer(self, vec2)
+
+    def dot(self, other):
+        return _linalg.dot(self, other)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _sort.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _sort.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _sort.topk(self, k, dim, largest, sorted)
+
+    # ------------------------------------------------------------------ in-place operations
+
+    def _inplace(self, op, *args, **kwargs):
+        """Run ``op(self, *args)`` and write the result into this tensor's memory.
+
+        Views of this tensor see the change. When autograd records, this tensor's history is
+        rebased onto the operation, as in torch; the old value is copied aside only if the
+        operation saved it for backward.
+        """
+        records = _grad_mode.enabled and (
+            self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        )
+        if not records:
+            self._write(op(self, *args, **kwargs)._data)
+            return self
+        if self._grad_fn is None and self._requires_grad:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        old = Tensor._make(self._data, self._requires_grad)
+        old._grad_fn, old._output_nr = self._grad_fn, self._output_nr
+        out = op(old, *args, **kwargs)
+        node = out._grad_fn
+        if node is not None and any(value is old for _, value in node._saved or ()):
+            old._data = old._data.copy()
+        self._write(out._data)
+        self._requires_grad = out._requires_grad
+        self._grad_fn, self._output_nr = node, out._output_nr
+        return self
+
+    def _write(self, array):
+        """Store ``array`` into this tensor's memory, with torch's shape and casting checks."""
+        if array.shape != self._data.shape:
+            raise RuntimeError(
+                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                f"{list(array.shape)}"
+            )
+        src, dst = dtypes.from_numpy(array.dtype), self.dtype
+        if src._category > dst._category:
+            raise RuntimeError(
+                f"result type {src.name.capitalize()} can't be cast to the desired output type "
+                f"{dst.name.capitalize()}"
+            )
+        self._data[...] = array
+
+    def _check_inplace_fill(self):
+        if _grad_mode.enabled and self._requires_grad and self._grad_fn is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+
+    def add_(self, other, *, alpha=1):
+        return self._inplace(_pw.add, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return self._inplace(_pw.sub, other, alpha=alpha)
+
+    def mul_(self, other):
+        return self._inplace(_pw.mul, other)
+
+    def div_(self, other, *, rounding_mode=None):
+        return self._inplace(_pw.div, other, rounding_mode=rounding_mode)
+
+    def pow_(self, exponent):
+        return self._inplace(_pw.pow, exponent)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(_pw.clamp, min, max)
+
+    clip_ = clamp_
+
+    def neg_(self):
+        return self._inplace(_pw.neg)
+
+    def abs_(self):
+        return self._inplace(_pw.abs)
+
+    def exp_(self):
+        return self._inplace(_pw.exp)
+
+    def log_(self):
+        return self._inplace(_pw.log)
+
+    def sqrt_(self):
+        return self._inplace(_pw.sqrt)
+
+    def square_(self):
+        return self._inplace(_pw.square)
+
+    def reciprocal_(self):
+        return self._inplace(_pw.reciprocal)
+
+    def sigmoid_(self):
+        return self._inplace(_pw.sigmoid)
+
+    def tanh_(self):
+        return self._inplace(_pw.tanh)
+
+    def relu_(self):
+        return self._inplace(_pw.relu)
+
+    def floor_(self):
+        return self._inplace(_pw.floor)
+
+    def ceil_(self):
+        return self._inplace(_pw.ceil)
+
+    def round_(self, *, decimals=0):
+        return self._inplace(_pw.round, decimals=decimals)
+
+    def trunc_(self):
+        return self._inplace(_pw.trunc)
+
+    def sign_(self):
+        return self._inplace(_pw.sign)
+
+    def lerp_(self, end, weight):
+        return self._inplace(_pw.lerp, end, weight)
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return self._inplace(_pw.addcmul, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return self._inplace(_pw.addcdiv, tensor1, tensor2, value=value)
+
+    def masked_fill_(self, mask, value):
+        return self._inplace(_index.masked_fill, mask, value)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return self._inplace(_index.scatter, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace(_index.scatter_add, dim, index, src)
+
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src`` (broadcast, converted to this dtype and device) into this tensor."""
+        return self._inplace(_conv.copy_from, src)
+
+    def fill_(self, value):
+        self._check_inplace_fill()
+        self._data.fill(value.item() if isinstance(value, Tensor) else value)
+        return self
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        self._check_inplace_fill()
+        self._write(_random.uniform_array(self._data, from_, to, generator))
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        self._check_inplace_fill()
+        self._write(_random.normal_array(self._data, mean, std, generator))
+        return self
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        self._check_inplace_fill()
+        self._write(_random.bernoulli_array(self._data, p, generator))
+        return self
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        self._check_inplace_fill()
+        self._write(_random.exponential_array(self._data, lambd, generator))
+        return self
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        self._check_inplace_fill()
+        self._write(_random.random_array(self._data, from_, to, generator))
+        return self
+
+
+def _wrap_dim(dim, ndim):
+    """Normalise a possibly negative ``dim`` against ``ndim`` with torch's error message."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return dim % n
+
+
+# The knot: operation modules build on Tensor and Function; Tensor's methods call them.
+from . import _creation, _tensor_str  # noqa: E402
+from . import random as _random  # noqa: E402
+from .autograd import function as _function  # noqa: E402  (first: it needs Tensor defined)
+from .autograd.grad_mode import _state as _grad_mode  # noqa: E402
+from .ops import activation as _act  # noqa: E402
+from .ops import conversion as _conv  # noqa: E402
+from .ops import indexing as _index  # noqa: E402
+from .ops import linalg as _linalg  # noqa: E402
+from .ops import pointwise as _pw  # noqa: E402
+from .ops import reduction as _red  # noqa: E402
+from .ops import shape as _shape  # noqa: E402
+from .ops import sorting as _sort  # noqa: E402

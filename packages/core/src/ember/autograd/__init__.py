@@ -1,0 +1,61 @@
+"""Automatic differentiation: grad modes, ``backward``/``grad``, custom Functions, gradcheck."""
+
+from __future__ import annotations
+
+from . import function as _function
+from .function import Node, backward, grad
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+__all__ = [
+    "Function",
+    "Node",
+    "backward",
+    "grad",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "inference_mode",
+    "is_grad_enabled",
+    "gradcheck",
+    "gradgradcheck",
+    "GradcheckError",
+]
+
+
+class Function(_function.Function):
+    """Base class for user-defined differentiable operations, exactly as in torch.
+
+    Subclass it with static ``forward(ctx, *args)`` (receives and returns tensors; runs with
+    grad recording off) and ``backward(ctx, *grads)`` (one gradient or None per input), then
+    call ``MyOp.apply(*args)``. ``ctx.save_for_backward(*tensors)`` and ``ctx.saved_tensors``
+    carry tensors between them; ``ctx.needs_input_grad`` says which inputs need a gradient.
+
+    Example:
+        >>> class Exp(ember.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         y = x.exp()
+        ...         ctx.save_for_backward(y)
+        ...         return y
+        ...     @staticmethod
+        ...     def backward(ctx, gy):
+        ...         (y,) = ctx.saved_tensors
+        ...         return gy * y
+    """
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = _function.Node(cls)
+        with no_grad():
+            out = cls.forward(ctx, *args, **kwargs)
+        multi = isinstance(out, tuple)
+        outs = out if multi else (out,)
+        # Hand the engine arrays, as built-in ops do: saved input/output tensors are matched
+        # by their arrays and come back graph-connected in backward.
+        ctx._to_save = tuple(
+            t._data if isinstance(t, _function.Tensor) else t for t in ctx._to_save
+        )
+        raw = [a._data if isinstance(a, _function.Tensor) else a for a in args]
+        arrays = tuple(o._data for o in outs)
+        return _function._finish(ctx, args, raw, arrays if multi else arrays[0])

@@ -1,0 +1,123 @@
+"""Numerical gradient checks by float64 central differences."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from .function import grad as _grad
+
+__all__ = ["gradcheck", "gradgradcheck"]
+
+
+def _as_tuple(x):
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _outputs_of(func, inputs):
+    return [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.is_floating_point()]
+
+
+def _numerical_jacobian(func, inputs, wrt, eps):
+    """d(flattened output j)/d(input element i), by central differences."""
+    columns = []
+    x = wrt._data
+    flat = x.reshape(-1)  # a view: wrt must be contiguous
+    for i in range(flat.size):
+        orig = flat[i].item()
+        flat[i] = orig + eps
+        plus = [o._data.astype(np.float64).ravel() for o in _outputs_of(func, inputs)]
+        flat[i] = orig - eps
+        minus = [o._data.astype(np.float64).ravel() for o in _outputs_of(func, inputs)]
+        flat[i] = orig
+        columns.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
+    return np.stack(columns, axis=0) if columns else np.zeros((0, 0))
+
+
+def _analytical_jacobian(func, inputs, wanted, create_graph=False):
+    outputs = _outputs_of(func, inputs)
+    sizes = [o._data.size for o in outputs]
+    rows = {id(t): np.zeros((t._data.size, sum(sizes))) for t in wanted}
+    offset = 0
+    for out, n in zip(outputs, sizes):
+        for j in range(n):
+            seed = np.zeros(n, dtype=out._data.dtype)
+            seed[j] = 1
+            grads = _grad(
+                out,
+                wanted,
+                Tensor._make(seed.reshape(out._data.shape)),
+                retain_graph=True,
+                allow_unused=True,
+                create_graph=create_graph,
+            )
+            for t, g in zip(wanted, grads):
+                if g is not None:
+                    rows[id(t)][:, offset + j] = np.asarray(g._data, dtype=np.float64).ravel()
+        offset += n
+    return rows
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Compare autograd's gradients of ``func`` with central finite differences.
+
+    Args:
+        func: function of tensors returning a tensor or a tuple of tensors.
+        inputs: a tensor or tuple of tensors; those with ``requires_grad`` are checked and
+            should be float64.
+        eps, atol, rtol: perturbation and tolerances (``|a - n| <= atol + rtol * |n|``).
+        raise_exception: raise on mismatch (the default) instead of returning False.
+
+    Returns:
+        True when every checked gradient matches.
+    """
+    inputs = _as_tuple(inputs)
+    wanted = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    for t in wanted:
+        if t.dtype.name != "float64":
+            import warnings
+
+            warnings.warn(
+                f"Input #{inputs.index(t)} requires gradient and is not a double precision "
+                "floating point. This check will likely fail if all the inputs are not of double "
+                "precision floating point.",
+                stacklevel=2,
+            )
+    analytical = _analytical_jacobian(func, inputs, wanted)
+    for i, t in enumerate(wanted):
+        numerical = _numerical_jacobian(func, inputs, t, eps)
+        a = analytical[id(t)]
+        if not np.allclose(a, numerical, atol=atol, rtol=rtol):
+            if raise_exception:
+                raise GradcheckError(
+                    f"Jacobian mismatch for output 0 with respect to input {i},\n"
+                    f"numerical:{numerical}\nanalytical:{a}\n"
+                )
+            return False
+    return True
+
+
+def gradgradcheck(
+    func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
+):
+    """Check second derivatives: gradcheck of the function ``inputs -> d(func)/d(inputs)``
+    contracted with fixed random ``grad_outputs``, computed with ``create_graph=True``."""
+    inputs = _as_tuple(inputs)
+    outputs = _outputs_of(func, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [Tensor._make(rng.standard_normal(o._data.shape)) for o in outputs]
+
+    def first_derivative(*xs):
+        outs = _outputs_of(func, xs)
+        targets = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        grads = _grad(outs, targets, grad_outputs, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(
+        first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
+    )
+
+
+class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck`` when analytical and numerical gradients disagree."""

@@ -1,0 +1,231 @@
+"""Array backends: numpy on the CPU, cupy on CUDA GPUs.
+
+This is the only module that imports cupy or papers over a numpy/cupy difference. Kernels ask
+``array_module(x)`` for the module of their inputs and are written once against it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # cupy is the optional ``ember[cuda]`` extra
+    import cupy as cp
+    import cupyx.scipy.special as _cupy_special
+except ImportError:  # pragma: no cover - depends on the machine
+    cp = None
+    _cupy_special = None
+
+__all__ = ["Device", "device", "array_module", "device_of", "to_device", "cuda_available"]
+
+
+class Device:
+    """Where a tensor's memory lives: ``ember.device("cpu")`` or ``ember.device("cuda", 0)``.
+
+    Args:
+        type: ``"cpu"`` or ``"cuda"``, optionally with an index (``"cuda:1"``).
+        index: device ordinal for ``"cuda"``; ``None`` means the current device.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, Device):
+            type, index = type.type, type.index if index is None else index
+        elif isinstance(type, str) and ":" in type:
+            if index is not None:
+                raise ValueError(f"device string {type!r} already has an index; got index={index}")
+            type, _, ordinal = type.partition(":")
+            if not ordinal.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}:{ordinal}'")
+            index = int(ordinal)
+        if type not in ("cpu", "cuda"):
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {type}"
+            )
+        if type == "cpu" and index not in (None, 0):
+            raise RuntimeError(f"CPU device index must be 0 or None, got {index}")
+        self.type = type
+        self.index = index
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = Device(other)
+        if not isinstance(other, Device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+device = Device
+_CPU = Device("cpu")
+
+
+def cuda_available():
+    """True when cupy is installed and sees at least one CUDA device."""
+    if cp is None:
+        return False
+    try:
+        return cp.cuda.runtime.getDeviceCount() > 0
+    except cp.cuda.runtime.CUDARuntimeError:
+        return False
+
+
+def cuda_device_count():
+    return cp.cuda.runtime.getDeviceCount() if cuda_available() else 0
+
+
+def array_module(x):
+    """numpy or cupy: the module that owns array ``x`` (or that serves a ``Device``)."""
+    if isinstance(x, Device):
+        return np if x.type == "cpu" else _require_cupy()
+    if cp is not None and isinstance(x, cp.ndarray):
+        return cp
+    return np
+
+
+def erf(x):
+    """The error function elementwise; numpy has none, so it is computed here in float64.
+
+    |x| < 2.5: erf(x) = 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)), a series of
+    positive terms (no cancellation). |x| >= 2.5: erfc by its continued fraction
+    erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated bottom-up.
+    Both reach float64 round-off (checked against ``math.erf`` in the tests).
+    """
+    if is_cuda_array(x):
+        return _cupy_special.erf(x)
+    z = np.abs(x.astype(np.float64))
+    small = np.minimum(z, 2.5)
+    term = small.copy()
+    total = small.copy()
+    for n in range(1, 60):
+        term *= 2.0 * small * small / (2 * n + 1)
+        total += term
+    series = 2.0 / np.sqrt(np.pi) * np.exp(-small * small) * total
+    big = np.maximum(z, 2.5)
+    frac = big.copy()
+    for k in range(60, 0, -1):
+        frac = big + (k / 2.0) / frac
+    tail = 1.0 - np.exp(-big * big) / np.sqrt(np.pi) / frac
+    return (np.sign(x) * np.where(z < 2.5, series, tail)).astype(x.dtype, copy=False)
+
+
+def device_of(array):
+    """The ``Device`` that holds ``array``."""
+    if cp is not None and isinstance(array, cp.ndarray):
+        return Device("cuda", array.device.id)
+    return _CPU
+
+
+def is_cuda_array(array):
+    return cp is not None and isinstance(array, cp.ndarray)
+
+
+def to_device(array, dev):
+    """Copy ``array`` to device ``dev`` (no copy if it is already there)."""
+    if dev.type == "cpu":
+        return cp.asnumpy(array) if is_cuda_array(array) else array
+    xp = _require_cupy()
+    index = dev.index if dev.index is not None else xp.cuda.runtime.getDevice()
+    if is_cuda_array(array) and array.device.id == index:
+        return array
+    with xp.cuda.Device(index):
+        return xp.asarray(array)
+
+
+def _require_cupy():
+    if cp is None:
+        raise AssertionError(
+            "Torch not compiled with CUDA enabled: ember needs cupy for 'cuda' devices "
+            "(pip install 'ember[cuda]')"
+        )
+    return cp
+
+
+class _NumpyEngine:
+    """Random draws on the CPU: numpy's PCG64."""
+
+    def __init__(self, seed):
+        self.bits = np.random.Generator(np.random.PCG64(seed))
+
+    def uniform(self, shape, dtype):
+        dt = dtype if dtype in (np.float32, np.float64) else np.float32
+        return self.bits.random(shape, dtype=dt).astype(dtype, copy=False)
+
+    def normal(self, shape, dtype):
+        dt = dtype if dtype in (np.float32, np.float64) else np.float32
+        return self.bits.standard_normal(shape, dtype=dt).astype(dtype, copy=False)
+
+    def exponential(self, shape, dtype):
+        dt = dtype if dtype in (np.float32, np.float64) else np.float32
+        return self.bits.standard_exponential(shape, dtype=dt).astype(dtype, copy=False)
+
+    def integers(self, low, high, shape, dtype):
+        return self.bits.integers(low, high, shape, dtype=np.int64).astype(dtype, copy=False)
+
+    def permutation(self, n):
+        return self.bits.permutation(n)
+
+    def get_state(self):
+        return self.bits.bit_generator.state
+
+    def set_state(self, state):
+        self.bits.bit_generator.state = state
+
+
+class _CupyEngine:
+    """Random draws on a CUDA device: cupy's generator, so nothing crosses the bus."""
+
+    def __init__(self, seed, index):
+        self.index = index
+        with cp.cuda.Device(index):
+            self.bits = cp.random.RandomState(seed)
+
+    def uniform(self, shape, dtype):
+        with cp.cuda.Device(self.index):
+            return self.bits.random_sample(
+                shape, dtype=np.float32 if dtype == np.float16 else dtype
+            ).astype(dtype, copy=False)
+
+    def normal(self, shape, dtype):
+        with cp.cuda.Device(self.index):
+            return self.bits.standard_normal(
+                shape, dtype=np.float32 if dtype == np.float16 else dtype
+            ).astype(dtype, copy=False)
+
+    def exponential(self, shape, dtype):
+        with cp.cuda.Device(self.index):
+            return self.bits.standard_exponential(
+                shape, dtype=np.float32 if dtype == np.float16 else dtype
+            ).astype(dtype, copy=False)
+
+    def integers(self, low, high, shape, dtype):
+        with cp.cuda.Device(self.index):
+            return self.bits.randint(low, high, shape, dtype=np.int64).astype(dtype, copy=False)
+
+    def permutation(self, n):
+        with cp.cuda.Device(self.index):
+            return self.bits.permutation(n)
+
+    def get_state(self):
+        raise NotImplementedError("get_state is not supported for CUDA generators")
+
+    def set_state(self, state):
+        raise NotImplementedError("set_state is not supported for CUDA generators")
+
+
+def random_engine(dev, seed):
+    """A random-number engine for device ``dev`` seeded with ``seed``."""
+    if dev.type == "cpu":
+        return _NumpyEngine(seed)
+    _require_cupy()
+    return _CupyEngine(seed, dev.index if dev.index is not None else 0)

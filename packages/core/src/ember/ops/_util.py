@@ -1,0 +1,50 @@
+"""Helpers shared by the operation modules: operand preparation and dimension handling."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._dtype import result_type
+from .._tensor import Tensor, _wrap_dim
+
+__all__ = ["operands", "as_tensor_arg", "wrap_dim", "normalize_dims", "quiet"]
+
+wrap_dim = _wrap_dim
+
+
+def quiet():
+    """numpy's floating-point warnings off: torch returns inf/nan silently (1/0, log(0))."""
+    return np.errstate(all="ignore")
+
+
+def operands(*args):
+    """Prepare the operands of an element-wise operation by torch's promotion rules.
+
+    Returns ``(dtype, values)``: the numpy result dtype and the operands, with Python numbers
+    turned into numpy scalars of that dtype (constants that need no gradient). Tensors are
+    passed on; forward casts their arrays with ``astype(dtype, copy=False)``.
+    """
+    dt = result_type(*args).np
+    return dt, tuple(a if isinstance(a, Tensor) else dt.type(a) for a in args)
+
+
+def as_tensor_arg(value, name):
+    """Require a Tensor argument, with torch's message for anything else."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be Tensor, not {type(value).__name__}")
+    return value
+
+
+def normalize_dims(dim, ndim):
+    """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative axes;
+    None or an empty sequence mean every axis."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, numbers.Integral):
+        return (wrap_dim(int(dim), ndim),)
+    dims = tuple(wrap_dim(int(d), ndim) for d in dim)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
+    return tuple(sorted(dims)) if dims else tuple(range(ndim))

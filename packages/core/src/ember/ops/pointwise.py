@@ -1,0 +1,696 @@
+"""Element-wise operations: arithmetic, math functions, comparisons and logic.
+
+Binary operations broadcast and promote like torch (``_util.operands``); forward casts each
+array to the result dtype, and the engine casts gradients back and sums them over
+broadcast dimensions, so no backward here deals with either.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from .._creation import zeros_like
+from .._dtype import bool_, get_default_dtype
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ._util import operands, quiet
+
+# ----------------------------------------------------------------------------- arithmetic
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, x, y, dtype, alpha):
+        ctx.alpha = alpha
+        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        return x + y if alpha == 1 else x + alpha * y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy, gy if ctx.alpha == 1 else gy * ctx.alpha
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, x, y, dtype, alpha):
+        ctx.alpha = alpha
+        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        return x - y if alpha == 1 else x - alpha * y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy, -gy if ctx.alpha == 1 else gy * -ctx.alpha
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, x, y, dtype):
+        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        gx = gy * y if ctx.needs_input_grad[0] else None
+        gy_ = gy * x if ctx.needs_input_grad[1] else None
+        return gx, gy_
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, x, y, dtype):
+        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        with quiet():
+            out = x / y
+        ctx.save_for_backward(y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, out = ctx.saved_tensors
+        gx = gy / y
+        # d(x/y)/dy = -x/y^2 = -out/y
+        return gx, -gx * out if ctx.needs_input_grad[1] else None
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, x, e, dtype):
+        x, e = x.astype(dtype, copy=False), e.astype(dtype, copy=False)
+        if x.dtype.kind in "iu" and (e < 0).any():
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        with quiet():
+            out = x**e
+        ctx.save_for_backward(x, e, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, e, out = ctx.saved_tensors
+        gx = ge = None
+        if ctx.needs_input_grad[0]:
+            # e * x^(e-1), defined as 0 where e == 0 (x^-1 would make 0 * inf = nan at x = 0)
+            gx = where(e == 0, 0.0, gy * e * pow(x, e - 1))
+        if ctx.needs_input_grad[1]:
+            # out * log(x), defined as 0 where x == 0 and e >= 0 (torch's convention)
+            ge = where((x == 0) & (e >= 0), 0.0, gy * out * log(x))
+        return gx, ge
+
+
+class FloorDivide(Function):
+    @staticmethod
+    def forward(ctx, x, y, dtype):
+        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        _check_int_division(y)
+        with quiet():
+            return np.floor_divide(x, y) if backend.array_module(x) is np else x // y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return zeros_like(gy), zeros_like(gy)
+
+
+class TruncDivide(Function):
+    @staticmethod
+    def forward(ctx, x, y, dtype):
+        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        xp = backend.array_module(x)
+        if x.dtype.kind == "f":
+            with quiet():
+                return xp.trunc(x / y)
+        _check_int_division(y)
+        q = x // y
+        # floor division rounds toward -inf; step back toward zero when signs differ
+        return q + ((x % y != 0) & ((x < 0) ^ (y < 0)))
+
+    backward = FloorDivide.backward
+
+
+class Remainder(Function):
+    """Python-style modulus: the result has the sign of the divisor (torch.remainder)."""
+
+    @staticmethod
+    def forward(ctx, x, y, dtype):
+        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        _check_int_division(y)
+        ctx.save_for_backward(x, y)
+        with quiet():
+            return x % y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        return gy, -gy * floor_divide(x, y) if ctx.needs_input_grad[1] else None
+
+
+def _check_int_division(y):
+    if y.dtype.kind in "iub" and (y == 0).any():
+        raise ZeroDivisionError("ZeroDivisionError")
+
+
+def add(input, other, *, alpha=1):
+    """``input + alpha * other``, broadcast and promoted like torch."""
+    dt, (x, y) = operands(input, other)
+    return Add.apply(x, y, dt, alpha)
+
+
+def sub(input, other, *, alpha=1):
+    """``input - alpha * other``."""
+    if any(isinstance(a, Tensor) and a._data.dtype.kind == "b" for a in (input, other)):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    dt, (x, y) = operands(input, other)
+    return Sub.apply(x, y, dt, alpha)
+
+
+subtract = sub
+
+
+def mul(input, other):
+    dt, (x, y) = operands(input, other)
+    return Mul.apply(x, y, dt)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None):
+    """True division (integers give the default float dtype), or ``rounding_mode``
+    ``"trunc"`` / ``"floor"`` which keep the promoted dtype."""
+    dt, (x, y) = operands(input, other)
+    if rounding_mode is None:
+        if dt.kind != "f":
+            dt = get_default_dtype().np
+            x, y = (v if isinstance(v, Tensor) else dt.type(v) for v in (x, y))
+        return Div.apply(x, y, dt)
+    if rounding_mode == "trunc":
+        return TruncDivide.apply(x, y, dt)
+    if rounding_mode == "floor":
+        return FloorDivide.apply(x, y, dt)
+    raise ValueError(
+        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"'{rounding_mode}'"
+    )
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other):
+    dt, (x, y) = operands(input, other)
+    return FloorDivide.apply(x, y, dt)
+
+
+def remainder(input, other):
+    dt, (x, y) = operands(input, other)
+    return Remainder.apply(x, y, dt)
+
+
+def pow(input, exponent):
+    """``input ** exponent`` (either may be a Python number)."""
+    dt, (x, e) = operands(input, exponent)
+    return Pow.apply(x, e, dt)
+
+
+def square(input):
+    return pow(input, 2)
+
+
+# ------------------------------------------------------------------------ unary math
+
+
+def _unary(name, kernel, grad, saves="x", may_warn=False):
+    """Make a unary Function: ``kernel(xp, x)`` computes, ``grad(gy, x, y)`` differentiates.
+
+    ``saves`` names what backward needs ("x", "y" or ""), so the graph keeps nothing else.
+    """
+
+    def forward(ctx, x):
+        xp = backend.array_module(x)
+        if x.dtype.kind != "f":
+            x = x.astype(get_default_dtype().np)
+        if may_warn:
+            with quiet():
+                y = kernel(xp, x)
+        else:
+            y = kernel(xp, x)
+        if saves:
+            ctx.save_for_backward(x if saves == "x" else y)
+        return y
+
+    def backward(ctx, gy):
+        saved = ctx.saved_tensors[0] if saves else None
+        return grad(gy, saved)
+
+    return type(
+        name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
+    )
+
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+Exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda gy, y: gy * y, "y", True)
+Exp2 = _unary("Exp2", lambda xp, x: xp.exp2(x), lambda gy, y: gy * y * _LN2, "y", True)
+Expm1 = _unary("Expm1", lambda xp, x: xp.expm1(x), lambda gy, y: gy * (y + 1), "y", True)
+Log = _unary("Log", lambda xp, x: xp.log(x), lambda gy, x: gy / x, "x", True)
+Log2 = _unary("Log2", lambda xp, x: xp.log2(x), lambda gy, x: gy / (x * _LN2), "x", True)
+Log10 = _unary("Log10", lambda xp, x: xp.log10(x), lambda gy, x: gy / (x * _LN10), "x", True)
+Log1p = _unary("Log1p", lambda xp, x: xp.log1p(x), lambda gy, x: gy / (x + 1), "x", True)
+Sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda gy, y: gy / (2 * y), "y", True)
+# d/dx x^(-1/2) = -1/2 x^(-3/2) = -1/2 y^3
+Rsqrt = _unary("Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda gy, y: gy * -0.5 * y**3, "y", True)
+Reciprocal = _unary("Reciprocal", lambda xp, x: 1 / x, lambda gy, y: -gy * y * y, "y", True)
+Sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda gy, x: gy * cos(x))
+Cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda gy, x: -gy * sin(x))
+# d tan = 1 + tan^2
+Tan = _unary("Tan", lambda xp, x: xp.tan(x), lambda gy, y: gy * (1 + y * y), "y")
+Tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda gy, y: gy * (1 - y * y), "y")
+Erf = _unary(
+    "Erf", lambda xp, x: backend.erf(x), lambda gy, x: gy * _TWO_OVER_SQRT_PI * exp(-x * x)
+)
+
+
+def _sigmoid_kernel(xp, x):
+    # 1 / (1 + e^-x) overflows e^-x for very negative x; tanh form is stable everywhere
+    return 0.5 * xp.tanh(0.5 * x) + 0.5
+
+
+Sigmoid = _unary("Sigmoid", _sigmoid_kernel, lambda gy, y: gy * y * (1 - y), "y")
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype.kind == "b":
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        return -x
+
+    @staticmethod
+    def backward(ctx, gy):
+        return -gy
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return backend.array_module(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * sign(x)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = backend.array_module(x).maximum(x, 0).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return where(y > 0, gy, 0.0)
+
+
+def _step(name, kernel):
+    """A piecewise-constant function (sign, floor, ...): its gradient is zero everywhere."""
+
+    def forward(ctx, x, *args):
+        return kernel(backend.array_module(x), x, *args)
+
+    def backward(ctx, gy):
+        return (zeros_like(gy),) + (None,) * (len(ctx.needs_input_grad) - 1)
+
+    return type(
+        name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
+    )
+
+
+def _round_kernel(xp, x, decimals):
+    if x.dtype.kind != "f":
+        return x.copy()
+    # numpy rounds half to even, like torch
+    return xp.round(x, decimals)
+
+
+Sign = _step("Sign", lambda xp, x: xp.sign(x) if x.dtype.kind != "b" else x.copy())
+Floor = _step("Floor", lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy())
+Ceil = _step("Ceil", lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy())
+Trunc = _step("Trunc", lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x.copy())
+Round = _step("Round", _round_kernel)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+def abs(input):
+    return Abs.apply(input)
+
+
+absolute = abs
+
+
+def sign(input):
+    return Sign.apply(input)
+
+
+def exp(input):
+    return Exp.apply(input)
+
+
+def exp2(input):
+    return Exp2.apply(input)
+
+
+def expm1(input):
+    return Expm1.apply(input)
+
+
+def log(input):
+    return Log.apply(input)
+
+
+def log2(input):
+    return Log2.apply(input)
+
+
+def log10(input):
+    return Log10.apply(input)
+
+
+def log1p(input):
+    return Log1p.apply(input)
+
+
+def sqrt(input):
+    return Sqrt.apply(input)
+
+
+def rsqrt(input):
+    return Rsqrt.apply(input)
+
+
+def reciprocal(input):
+    return Reciprocal.apply(input)
+
+
+def sin(input):
+    return Sin.apply(input)
+
+
+def cos(input):
+    return Cos.apply(input)
+
+
+def tan(input):
+    return Tan.apply(input)
+
+
+def tanh(input):
+    return Tanh.apply(input)
+
+
+def sigmoid(input):
+    return Sigmoid.apply(input)
+
+
+def relu(input):
+    return Relu.apply(input)
+
+
+def erf(input):
+    return Erf.apply(input)
+
+
+def floor(input):
+    return Floor.apply(input)
+
+
+def ceil(input):
+    return Ceil.apply(input)
+
+
+def trunc(input):
+    return Trunc.apply(input)
+
+
+fix = trunc
+
+
+def round(input, *, decimals=0):
+    """Round half to even (like torch); ``decimals`` digits after the point."""
+    return Round.apply(input, decimals)
+
+
+# ------------------------------------------------------------------ clamp, min/max, where
+
+
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, x, lo, hi, dtype):
+        xp = backend.array_module(x)
+        x = x.astype(dtype, copy=False)
+        y = x
+        if lo is not None:
+            y = xp.maximum(y, lo.astype(dtype, copy=False))
+        if hi is not None:
+            y = xp.minimum(y, hi.astype(dtype, copy=False))
+        ctx.save_for_backward(x, lo, hi)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, lo, hi = ctx.saved_tensors
+        # the gradient passes where lo <= x <= hi; a tensor bound gets it where it clamped
+        above_lo = x >= lo if lo is not None else None
+        below_hi = x <= hi if hi is not None else None
+        if above_lo is None or below_hi is None:
+            keep = above_lo if below_hi is None else below_hi
+        else:
+            keep = above_lo & below_hi
+        glo = where(above_lo, 0.0, gy) if ctx.needs_input_grad[1] else None
+        ghi = where(below_hi, 0.0, gy) if ctx.needs_input_grad[2] else None
+        return where(keep, gy, 0.0), glo, ghi
+
+
+def clamp(input, min=None, max=None):
+    """Limit ``input`` to ``[min, max]``; either bound may be None, a number or a tensor."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    bounds = [b for b in (min, max) if b is not None]
+    dt, (x, *bs) = operands(input, *bounds)
+    lo = bs.pop(0) if min is not None else None
+    hi = bs.pop(0) if max is not None else None
+    return Clamp.apply(x, lo, hi, dt)
+
+
+clip = clamp
+
+
+class _MinMax(Function):
+    @staticmethod
+    def forward(ctx, x, y, dtype):
+        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        ctx.save_for_backward(x, y)
+        return ctx.fn._kernel(backend.array_module(x), x, y)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        # ties share the gradient equally, as in torch
+        x_wins = ctx.fn._wins(x, y)
+        tie = x == y
+        half = gy * 0.5
+        gx = where(tie, half, where(x_wins, gy, 0.0))
+        gy_ = where(tie, half, where(x_wins, 0.0, gy))
+        return gx, gy_
+
+
+class Maximum(_MinMax):
+    _kernel = staticmethod(lambda xp, x, y: xp.maximum(x, y))
+    _wins = staticmethod(lambda x, y: x > y)
+
+
+class Minimum(_MinMax):
+    _kernel = staticmethod(lambda xp, x, y: xp.minimum(x, y))
+    _wins = staticmethod(lambda x, y: x < y)
+
+
+def maximum(input, other):
+    """Element-wise maximum (NaN propagates)."""
+    dt, (x, y) = operands(input, other)
+    return Maximum.apply(x, y, dt)
+
+
+def minimum(input, other):
+    dt, (x, y) = operands(input, other)
+    return Minimum.apply(x, y, dt)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, x, y, dtype):
+        ctx.save_for_backward(condition)
+        xp = backend.array_module(condition)
+        return xp.where(condition, x.astype(dtype, copy=False), y.astype(dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, gy):
+        (condition,) = ctx.saved_tensors
+        gx = where(condition, gy, 0.0) if ctx.needs_input_grad[1] else None
+        gy_ = where(condition, 0.0, gy) if ctx.needs_input_grad[2] else None
+        return None, gx, gy_
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` holds, else ``other`` (numbers allowed);
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if condition.dtype is not bool_:
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name.capitalize()}"
+        )
+    dt, (x, y) = operands(input, other)
+    return Where.apply(condition, x, y, dt)
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``."""
+    return input + weight * (end - input)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2``."""
+    return input + value * tensor1 * tensor2 if value != 1 else input + tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2``."""
+    return input + value * tensor1 / tensor2 if value != 1 else input + tensor1 / tensor2
+
+
+# -------------------------------------------------------------- comparison and logic
+
+
+def _compare(name, kernel):
+    """A comparison or logical Function: computes at the promoted dtype, returns bool."""
+
+    def forward(ctx, *arrays):
+        *arrays, dtype = arrays
+        xp = backend.array_module(arrays[0])
+        return kernel(xp, *(a.astype(dtype, copy=False) for a in arrays))
+
+    return type(name, (Function,), {"forward": staticmethod(forward)})
+
+
+Eq = _compare("Eq", lambda xp, x, y: x == y)
+Ne = _compare("Ne", lambda xp, x, y: x != y)
+Lt = _compare("Lt", lambda xp, x, y: x < y)
+Le = _compare("Le", lambda xp, x, y: x <= y)
+Gt = _compare("Gt", lambda xp, x, y: x > y)
+Ge = _compare("Ge", lambda xp, x, y: x >= y)
+LogicalAnd = _compare("LogicalAnd", lambda xp, x, y: xp.logical_and(x, y))
+LogicalOr = _compare("LogicalOr", lambda xp, x, y: xp.logical_or(x, y))
+LogicalXor = _compare("LogicalXor", lambda xp, x, y: xp.logical_xor(x, y))
+LogicalNot = _compare("LogicalNot", lambda xp, x: xp.logical_not(x))
+IsNan = _compare("IsNan", lambda xp, x: xp.isnan(x))
+IsInf = _compare("IsInf", lambda xp, x: xp.isinf(x))
+IsFinite = _compare("IsFinite", lambda xp, x: xp.isfinite(x))
+
+
+def _binary_compare(fn):
+    def compare(input, other):
+        dt, (x, y) = operands(input, other)
+        return fn.apply(x, y, dt)
+
+    compare.__name__ = fn.__name__.lower()
+    compare.__doc__ = f"Element-wise ``{fn.__name__}`` comparison; returns a bool tensor."
+    return compare
+
+
+eq = _binary_compare(Eq)
+ne = not_equal = _binary_compare(Ne)
+lt = less = _binary_compare(Lt)
+le = less_equal = _binary_compare(Le)
+gt = greater = _binary_compare(Gt)
+ge = greater_equal = _binary_compare(Ge)
+logical_and = _binary_compare(LogicalAnd)
+logical_or = _binary_compare(LogicalOr)
+logical_xor = _binary_compare(LogicalXor)
+
+
+def logical_not(input):
+    return LogicalNot.apply(input, input._data.dtype)
+
+
+def isnan(input):
+    return IsNan.apply(input, input._data.dtype)
+
+
+def isinf(input):
+    return IsInf.apply(input, input._data.dtype)
+
+
+def isfinite(input):
+    return IsFinite.apply(input, input._data.dtype)
+
+
+def _bitwise(name, kernel):
+    fn = _compare(name, kernel)
+
+    def op(input, other):
+        dt, (x, y) = operands(input, other)
+        if dt.kind == "f":
+            raise RuntimeError(
+                f"\"{name.lower()}_cpu\" not implemented for '{dt.name.capitalize()}'"
+            )
+        return fn.apply(x, y, dt)
+
+    op.__name__ = name.lower()
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", lambda xp, x, y: x & y)
+bitwise_or = _bitwise("bitwise_or", lambda xp, x, y: x | y)
+bitwise_xor = _bitwise("bitwise_xor", lambda xp, x, y: x ^ y)
+BitwiseNot = _compare("BitwiseNot", lambda xp, x: ~x)
+
+
+def bitwise_not(input):
+    if input.is_floating_point():
+        raise TypeError("bitwise_not is only supported for integer and boolean tensors")
+    return BitwiseNot.apply(input, input._data.dtype)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """``|input - other| <= atol + rtol * |other|`` element-wise."""
+    xp = backend.array_module(input._data)
+    return Tensor._make(xp.isclose(input._data, other._data, rtol, atol, equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input, other):
+    """True when both tensors have the same shape and the same elements."""
+    return input.shape == other.shape and bool((input == other).all())

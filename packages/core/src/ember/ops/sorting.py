@@ -1,0 +1,1 @@
+"""sorting operations (being written)."""

@@ -1,0 +1,324 @@
+"""Random numbers: ``Generator``, ``manual_seed`` and the random tensor factories.
+
+Every random function takes ``generator=``; without one it draws from the default generator of
+the target device. Ember's streams are its own (numpy's PCG64 on the CPU, cupy's on GPUs), so a
+seed reproduces Ember runs, not torch's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+
+import numpy as np
+
+from . import _dtype as dtypes
+from . import backend
+from ._tensor import Tensor, _sizes
+
+__all__ = [
+    "Generator",
+    "default_generator",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "get_rng_state",
+    "set_rng_state",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "rand_like",
+    "randn_like",
+    "randint_like",
+    "bernoulli",
+    "normal",
+    "multinomial",
+]
+
+_DEFAULT_SEED = 67280421310721  # torch's default_generator initial seed
+
+
+class Generator:
+    """A seedable source of random numbers for one device.
+
+    Args:
+        device: ``"cpu"`` (default) or a CUDA device.
+
+    Example:
+        >>> g = ember.Generator().manual_seed(0)
+        >>> ember.rand(2, generator=g)
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = backend.Device(device)
+        self._seed = _DEFAULT_SEED
+        self._engine = backend.random_engine(self.device, self._seed)
+
+    def manual_seed(self, seed):
+        """Reseed; returns the generator itself."""
+        seed = int(seed)
+        if seed < 0:
+            seed += 1 << 64  # torch maps negative seeds into the unsigned range
+        self._seed = seed
+        self._engine = backend.random_engine(self.device, seed)
+        return self
+
+    def seed(self):
+        """Reseed from the operating system's entropy; returns the new seed."""
+        new_seed = int(np.random.SeedSequence().entropy) & ((1 << 63) - 1)
+        self.manual_seed(new_seed)
+        return new_seed
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        """The generator state as a uint8 tensor (feed it back to ``set_state``)."""
+        state = json.dumps({"seed": self._seed, "state": self._engine.get_state()})
+        return Tensor._make(np.frombuffer(state.encode(), dtype=np.uint8).copy())
+
+    def set_state(self, new_state):
+        payload = json.loads(bytes(new_state.numpy().astype(np.uint8)).decode())
+        self._seed = payload["seed"]
+        self._engine.set_state(payload["state"])
+        return self
+
+
+default_generator = Generator()
+_cuda_generators = {}
+
+
+def _generator_for(device, generator):
+    if generator is not None:
+        if generator.device.type != device.type:
+            raise RuntimeError(
+                f"Expected a '{device.type}' device type for generator but found "
+                f"'{generator.device.type}'"
+            )
+        return generator._engine
+    if device.type == "cpu":
+        return default_generator._engine
+    index = device.index if device.index is not None else 0
+    if index not in _cuda_generators:
+        _cuda_generators[index] = Generator(backend.Device("cuda", index)).manual_seed(
+            default_generator.initial_seed()
+        )
+    return _cuda_generators[index]._engine
+
+
+def manual_seed(seed):
+    """Seed every default generator (CPU and CUDA); returns the CPU one."""
+    default_generator.manual_seed(seed)
+    for g in _cuda_generators.values():
+        g.manual_seed(seed)
+    return default_generator
+
+
+def seed():
+    """Seed the default generators non-deterministically; returns the seed."""
+    s = default_generator.seed()
+    for g in _cuda_generators.values():
+        g.manual_seed(s)
+    return s
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    default_generator.set_state(new_state)
+
+
+# --------------------------------------------------------------- arrays for in-place fills
+
+
+def _engine_like(array, generator):
+    return _generator_for(backend.device_of(array), generator)
+
+
+def uniform_array(like, low, high, generator):
+    """Uniform draws in ``[low, high)`` with ``like``'s shape, dtype and device."""
+    u = _engine_like(like, generator).uniform(like.shape, like.dtype)
+    return u * (high - low) + low if (low, high) != (0, 1) else u
+
+
+def normal_array(like, mean, std, generator):
+    z = _engine_like(like, generator).normal(like.shape, like.dtype)
+    return z * std + mean if (mean, std) != (0, 1) else z
+
+
+def exponential_array(like, lambd, generator):
+    return _engine_like(like, generator).exponential(like.shape, like.dtype) / lambd
+
+
+def bernoulli_array(like, p, generator):
+    p = p._data if isinstance(p, Tensor) else p
+    u = _engine_like(like, generator).uniform(
+        like.shape, np.float64 if like.dtype == np.float64 else np.float32
+    )
+    return (u < p).astype(like.dtype)
+
+
+def random_array(like, low, high, generator):
+    """Integers in ``[low, high)``; ``high=None`` means up to the dtype's largest value + 1
+    (for floats, 2**mantissa bits + 1, like torch)."""
+    if high is None:
+        high, low = low, 0
+        if high == 0:
+            kind = like.dtype
+            high = (
+                2 ** (np.finfo(kind).nmant + 1) + 1
+                if kind.kind == "f"
+                else (2 if kind.kind == "b" else int(np.iinfo(kind).max) + 1)
+            )
+    return _engine_like(like, generator).integers(low, high, like.shape, like.dtype)
+
+
+# ------------------------------------------------------------------------ random factories
+
+
+def _factory_args(dtype, device, default):
+    dt = dtypes.as_dtype(dtype) if dtype is not None else default
+    return dt, backend.Device(device) if device is not None else backend.Device("cpu")
+
+
+def _finish(array, requires_grad):
+    t = Tensor._make(array)
+    return t.requires_grad_() if requires_grad else t
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in ``[0, 1)`` of the given size (default float dtype)."""
+    dt, dev = _factory_args(dtype, device, dtypes.get_default_dtype())
+    return _finish(_generator_for(dev, generator).uniform(_sizes(size), dt.np), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples of the given size (default float dtype)."""
+    dt, dev = _factory_args(dtype, device, dtypes.get_default_dtype())
+    return _finish(_generator_for(dev, generator).normal(_sizes(size), dt.np), requires_grad)
+
+
+def randint(
+    low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+):
+    """Integers uniform in ``[low, high)``; ``randint(high, size)`` also works. int64 default."""
+    if size is None:
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    dt, dev = _factory_args(dtype, device, dtypes.int64)
+    engine = _generator_for(dev, generator)
+    return _finish(engine.integers(low, high, _sizes((size,)), dt.np), requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of ``0 .. n-1`` (int64 by default)."""
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    dt, dev = _factory_args(dtype, device, dtypes.int64)
+    perm = _generator_for(dev, generator).permutation(int(n)).astype(dt.np)
+    return _finish(perm, requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    return rand(
+        input.shape,
+        dtype=dtype or input.dtype,
+        device=device or input.device,
+        requires_grad=requires_grad,
+    )
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    return randn(
+        input.shape,
+        dtype=dtype or input.dtype,
+        device=device or input.device,
+        requires_grad=requires_grad,
+    )
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
+    return randint(
+        low,
+        high,
+        input.shape,
+        dtype=dtype or input.dtype,
+        device=device or input.device,
+        requires_grad=requires_grad,
+    )
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 samples with probabilities ``input`` (or the scalar ``p``), same shape and dtype."""
+    prob = input if p is None else p
+    return Tensor._make(bernoulli_array(input._data, prob, generator))
+
+
+def normal(
+    mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+):
+    """Normal samples with tensor or scalar ``mean`` and ``std`` (shape from them or ``size``)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        other = std if ref is mean else mean
+        shape = np.broadcast_shapes(
+            ref._data.shape, other._data.shape if isinstance(other, Tensor) else ()
+        )
+        z = _generator_for(ref.device, generator).normal(shape, ref._data.dtype)
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        return _finish(z * s + m, requires_grad)
+    if size is None:
+        raise TypeError("normal() with scalar mean and std needs a size")
+    out = randn(size, generator=generator, dtype=dtype, device=device)
+    out._data = out._data * std + mean
+    return out.requires_grad_() if requires_grad else out
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Sample ``num_samples`` category indices per row of the non-negative weights ``input``."""
+    probs = backend.to_device(input._data, backend.Device("cpu")).astype(np.float64)
+    squeeze = probs.ndim == 1
+    probs = np.atleast_2d(probs)
+    if (probs < 0).any() or not np.isfinite(probs).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if not replacement and num_samples > probs.shape[-1]:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    engine = _generator_for(
+        backend.Device("cpu"),
+        generator if generator is None or generator.device.type == "cpu" else None,
+    )
+    rows = []
+    for row in probs / probs.sum(-1, keepdims=True):
+        if replacement:
+            u = engine.uniform((num_samples,), np.float64)
+            rows.append(np.searchsorted(np.cumsum(row), u, side="right").clip(max=row.size - 1))
+        else:
+            # Gumbel top-k: sampling without replacement in one vectorised draw per row
+            u = engine.uniform(row.shape, np.float64)
+            with np.errstate(divide="ignore"):
+                keys = np.log(row) - np.log(-np.log(u))
+            rows.append(np.argsort(-keys, kind="stable")[:num_samples])
+    out = np.stack(rows).astype(np.int64)
+    out = out[0] if squeeze else out
+    return Tensor._make(backend.to_device(out, input.device))
+
+
+def _is_number(x):
+    return isinstance(x, numbers.Number)
