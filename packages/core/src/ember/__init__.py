@@ -147,6 +147,7 @@ from .random import (
     seed,
     set_rng_state,
 )
+from .serialization import load, save
 
 # torch's dtype aliases
 half, double, short, long = float16, float64, int16, int64

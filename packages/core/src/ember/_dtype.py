@@ -25,6 +25,11 @@ class dtype:
     def __repr__(self):
         return f"ember.{self.name}"
 
+    @property
+    def scalar_name(self):
+        """torch's C++ name of the type (``Float``, ``Long``, ...), used in error messages."""
+        return _SCALAR_NAMES[self.name]
+
     def __reduce__(self):
         return self.name
 
@@ -39,6 +44,17 @@ float16 = dtype("float16", np.float16, 2)
 float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
 
+_SCALAR_NAMES = {
+    "bool": "Bool",
+    "uint8": "Byte",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+}
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _FROM_NUMPY = {d.np: d for d in ALL}
 

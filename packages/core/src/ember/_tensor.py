@@ -428,8 +428,8 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with {'no' if self._data.size == 0 else 'more than one'}"
-                " values is ambiguous"
+                f"Boolean value of Tensor with {'no values' if self._data.size == 0 else 'more than one value'}"
+                " is ambiguous"
             )
         return bool(self.item())
 
@@ -985,8 +985,8 @@ class Tensor:
         src, dst = dtypes.from_numpy(array.dtype), self.dtype
         if src._category > dst._category:
             raise RuntimeError(
-                f"result type {src.name.capitalize()} can't be cast to the desired output type "
-                f"{dst.name.capitalize()}"
+                f"result type {src.scalar_name} can't be cast to the desired output type "
+                f"{dst.scalar_name}"
             )
         self._data[...] = array
 

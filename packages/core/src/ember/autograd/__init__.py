@@ -47,6 +47,10 @@ class Function(_function.Function):
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = _function.Node(cls)
+        recording = is_grad_enabled()
+        ctx.needs_input_grad = tuple(
+            recording and isinstance(a, _function.Tensor) and a.requires_grad for a in args
+        )
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
         multi = isinstance(out, tuple)

@@ -37,21 +37,23 @@ class Node:
     ``save_for_backward``; backward reads them and ``saved_tensors``.
     """
 
+    # Class-level defaults: a node writes only what differs, which keeps recording cheap.
+    # One edge per positional input of forward: None when no gradient flows there, else
+    # (grad_fn, output_nr, leaf tensor or None, shape, numpy dtype). Edges, not the input
+    # tensors, so the graph keeps alive only what backward saved.
+    _edges = ()
+    needs_input_grad = ()
+    _to_save = ()
+    _saved = None
+    _outputs = None  # output arrays, kept only when forward saved one of them
+    _freed = False
+    _hooks = None  # {output_nr: [hook]}: tensor hooks of non-leaf outputs
+    _retained = None  # {output_nr: tensor}: outputs that called retain_grad()
+    _n_outputs = 1
+    _output_meta = None  # [(shape, dtype, array module)] of a multi-output node
+
     def __init__(self, fn):
         self.fn = fn
-        # One edge per positional input of forward: None when no gradient flows there, else
-        # (grad_fn, output_nr, leaf tensor or None, shape, numpy dtype). Edges, not the input
-        # tensors, so the graph keeps alive only what backward saved.
-        self._edges = ()
-        self.needs_input_grad = ()
-        self._to_save = ()
-        self._saved = None
-        self._outputs = None  # output arrays, kept only when forward saved one of them
-        self._freed = False
-        self._hooks = None  # {output_nr: [hook]}: tensor hooks of non-leaf outputs
-        self._retained = None  # {output_nr: tensor}: outputs that called retain_grad()
-        self._n_outputs = 1
-        self._output_meta = None  # [(shape, dtype, array module)] of a multi-output node
 
     def save_for_backward(self, *values):
         """Keep inputs, outputs or intermediates of forward for backward.
@@ -150,11 +152,33 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        ctx = Node(cls)
         raw = [a._data if isinstance(a, Tensor) else a for a in args]
         if backend.cp is not None:
             _check_same_device(raw)
-        return _finish(ctx, args, raw, cls.forward(ctx, *raw, **kwargs))
+        if _grad_mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args):
+            ctx = Node(cls)
+            return _finish(ctx, args, raw, cls.forward(ctx, *raw, **kwargs))
+        # Nothing to record: forward writes into a scratch context that is dropped at once.
+        y = cls.forward(_Scratch(cls), *raw, **kwargs)
+        if isinstance(y, tuple):
+            xp = backend.array_module(y[0])
+            return tuple(Tensor._make(_as_array(o, xp)) for o in y)
+        return Tensor._make(_as_array(y, backend.array_module(y)))
+
+
+class _Scratch:
+    """The ``ctx`` of an operation that records no graph: accepts and forgets everything."""
+
+    needs_input_grad = ()
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def save_for_backward(self, *values):
+        pass
+
+    def mark_non_differentiable(self, *values):
+        pass
 
 
 def _finish(ctx, args, raw, y):

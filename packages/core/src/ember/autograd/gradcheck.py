@@ -40,6 +40,9 @@ def _analytical_jacobian(func, inputs, wanted, create_graph=False):
     rows = {id(t): np.zeros((t._data.size, sum(sizes))) for t in wanted}
     offset = 0
     for out, n in zip(outputs, sizes):
+        if not out.requires_grad:  # independent of every input: a zero block
+            offset += n
+            continue
         for j in range(n):
             seed = np.zeros(n, dtype=out._data.dtype)
             seed[j] = 1

@@ -26,8 +26,25 @@ def operands(*args):
     turned into numpy scalars of that dtype (constants that need no gradient). Tensors are
     passed on; forward casts their arrays with ``astype(dtype, copy=False)``.
     """
+    if len(args) == 2:
+        a, b = args
+        # the common case: two tensors of one dtype, or a tensor and a number of its category
+        if isinstance(a, Tensor):
+            if isinstance(b, Tensor):
+                if a._data.dtype == b._data.dtype:
+                    return a._data.dtype, args
+            elif a._data.dtype.kind == "f" and isinstance(b, (int, float)) and b.__class__ is not bool:
+                return a._data.dtype, (a, a._data.dtype.type(b))
     dt = result_type(*args).np
-    return dt, tuple(a if isinstance(a, Tensor) else dt.type(a) for a in args)
+    return dt, tuple(a if isinstance(a, Tensor) else _scalar(a, dt) for a in args)
+
+
+def _scalar(value, dt):
+    try:
+        return dt.type(value)
+    except OverflowError:
+        # torch wraps an out-of-range Python int into the tensor's integer type (uint8 + 1000)
+        return np.array(value, dtype=np.int64).astype(dt)[()]
 
 
 def as_tensor_arg(value, name):

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import backend
 from .._creation import zeros_like
-from .._dtype import bool_, get_default_dtype
+from .._dtype import bool_, from_numpy, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import operands, quiet
@@ -93,11 +93,13 @@ class Pow(Function):
         x, e, out = ctx.saved_tensors
         gx = ge = None
         if ctx.needs_input_grad[0]:
-            # e * x^(e-1), defined as 0 where e == 0 (x^-1 would make 0 * inf = nan at x = 0)
-            gx = where(e == 0, 0.0, gy * e * pow(x, e - 1))
+            # e * x^(e-1), defined as 0 where e == 0; the exponent is masked first so x = 0
+            # never meets x^-1 (0 * inf would be nan)
+            gx = gy * e * pow(x, where(e == 0, 1.0, e) - 1)
         if ctx.needs_input_grad[1]:
             # out * log(x), defined as 0 where x == 0 and e >= 0 (torch's convention)
-            ge = where((x == 0) & (e >= 0), 0.0, gy * out * log(x))
+            zero_base = (x == 0) & (e >= 0)
+            ge = where(zero_base, 0.0, gy * out * log(where(zero_base, 1.0, x)))
         return gx, ge
 
 
@@ -567,7 +569,7 @@ def where(condition, input=None, other=None):
         return condition.nonzero(as_tuple=True)
     if condition.dtype is not bool_:
         raise RuntimeError(
-            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name.capitalize()}"
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.scalar_name}"
         )
     dt, (x, y) = operands(input, other)
     return Where.apply(condition, x, y, dt)
@@ -661,7 +663,7 @@ def _bitwise(name, kernel):
         dt, (x, y) = operands(input, other)
         if dt.kind == "f":
             raise RuntimeError(
-                f"\"{name.lower()}_cpu\" not implemented for '{dt.name.capitalize()}'"
+                f"\"{name.lower()}_cpu\" not implemented for '{from_numpy(dt).scalar_name}'"
             )
         return fn.apply(x, y, dt)
 

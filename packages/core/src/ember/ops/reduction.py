@@ -1,19 +1,113 @@
-"""Reductions: sum, mean, var/std, max/min, logsumexp, cumulative ops, norms, all/any."""
+"""Reductions: sum, prod, mean, var/std, max/min, logsumexp, cumulative ops, norms, all/any.
+
+Reductions take ``dim`` as an int, a sequence of ints or None (every dimension) and keep the
+reduced dimensions with size 1 when ``keepdim=True``. A 0-d tensor accepts ``dim`` 0 or -1.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
+import warnings
+from collections import namedtuple
+
+import numpy as np
+
 from .. import backend
 from .._dtype import as_dtype, get_default_dtype
+from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import normalize_dims
+from ..autograd.grad_mode import _state as _grad_mode
+from ._util import normalize_dims, quiet, wrap_dim
+from .pointwise import maximum, minimum, where
+
+__all__ = [
+    "sum",
+    "prod",
+    "mean",
+    "var",
+    "std",
+    "var_mean",
+    "std_mean",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "median",
+    "logsumexp",
+    "cumsum",
+    "cumprod",
+    "norm",
+    "all",
+    "any",
+    "count_nonzero",
+]
+
+# torch.return_types.max / min / median: tuples whose fields read as .values and .indices
+_MaxResult = namedtuple("max", ("values", "indices"))
+_MinResult = namedtuple("min", ("values", "indices"))
+_MedianResult = namedtuple("median", ("values", "indices"))
+
+
+# ------------------------------------------------------------------------------ dim helpers
+
+
+def _dims(input, dim):
+    """``dim`` as a sorted tuple of axes (None: all); a 0-d tensor has none to reduce."""
+    dims = normalize_dims(dim, input._data.ndim)
+    return dims if input._data.ndim else ()
+
+
+def _kept_shape(shape, dims):
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _reduced_shape(shape, dims, keepdim):
+    if keepdim:
+        return _kept_shape(shape, dims)
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
+
+
+def _count(shape, dims):
+    return math.prod(shape[d] for d in dims)
+
+
+def _check_nonempty(name, input, dims):
+    """torch's errors for a max-like reduction that has nothing to pick from."""
+    if not dims and input._data.size == 0:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument."
+        )
+    for d in dims:
+        if input._data.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _positions(x, dim):
+    """0, 1, ..., n-1 along ``dim`` of array ``x``, shaped to broadcast against it."""
+    shape = [1] * x.ndim
+    shape[dim] = x.shape[dim]
+    return backend.array_module(x).arange(x.shape[dim]).reshape(shape)
+
+
+def _accumulate_dtype(x, dtype):
+    """The numpy dtype of a sum-like result: ``dtype`` if given, int64 for integer and bool
+    inputs (torch's rule, against overflow), else None (the input's own)."""
+    if dtype is not None:
+        return as_dtype(dtype).np
+    return np.dtype(np.int64) if x.dtype.kind in "biu" else None
+
+
+# ------------------------------------------------------------------------------- sum, prod
 
 
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        if dtype is None and x.dtype.kind in "biu":
-            dtype = "int64"  # torch sums integers and bools in int64
         return x.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
@@ -41,30 +135,93 @@ class SumToSize(Function):
         return gy.expand(ctx.shape), None
 
 
-def _kept_shape(shape, dims):
-    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, dtype):
+        # dim is one axis, or None for the product of every element
+        ctx.dim, ctx.keepdim = dim, keepdim
+        y = x.prod(axis=dim, keepdims=keepdim, dtype=dtype)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        shape = x.shape
+        if ctx.dim is None:
+            kept = (1,) * len(shape)
+        else:
+            kept = _kept_shape(shape, (ctx.dim,))
+        if not ctx.keepdim:
+            gy, y = gy.reshape(kept), y.reshape(kept)
+        if not (x._data == 0).any():
+            return gy * (y / x), None, None, None
+        # y / x is 0/0 at a zero: use the product of the other elements instead
+        if ctx.dim is None:
+            others = _prod_others(x.reshape(-1), 0).reshape(shape)
+        else:
+            others = _prod_others(x, ctx.dim)
+        return gy * others, None, None, None
+
+
+def _prod_others(x, dim):
+    """prod_{j != i} x_j along ``dim`` for every i, without dividing: the product of the
+    elements before i times the product of those after it. Differentiable (through
+    cumprod), so the second derivative of prod is right at zeros too."""
+    before = _exclusive_cumprod(x, dim)
+    after = _flip(_exclusive_cumprod(_flip(x, dim), dim), dim)
+    return before * after
+
+
+def _exclusive_cumprod(x, dim):
+    """[1, x0, x0*x1, ...] along ``dim``: cumprod of x shifted one place, 1 coming in."""
+    pos = _positions(x._data, dim)
+    n = x._data.shape[dim]
+    shifted = _take_along_dim(x, (pos - 1) % n, dim)  # a rotation, so every index is used once
+    return cumprod(where(Tensor._make(pos == 0), 1.0, shifted), dim)
+
+
+def _flip(x, dim):
+    pos = _positions(x._data, dim)
+    return _take_along_dim(x, x._data.shape[dim] - 1 - pos, dim)
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
-    """Sum over ``dim`` (an int, a tuple, or None for every dimension).
+    """Sum over ``dim`` (an int, a sequence of ints, or None for every dimension).
 
     Integer and bool inputs sum in int64 unless ``dtype`` says otherwise.
     """
-    dims = normalize_dims(dim, input._data.ndim)
-    return Sum.apply(input, dims, keepdim, as_dtype(dtype).np if dtype is not None else None)
+    dims = _dims(input, dim)
+    return Sum.apply(input, dims, keepdim, _accumulate_dtype(input._data, dtype))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of the elements along ``dim`` (one int), or of all elements when None.
+
+    Integer and bool inputs multiply in int64 unless ``dtype`` says otherwise.
+    """
+    if dim is not None and not isinstance(dim, numbers.Integral):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    ndim = input._data.ndim
+    if dim is not None:
+        dim = wrap_dim(int(dim), ndim) if ndim else None
+    return Prod.apply(input, dim, keepdim, _accumulate_dtype(input._data, dtype))
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; integer inputs need a floating ``dtype``, like torch."""
+    if dtype is not None and not as_dtype(dtype).is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Optional dtype must be either a floating "
+            f"point or complex dtype. Got: {as_dtype(dtype).name.capitalize()}"
+        )
     if dtype is None and not input.is_floating_point():
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype.name.capitalize()}"
         )
-    dims = normalize_dims(dim, input._data.ndim)
-    count = 1
-    for d in dims:
-        count *= input._data.shape[d]
+    dims = _dims(input, dim)
+    count = _count(input._data.shape, dims)
     total = sum(input, dims, keepdim, dtype=dtype)
     return total / count if count else total * float("nan")
 
@@ -82,4 +239,497 @@ def sum_to_size(input, size):
     return SumToSize.apply(input, size)
 
 
-_ = get_default_dtype  # used by the full reduction family
+# ------------------------------------------------------------------------------- var, std
+
+
+def _moments(name, input, dim, unbiased, keepdim, correction):
+    """(variance, mean) over ``dim``, with torch's argument rules for var/std and friends."""
+    if isinstance(dim, bool):  # the legacy overload var(input, unbiased)
+        dim, unbiased = None, dim
+    if not input.is_floating_point():
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if unbiased is not None and correction is not None:
+        raise RuntimeError("cannot specify both correction and unbiased arguments")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    dims = _dims(input, dim)
+    dof = _count(input._data.shape, dims) - correction
+    if dof <= 0:
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "reduction factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
+        )
+    # two passes (mean, then squared deviations): no cancellation as in E[x^2] - E[x]^2
+    mu = mean(input, dims, keepdim=True)
+    d = input - mu
+    v = sum(d * d, dims, keepdim=True) / (dof if dof > 0 else 0)
+    if not keepdim:
+        shape = _reduced_shape(input._data.shape, dims, False)
+        v, mu = v.reshape(shape), mu.reshape(shape)
+    return v, mu
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim``: ``sum((x - mean)^2) / max(0, N - correction)``.
+
+    Args:
+        input: a floating-point tensor.
+        dim: int, sequence of ints, or None for every dimension.
+        unbiased: legacy flag; False means ``correction=0``.
+        keepdim: keep the reduced dimensions with size 1.
+        correction: subtracted from the element count N (default 1, Bessel's correction).
+    """
+    return _moments("var", input, dim, unbiased, keepdim, correction)[0]
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation over ``dim``: ``sqrt(var(...))`` with ``var``'s arguments."""
+    return _moments("std", input, dim, unbiased, keepdim, correction)[0].sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim`` in one call; arguments as for ``var``."""
+    return _moments("var_mean", input, dim, unbiased, keepdim, correction)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` over ``dim`` in one call; arguments as for ``var``."""
+    v, mu = _moments("std_mean", input, dim, unbiased, keepdim, correction)
+    return v.sqrt(), mu
+
+
+# ----------------------------------------------------------------- max, min, median, argmax
+
+
+class _EvenSplit(Function):
+    """A reduction that picks one of its input values (``_kernel``): the gradient is shared
+    evenly by the elements equal to the result, as torch does for amax, amin, max(), min()
+    and median()."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        y = ctx.fn._kernel(backend.array_module(x), x, dims, keepdim)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        kept = _kept_shape(x._data.shape, ctx.dims)
+        if not ctx.keepdim:
+            gy = gy.reshape(kept)
+        xp = backend.array_module(x._data)
+        x_data, y_data = x._data, y._data.reshape(kept)
+        # a NaN result came from the NaN elements, and its gradient goes back to them
+        hit = (x_data == y_data) | (xp.isnan(x_data) & xp.isnan(y_data))
+        count = hit.sum(axis=ctx.dims, keepdims=True).astype(x_data.dtype)
+        return where(Tensor._make(hit), gy / Tensor._make(count), 0.0), None, None
+
+
+class Amax(_EvenSplit):
+    _kernel = staticmethod(lambda xp, x, dims, keepdim: x.max(axis=dims, keepdims=keepdim))
+
+
+class Amin(_EvenSplit):
+    _kernel = staticmethod(lambda xp, x, dims, keepdim: x.min(axis=dims, keepdims=keepdim))
+
+
+class Median(_EvenSplit):
+    @staticmethod
+    def _kernel(xp, x, dims, keepdim):
+        # the lower median of every element; NaN (sorted last) propagates, as in torch
+        s = xp.sort(x.reshape(-1))
+        y = xp.where(xp.isnan(s[-1]), s[-1], s[(s.size - 1) // 2])
+        return y.reshape((1,) * x.ndim) if keepdim else y
+
+
+class _TakeAlongDim(Function):
+    """``x`` picked along ``dim`` at ``index`` (an int array broadcastable against ``x`` off
+    ``dim``), where no slice repeats an index: the values of sort, topk, max(dim)."""
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        ctx.index, ctx.dim, ctx.shape = index, dim, x.shape
+        return backend.array_module(x).take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _PutAlongDim.apply(gy, ctx.index, ctx.dim, ctx.shape), None, None
+
+
+class _PutAlongDim(Function):
+    """Zeros of ``shape`` with ``y`` written along ``dim`` at ``index``: the adjoint of
+    ``_TakeAlongDim`` (and it of this), so gradients of any order flow."""
+
+    @staticmethod
+    def forward(ctx, y, index, dim, shape):
+        ctx.index, ctx.dim = index, dim
+        xp = backend.array_module(y)
+        out = xp.zeros(shape, dtype=y.dtype)
+        xp.put_along_axis(out, index, y, axis=dim)
+        return out
+
+    @staticmethod
+    def backward(ctx, gz):
+        return _TakeAlongDim.apply(gz, ctx.index, ctx.dim), None, None, None
+
+
+def _take_along_dim(x, index, dim):
+    return _TakeAlongDim.apply(x, index, dim)
+
+
+def _select_along(name, input, dim, keepdim, pick):
+    """``(values, indices)`` of the element ``pick(xp, array, axis)`` chooses in each slice
+    along ``dim``; the gradient goes to that element alone."""
+    ndim = input._data.ndim
+    dim = wrap_dim(dim, ndim)
+    x = input if ndim else input.reshape(1)
+    _check_nonempty(name, x, (dim,))
+    index = pick(backend.array_module(x._data), x._data, dim).astype(np.int64, copy=False)
+    shape = _reduced_shape(input._data.shape, (dim,) if ndim else (), keepdim)
+    values = _take_along_dim(x, index, dim).reshape(shape)
+    return values, Tensor._make(index.reshape(shape))
+
+
+def _pick_max(xp, x, axis):
+    return xp.argmax(x, axis=axis, keepdims=True)  # the first maximum; NaN counts as largest
+
+
+def _pick_min(xp, x, axis):
+    return xp.argmin(x, axis=axis, keepdims=True)
+
+
+def _pick_median(xp, x, axis):
+    order = xp.argsort(x, axis=axis, kind="stable")  # NaN sorts last
+    n = x.shape[axis]
+    nans = xp.isnan(x).sum(axis=axis, keepdims=True)
+    # the lower median, or the first NaN of a slice that has one (torch propagates NaN)
+    rank = xp.where(nans > 0, n - nans, (n - 1) // 2)
+    return xp.take_along_axis(order, rank, axis=axis)
+
+
+def _extremum(name, fn, pick, result, other_op, input, dim, keepdim):
+    if isinstance(dim, Tensor):
+        return other_op(input, dim)
+    if dim is None:
+        _check_nonempty(name, input, ())
+        return fn.apply(input, _dims(input, None), False)
+    return result(*_select_along(name, input, dim, keepdim, pick))
+
+
+def max(input, dim=None, keepdim=False):
+    """The largest element, as ``max(input)``, ``max(input, dim, keepdim=False)`` or
+    ``max(input, other)``.
+
+    Returns:
+        ``max(input)``: a 0-d tensor (its gradient is split evenly between ties).
+        ``max(input, dim)``: a named tuple ``(values, indices)`` (int64 indices of the first
+        maximum of each slice, which alone receives the gradient).
+        ``max(input, other)``: the element-wise ``maximum``. NaN propagates in every form.
+    """
+    return _extremum("max", Amax, _pick_max, _MaxResult, maximum, input, dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):
+    """The smallest element; the three forms of ``max``, with ``minimum`` for two tensors."""
+    return _extremum("min", Amin, _pick_min, _MinResult, minimum, input, dim, keepdim)
+
+
+def amax(input, dim=(), keepdim=False):
+    """Maximum over ``dim`` (an int or sequence; empty means every dimension).
+
+    Unlike ``max(input, dim)`` it returns values only, and the gradient is split evenly between
+    the elements that tie for the maximum.
+    """
+    dims = _dims(input, dim)
+    _check_nonempty("amax", input, dims)
+    return Amax.apply(input, dims, keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    """Minimum over ``dim``; see ``amax``."""
+    dims = _dims(input, dim)
+    _check_nonempty("amin", input, dims)
+    return Amin.apply(input, dims, keepdim)
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median: of every element as a 0-d tensor (gradient split evenly between the
+    elements equal to it), or along ``dim`` as a named tuple ``(values, indices)``.
+
+    NaN propagates: a slice holding NaN has median NaN. The median of an empty tensor is NaN.
+    """
+    if dim is not None:
+        return _MedianResult(*_select_along("median", input, dim, keepdim, _pick_median))
+    if input._data.size == 0:
+        xp = backend.array_module(input._data)
+        return Tensor._make(xp.full((), np.nan, dtype=input._data.dtype))
+    return Median.apply(input, _dims(input, None), False)
+
+
+def _arg_extremum(name, pick, input, dim, keepdim):
+    x = input._data
+    if dim is None:
+        # the index into the flattened tensor; keepdim has no effect here, as in torch
+        if x.size == 0:
+            raise IndexError(
+                f"{name}: Expected reduction dim to be specified for input.numel() == 0."
+            )
+        index = pick(backend.array_module(x), x.reshape(-1), 0).reshape(())
+        return Tensor._make(index.astype(np.int64, copy=False))
+    return _select_along(name, input, dim, keepdim, pick)[1]
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index (int64) of the first maximum along ``dim``, or into the flattened tensor."""
+    return _arg_extremum("argmax", _pick_max, input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index (int64) of the first minimum along ``dim``, or into the flattened tensor."""
+    return _arg_extremum("argmin", _pick_min, input, dim, keepdim)
+
+
+# ---------------------------------------------------------------------------- logsumexp
+
+
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(input), dim))``, computed without overflow.
+
+    Integer inputs are computed in the default float dtype. A slice of ``-inf`` gives ``-inf``.
+    """
+    if not input.is_floating_point():
+        input = input.to(get_default_dtype())
+    dims = _dims(input, dim)
+    x = input._data
+    xp = backend.array_module(x)
+    kept = _kept_shape(x.shape, dims)
+    # Shift by the slice maximum so no exp overflows; the shift is a constant (the gradient,
+    # softmax, does not depend on it), and 0 where the maximum is infinite so that a slice
+    # of -inf never computes inf - inf.
+    m = x.max(axis=dims, keepdims=True) if x.size else xp.zeros(kept, dtype=x.dtype)
+    m = Tensor._make(xp.where(xp.isfinite(m), m, 0))
+    out = sum((input - m).exp(), dims, keepdim=True).log() + m
+    return out if keepdim else out.reshape(_reduced_shape(x.shape, dims, False))
+
+
+# --------------------------------------------------------------------- cumulative ops
+
+
+def _scan(op, x, axis, reverse, dtype):
+    """``xp.cumsum`` / ``xp.cumprod`` along ``axis``, from the far end when ``reverse``."""
+    fn = getattr(backend.array_module(x), op)
+    if not reverse:
+        return fn(x, axis=axis, dtype=dtype)
+    xp = backend.array_module(x)
+    return xp.flip(fn(xp.flip(x, axis), axis=axis, dtype=dtype), axis)
+
+
+class Cumsum(Function):
+    @staticmethod
+    def forward(ctx, x, dim, reverse, dtype):
+        ctx.dim, ctx.reverse = dim, reverse
+        return _scan("cumsum", x, dim, reverse, dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        # the adjoint of a running sum is the running sum taken from the other end
+        return Cumsum.apply(gy, ctx.dim, not ctx.reverse, None), None, None, None
+
+
+class Cumprod(Function):
+    @staticmethod
+    def forward(ctx, x, dim, dtype):
+        ctx.dim = dim
+        y = _scan("cumprod", x, dim, False, dtype)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        dim = ctx.dim
+        # dy_j/dx_k = prod_{i <= j, i != k} x_i for j >= k, which is y_j / x_k when x_k != 0
+        if not (x._data == 0).any():
+            return Cumsum.apply(gy * y, dim, True, None) / x, None, None
+        if _grad_mode.enabled:
+            return _cumprod_grad_table(x, gy, dim), None, None
+        return Tensor._make(_cumprod_grad_zeros(x._data, y._data, gy._data, dim)), None, None
+
+
+def _cumprod_grad_zeros(x, y, g, axis):
+    """The gradient of cumprod for an input with zeros, on arrays in O(n) (torch's method).
+
+    With z1 the first zero of a slice and z2 its second: before z1 the no-zero formula holds
+    (every y_j from z1 on is 0); after z1 the gradient is 0; at z1 it is
+    prod(x[:z1]) * sum_{z1 <= j < z2} g_j * prod(x[z1+1 : j+1]).
+    Not itself differentiable: with a graph recorded, ``_cumprod_grad_table`` is used.
+    """
+    xp = backend.array_module(x)
+    zeros_seen = xp.cumsum(x == 0, axis=axis)
+    before = zeros_seen == 0
+    first = (zeros_seen == 1) & (x == 0)
+    between = (zeros_seen == 1) & ~first
+    with quiet():
+        gx = xp.where(before, _scan("cumsum", xp.where(before, g * y, 0), axis, True, None) / x, 0)
+    run = xp.cumprod(xp.where(between, x, 1), axis=axis)
+    at_first = xp.prod(xp.where(before, x, 1), axis=axis, keepdims=True) * xp.sum(
+        xp.where(zeros_seen == 1, g * run, 0), axis=axis, keepdims=True
+    )
+    return xp.where(first, at_first, gx).astype(g.dtype, copy=False)
+
+
+def _cumprod_grad_table(x, gy, dim):
+    """The gradient of cumprod from an n x n table of the products that omit one element,
+    built from differentiable ops so that second derivatives are right at zeros too
+    (O(n^2) memory, used only when backward records a graph, as torch does)."""
+    xp = backend.array_module(x._data)
+    xm, gm = x.transpose(dim, -1), gy.transpose(dim, -1)
+    n = xm.shape[-1]
+    row = xm.shape[:-1] + (1, n)
+    # table[..., k, i] = x_i, except 1 at i == k; its cumprod along i holds
+    # omitted[..., k, j] = prod_{i <= j, i != k} x_i
+    table = where(Tensor._make(xp.eye(n, dtype=bool)), 1.0, xm.reshape(row))
+    omitted = cumprod(table, -1)
+    upper = Tensor._make(xp.triu(xp.ones((n, n), dtype=bool)))  # j >= k
+    gx = where(upper, gm.reshape(row) * omitted, 0.0).sum(-1)
+    return gx.transpose(dim, -1)
+
+
+def _cumulative(fn, input, dim, dtype):
+    ndim = input._data.ndim
+    dim = wrap_dim(dim, ndim)
+    if ndim == 0:
+        return _cumulative(fn, input.reshape(1), 0, dtype).reshape(())
+    return fn(input, dim, _accumulate_dtype(input._data, dtype))
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Running sum along ``dim``: ``y_i = x_0 + ... + x_i``.
+
+    Integer and bool inputs accumulate in int64 unless ``dtype`` says otherwise.
+    """
+    return _cumulative(lambda x, d, dt: Cumsum.apply(x, d, False, dt), input, dim, dtype)
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Running product along ``dim``: ``y_i = x_0 * ... * x_i`` (int64 for integer inputs).
+
+    The gradient is exact where the input has zeros.
+    """
+    return _cumulative(Cumprod.apply, input, dim, dtype)
+
+
+# ---------------------------------------------------------------------------------- norm
+
+
+class Norm(Function):
+    """The vector p-norm ``sum(|x|^p)^(1/p)`` over ``dims`` for finite ``p`` (p = 0 counts
+    the nonzero elements)."""
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        xp = backend.array_module(x)
+        if p == 0:
+            y = (x != 0).sum(axis=dims, keepdims=keepdim).astype(x.dtype)
+        elif p == 1:
+            y = xp.abs(x).sum(axis=dims, keepdims=keepdim)
+        elif p == 2:
+            y = xp.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+        else:
+            with quiet():  # |0|^p is inf for p < 0, and the norm then 0, as in torch
+                y = (xp.abs(x) ** p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        if not ctx.keepdim:
+            kept = _kept_shape(x._data.shape, ctx.dims)
+            gy, y = gy.reshape(kept), y.reshape(kept)
+        if p == 0:
+            return gy * 0.0 * x, None, None, None
+        if p == 1:
+            return gy * x.sign(), None, None, None
+        # d/dx_i = sign(x_i) |x_i|^(p-1) / norm^(p-1), taken as 0 where the norm is 0 (and
+        # where x_i = 0 for p < 1), torch's subgradients. The masked operands are replaced
+        # by 1 first so that no inf or nan reaches second derivatives.
+        y_zero = Tensor._make(y._data == 0)
+        y_safe = where(y_zero, 1.0, y)
+        if p == 2:
+            return x * where(y_zero, 0.0, gy / y_safe), None, None, None
+        x_zero = Tensor._make(x._data == 0)
+        ax = where(x_zero, 1.0, x.abs())
+        scaled = where(x_zero, 0.0, x.sign() * ax ** (p - 1))
+        return scaled * where(y_zero, 0.0, gy / y_safe ** (p - 1)), None, None, None
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector norm of ``input`` over ``dim`` (every dimension when None).
+
+    Args:
+        p: ``"fro"`` (the 2-norm), or a number: ``inf`` (max |x|), ``-inf`` (min |x|),
+            ``0`` (count of nonzeros), or any other p for ``sum(|x|^p)^(1/p)``.
+            ``"nuc"`` (the nuclear norm) is not implemented.
+        dim: int, sequence of ints, or None.
+        keepdim: keep the reduced dimensions with size 1.
+        dtype: compute in this floating dtype.
+
+    Zero vectors get zero gradient (torch's subgradient).
+    """
+    if not input.is_floating_point():
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{input.dtype.name.capitalize()}"
+        )
+    if dtype is not None:
+        input = input.to(dtype)
+    if isinstance(p, str):
+        if p == "nuc":
+            raise NotImplementedError("norm(p='nuc'): the nuclear norm is not implemented")
+        if p != "fro":
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        if dim is not None and not isinstance(dim, numbers.Integral) and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {list(dim)}")
+        p = 2
+    elif p is None:
+        p = 2
+    dims = _dims(input, dim)
+    if math.isinf(p):
+        return (amax if p > 0 else amin)(input.abs(), dims, keepdim)
+    return Norm.apply(input, float(p), dims, keepdim)
+
+
+# ------------------------------------------------------------------------- logical, count
+
+
+def _logical(op, input, dim, keepdim):
+    x = input._data
+    xp = backend.array_module(x)
+    y = xp.asarray(getattr(xp, op)(x, axis=_dims(input, dim), keepdims=keepdim))
+    # torch keeps uint8 for uint8 input (a legacy wart it keeps); other dtypes give bool
+    return Tensor._make(y.astype(np.uint8) if x.dtype == np.uint8 else y)
+
+
+def all(input, dim=None, keepdim=False):
+    """True where every element along ``dim`` (or of the whole tensor) is nonzero."""
+    return _logical("all", input, dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):
+    """True where some element along ``dim`` (or of the whole tensor) is nonzero."""
+    return _logical("any", input, dim, keepdim)
+
+
+def count_nonzero(input, dim=None):
+    """The number (int64) of nonzero elements along ``dim`` (int, sequence or None)."""
+    x = input._data
+    xp = backend.array_module(x)
+    y = xp.count_nonzero(x, axis=_dims(input, dim))
+    return Tensor._make(xp.asarray(y, dtype=np.int64))

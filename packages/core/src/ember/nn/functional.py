@@ -1,0 +1,16 @@
+"""``ember.nn.functional``: the stateless form of the layers (``import ember.nn.functional as
+F``). Each name is the same Function that the modules and ``ember.*`` use; this module only
+imports them, or wraps them where torch's signature differs."""
+
+from __future__ import annotations
+
+from ..ops import pointwise as _pointwise
+from ..ops.activation import log_softmax, softmax, softmin
+from ..ops.linear import bilinear, linear
+
+__all__ = ["linear", "bilinear", "relu", "softmax", "log_softmax", "softmin"]
+
+
+def relu(input, inplace=False):
+    """max(0, x) element-wise; ``inplace=True`` overwrites ``input``."""
+    return input.relu_() if inplace else _pointwise.relu(input)

@@ -1,0 +1,152 @@
+"""Fused linear layers: ``linear`` (y = x Wᵀ + b, one GEMM) and ``bilinear``
+(y = x1ᵀ W x2 + b). ``nn.Linear``, ``nn.Bilinear`` and ``nn.functional`` call these."""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..autograd.function import Function
+
+__all__ = ["linear", "bilinear"]
+
+
+class Linear(Function):
+    """y = x @ weight.T + bias over any leading batch dimensions of x."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        y = backend.array_module(x).matmul(x, weight.T)
+        if bias is not None:
+            y += bias  # y is fresh: add in place rather than allocate another output
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        # gW sums gyᵀ x over every batch row: flatten the batch dimensions for one GEMM
+        gy2 = gy.reshape(-1, gy.shape[-1]) if need_w or need_b else None
+        gx = gy.matmul(weight) if need_x else None
+        gw = gy2.t().matmul(x.reshape(-1, x.shape[-1])) if need_w else None
+        gb = gy2.sum(0) if need_b else None
+        return gx, gw, gb
+
+
+class Bilinear(Function):
+    """y[n, o] = Σ_ij x1[n, i] W[o, i, j] x2[n, j] + b[o], on inputs flattened to 2-D."""
+
+    @staticmethod
+    def forward(ctx, x1, x2, weight, bias):
+        ctx.save_for_backward(x1, x2, weight)
+        xp = backend.array_module(x1)
+        out, in1, in2 = weight.shape
+        n = x1.shape[0]
+        # t[n, o, j] = Σ_i x1[n, i] W[o, i, j]: one GEMM, then a batched dot with x2
+        t = xp.matmul(x1, weight.transpose(1, 0, 2).reshape(in1, out * in2))
+        y = xp.matmul(t.reshape(n, out, in2), x2.reshape(n, in2, 1)).reshape(n, out)
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x1, x2, weight = ctx.saved_tensors
+        need_x1, need_x2, need_w, need_b = ctx.needs_input_grad
+        out, in1, in2 = weight.shape
+        n = gy.shape[0]
+        g1 = g2 = gw = gb = None
+        if need_x1:  # gx1[n, i] = Σ_oj gy[n, o] x2[n, j] W[o, i, j]
+            outer = (gy.reshape(n, out, 1) * x2.reshape(n, 1, in2)).reshape(n, out * in2)
+            g1 = outer.matmul(weight.permute(0, 2, 1).reshape(out * in2, in1))
+        if need_x2:  # gx2[n, j] = Σ_oi gy[n, o] x1[n, i] W[o, i, j]
+            outer = (gy.reshape(n, out, 1) * x1.reshape(n, 1, in1)).reshape(n, out * in1)
+            g2 = outer.matmul(weight.reshape(out * in1, in2))
+        if need_w:  # gW[o, i, j] = Σ_n gy[n, o] x1[n, i] x2[n, j]
+            outer = (x1.reshape(n, in1, 1) * x2.reshape(n, 1, in2)).reshape(n, in1 * in2)
+            gw = gy.t().matmul(outer).reshape(out, in1, in2)
+        if need_b:
+            gb = gy.sum(0)
+        return g1, g2, gw, gb
+
+
+def _check_same_dtype(a, b):
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {a.dtype.scalar_name} and "
+            f"{b.dtype.scalar_name}"
+        )
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight.T + bias.
+
+    Args:
+        input: ``(*, in_features)``.
+        weight: ``(out_features, in_features)``.
+        bias: ``(out_features,)`` or None.
+
+    Returns:
+        ``(*, out_features)``.
+    """
+    if input.dim() == 0 or weight.dim() == 0:
+        raise RuntimeError(
+            "both arguments to linear need to be at least 1D, but they are "
+            f"{input.dim()}D and {weight.dim()}D"
+        )
+    _check_same_dtype(input, weight)
+    if input.shape[-1] != weight.shape[-1]:
+        rows = math.prod(input.shape[:-1])
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+            f"{weight.shape[-1]}x{weight.shape[0] if weight.dim() == 2 else 1})"
+        )
+    if bias is not None:
+        _check_same_dtype(input, bias)
+    return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y = input1ᵀ W input2 + b for each batch entry.
+
+    Args:
+        input1: ``(*, in1_features)``.
+        input2: ``(*, in2_features)`` with the same leading dimensions.
+        weight: ``(out_features, in1_features, in2_features)``.
+        bias: ``(out_features,)`` or None.
+
+    Returns:
+        ``(*, out_features)``.
+    """
+    if input1.dim() != input2.dim():
+        raise RuntimeError(
+            f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}"
+        )
+    for s1, s2 in zip(input1.shape[:-1], input2.shape[:-1]):
+        if s1 != s2:
+            raise RuntimeError(
+                f"bilinear(): input batch dimensions do not match: got {s1} and {s2}"
+            )
+    if input1.shape[-1] != weight.shape[1]:
+        raise RuntimeError(
+            "bilinear(): input1 size does not match weight size: got "
+            f"{input1.shape[-1]} but expected {weight.shape[1]}"
+        )
+    if input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(
+            "bilinear(): input2 size does not match weight size: got "
+            f"{input2.shape[-1]} but expected {weight.shape[2]}"
+        )
+    if bias is not None and bias.shape[0] != weight.shape[0]:
+        raise RuntimeError(
+            "bilinear(): bias size does not match weight size: got "
+            f"{bias.shape[0]} but expected {weight.shape[0]}"
+        )
+    for t in (input2, weight) if bias is None else (input2, weight, bias):
+        _check_same_dtype(input1, t)
+    batch = input1.shape[:-1]
+    y = Bilinear.apply(
+        input1.reshape(-1, input1.shape[-1]), input2.reshape(-1, input2.shape[-1]), weight, bias
+    )
+    return y.reshape(*batch, weight.shape[0])

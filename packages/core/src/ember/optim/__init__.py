@@ -1,0 +1,35 @@
+"""Optimizers and learning-rate schedulers: ``torch.optim`` on ember tensors.
+
+Every optimizer updates its parameters in place on their backend arrays (numpy or cupy),
+following torch's single-tensor implementation step for step, and saves and loads its state
+in torch's state-dict format.
+"""
+
+from __future__ import annotations
+
+from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .adamax import Adamax
+from .lbfgs import LBFGS
+from .nadam import NAdam
+from .optimizer import Optimizer
+from .radam import RAdam
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "LBFGS",
+    "lr_scheduler",
+]

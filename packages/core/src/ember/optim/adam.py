@@ -1,0 +1,151 @@
+"""Adam and AdamW (Adam with decoupled weight decay)."""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from .optimizer import (
+    Optimizer,
+    _addcdiv_,
+    _check_betas,
+    _check_lr,
+    _check_value,
+    _count_step,
+    _decay_square_,
+    _gradient,
+    _lerp_,
+    _scalar_state,
+    _zeros_like,
+)
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam`` (Kingma & Ba, 2014).
+
+    For each parameter ``x`` with gradient ``g`` (``g = -g`` when ``maximize``), at step ``t``::
+
+        x = x * (1 - lr * weight_decay)    if decoupled_weight_decay (AdamW)
+        g = g + weight_decay * x           otherwise (L2 penalty)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        v_max = max(v_max, v)              with amsgrad, which then uses v_max for v
+        x = x - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    Args:
+        params: tensors or parameter groups to optimize.
+        lr: learning rate. Default: 1e-3.
+        betas: decay rates of the running averages of the gradient and its square.
+            Default: (0.9, 0.999).
+        eps: added to the denominator for numerical stability. Default: 1e-8.
+        weight_decay: weight decay (an L2 penalty unless decoupled). Default: 0.
+        amsgrad: use the AMSGrad variant (Reddi et al., 2018). Default: False.
+        maximize: maximize the objective instead of minimizing it. Default: False.
+        decoupled_weight_decay: decay the weights directly, as AdamW. Default: False.
+        foreach, fused: accepted for compatibility with torch; Ember has one implementation.
+
+    State per parameter: ``step`` (a float32 0-d tensor), ``exp_avg``, ``exp_avg_sq`` and,
+    with amsgrad, ``max_exp_avg_sq``.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        maximize=False,
+        foreach=None,
+        fused=None,
+        decoupled_weight_decay=False,
+    ):
+        _check_lr(lr)
+        _check_value("epsilon", eps)
+        _check_betas(betas)
+        _check_value("weight_decay", weight_decay)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+        super().__init__(params, defaults)
+
+    def _update_group(self, group, params):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        for p in params:
+            x = p._data
+            xp = backend.array_module(x)
+            state = self.state[p]
+            if not state:
+                state["step"] = _scalar_state(0.0)
+                state["exp_avg"] = _zeros_like(x)
+                state["exp_avg_sq"] = _zeros_like(x)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = _zeros_like(x)
+            step = _count_step(state["step"])
+            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+            if decoupled and weight_decay != 0:
+                x *= 1 - lr * weight_decay
+            g = _gradient(x, p.grad._data, 0 if decoupled else weight_decay, maximize)
+
+            work = xp.empty_like(x)
+            _lerp_(xp, m, g, 1 - beta1, work)
+            _decay_square_(xp, v, beta2, g, work)
+            if amsgrad:
+                v_max = state["max_exp_avg_sq"]._data
+                xp.maximum(v_max, v, out=v_max)
+                v = v_max
+            step_size = lr / (1 - beta1**step)
+            denom = xp.sqrt(v)
+            denom /= math.sqrt(1 - beta2**step)
+            denom += eps
+            _addcdiv_(xp, x, -step_size, m, denom, work)
+
+
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as
+    ``torch.optim.AdamW``.
+
+    Each step first shrinks the weights, ``x = x * (1 - lr * weight_decay)``, then takes the
+    Adam step without an L2 term. Arguments are Adam's, with ``weight_decay`` defaulting
+    to 1e-2.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+        foreach=None,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )

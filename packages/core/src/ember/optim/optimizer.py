@@ -1,0 +1,374 @@
+"""The optimizer base class: parameter groups, per-parameter state, torch's state-dict format.
+
+An optimizer keeps ``param_groups`` (dicts holding ``"params"`` plus hyperparameters) and
+``state`` (a dict per parameter, keyed by the parameter tensor). State values are ember
+tensors, so ``state_dict()`` holds tensors as torch's does, but every update runs on their
+backend arrays in place, written once for numpy and cupy.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections import defaultdict
+from copy import deepcopy
+from itertools import chain
+
+import numpy as np
+
+from .. import backend
+from .._dtype import get_default_dtype
+from .._tensor import Tensor
+from ..autograd import enable_grad, no_grad
+
+__all__ = ["Optimizer", "required"]
+
+_CPU = backend.Device("cpu")
+
+
+class _RequiredParameter:
+    """A hyperparameter with no default: each parameter group must give it."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class Optimizer:
+    """Base class for all optimizers.
+
+    Args:
+        params: an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts defining
+            parameter groups (each with a ``"params"`` entry and optional hyperparameters).
+        defaults: hyperparameter defaults, used where a group does not set them.
+
+    A subclass either overrides ``step`` (as in torch) or implements
+    ``_update_group(group, params)``, which the default ``step`` calls for each group with the
+    parameters that have a gradient, under ``no_grad``.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {_typename(params)}"
+            )
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    def __init_subclass__(cls, **kwargs):
+        # A learning-rate scheduler warns when it is stepped before the optimizer ever was;
+        # every ``step`` a subclass defines records the call (torch patches each instance's
+        # ``step`` for this instead, which a deep copy then aliases to the original).
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _records_call(cls.__dict__["step"])
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines) + "\n)"
+
+    # ------------------------------------------------------------------------ parameter groups
+
+    def add_param_group(self, param_group):
+        """Add a parameter group (a dict with ``"params"`` and optional hyperparameters).
+
+        Useful when fine-tuning: layers made trainable later join the optimizer this way.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        param_group["params"] = params
+        if names:
+            if len(names) != len(params):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are "
+                    "missing"
+                )
+            param_group["param_names"] = names
+
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is "
+                    f"{_typename(param)}"
+                )
+            if not (param.is_leaf or param.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    "parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            param_group.setdefault(name, default)
+
+        ids = {id(p) for p in params}
+        if len(ids) != len(params):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, "
+                "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for "
+                "more information",
+                stacklevel=3,
+            )
+        for group in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. cannot add "
+                    f"param group {which} to the optimizer"
+                )
+            if not ids.isdisjoint(id(p) for p in group["params"]):
+                raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # ------------------------------------------------------------------------------ stepping
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all optimized tensors.
+
+        Args:
+            set_to_none: drop the gradients (``p.grad = None``, the default, cheaper) instead
+                of filling them with zeros.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if p.grad.grad_fn is not None:
+                        p.grad.detach_()
+                    else:
+                        p.grad.requires_grad_(False)
+                    p.grad.zero_()
+
+    def step(self, closure=None):
+        """Perform a single optimization step.
+
+        Args:
+            closure: optional callable that re-evaluates the model and returns the loss;
+                it runs with gradients enabled.
+
+        Returns:
+            The closure's loss, or None.
+        """
+        self._opt_called = True
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                params = [p for p in group["params"] if p.grad is not None]
+                if params:
+                    self._update_group(group, params)
+        return loss
+
+    def _update_group(self, group, params):
+        """Update ``params`` (the group's parameters that have a gradient) in place."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------------------- state dict
+
+    def state_dict(self):
+        """The optimizer's state as a dict, in torch's format.
+
+        ``"state"`` maps each parameter's index (its position counting through all groups)
+        to its state dict; ``"param_groups"`` lists the groups with ``"params"`` replaced by
+        those indices. The state tensors are the optimizer's own (not copies), as in torch:
+        copy them (``copy.deepcopy``) to keep a snapshot while training goes on.
+        """
+        index_of = {}
+        start = 0
+        param_groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            index_of.update(
+                {id(p): i for i, p in enumerate(group["params"], start) if id(p) not in index_of}
+            )
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            param_groups.append(packed)
+        state = {
+            (index_of[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()
+        }
+        return {"state": state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict):
+        """Load a state from ``state_dict()``; training then continues exactly where it was.
+
+        Floating state tensors are copied to each parameter's device and dtype, except
+        ``step``, which stays a CPU scalar. Unlike torch, the loaded tensors are always copied,
+        so the optimizer never shares memory with ``state_dict``.
+        """
+        groups = self.param_groups
+        saved_groups = deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the size of "
+                "optimizer's group"
+            )
+        id_map = dict(
+            zip(
+                chain.from_iterable(g["params"] for g in saved_groups),
+                chain.from_iterable(g["params"] for g in groups),
+            )
+        )
+        state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                state[id_map[k]] = _cast(id_map[k], v)
+            else:
+                state[k] = v
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+            for name, default in self.defaults.items():  # groups saved before a key existed
+                saved.setdefault(name, default)
+        self.state = state
+        self.param_groups = saved_groups
+
+
+def _records_call(step):
+    @functools.wraps(step)
+    def recorded_step(self, *args, **kwargs):
+        self._opt_called = True
+        return step(self, *args, **kwargs)
+
+    return recorded_step
+
+
+def _typename(obj):
+    cls = type(obj)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
+def _cast(param, value, key=None):
+    """A copy of loaded state ``value`` placed like ``param`` (torch's policy, see above)."""
+    if isinstance(value, Tensor):
+        if key == "step":
+            return Tensor._make(backend.to_device(value._data, _CPU).copy())
+        array = backend.to_device(value._data, param.device)
+        dtype = param._data.dtype if param.is_floating_point() else array.dtype
+        return Tensor._make(array.astype(dtype))  # astype copies
+    if isinstance(value, dict):
+        return {k: _cast(param, v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(param, v) for v in value)
+    return value
+
+
+# ------------------------------------------------------------------- helpers for the updates
+
+
+def _scalar_dtype():
+    """torch's dtype for scalar state such as ``step``: float64 if that is the default dtype."""
+    return np.float64 if get_default_dtype().np == np.float64 else np.float32
+
+
+def _scalar_state(value):
+    """A 0-d CPU tensor holding ``value`` (torch keeps ``step`` on the CPU)."""
+    return Tensor._make(np.array(value, dtype=_scalar_dtype()))
+
+
+def _zeros_like(x):
+    return Tensor._make(backend.array_module(x).zeros_like(x))
+
+
+def _count_step(step):
+    """Add one to a ``step`` tensor in place; return the new count as a float."""
+    step._data += 1
+    return float(step._data)
+
+
+def _check_lr(lr):
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_value(name, value, high=None):
+    """torch's check of a hyperparameter that must be >= 0 (and <= ``high`` when given)."""
+    if not (0.0 <= value and (high is None or value <= high)):
+        raise ValueError(f"Invalid {name} value: {value}")
+
+
+def _check_betas(betas):
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def _gradient(x, g, weight_decay, maximize):
+    """The gradient an update follows: ``-g`` when maximizing, plus the L2 term ``wd * x``.
+
+    Returns ``g`` itself when neither applies, so callers must never write into the result.
+    ``wd * x - g`` rounds exactly as torch's ``(-g).add(x, alpha=wd)``.
+    """
+    if weight_decay != 0:
+        decayed = x * weight_decay
+        if maximize:
+            decayed -= g
+        else:
+            decayed += g
+        return decayed
+    return -g if maximize else g
+
+
+def _lerp_(xp, start, end, weight, work):
+    """``start.lerp_(end, weight)`` with torch's formula (exact at both ends); ``work`` is
+    scratch space shaped like ``start``."""
+    xp.subtract(end, start, out=work)
+    if abs(weight) < 0.5:
+        work *= weight
+        start += work
+    else:
+        work *= 1 - start.dtype.type(weight)  # torch forms 1 - weight in the tensor's dtype
+        xp.subtract(end, work, out=start)
+
+
+def _decay_square_(xp, avg, decay, g, work):
+    """``avg.mul_(decay).addcmul_(g, g, value=1 - decay)``: a running mean of ``g**2``.
+
+    ``(value * g) * g`` is addcmul's rounding order; ``work`` is scratch space.
+    """
+    xp.multiply(g, 1 - decay, out=work)
+    work *= g
+    avg *= decay
+    avg += work
+
+
+def _addcdiv_(xp, x, value, t1, t2, work):
+    """``x.addcdiv_(t1, t2, value=value)``, rounding ``(value * t1) / t2`` as torch does."""
+    xp.multiply(t1, value, out=work)
+    work /= t2
+    x += work

@@ -1,0 +1,116 @@
+"""RAdam: Adam with a rectified, variance-aware warm-up."""
+
+from __future__ import annotations
+
+from .. import backend
+from .optimizer import (
+    Optimizer,
+    _check_betas,
+    _check_lr,
+    _check_value,
+    _count_step,
+    _decay_square_,
+    _gradient,
+    _lerp_,
+    _scalar_state,
+    _zeros_like,
+)
+
+__all__ = ["RAdam"]
+
+
+class RAdam(Optimizer):
+    """RAdam (Liu et al., 2019), as ``torch.optim.RAdam``.
+
+    For each parameter ``x`` with gradient ``g`` (``g = -g`` when ``maximize``), at step ``t``::
+
+        g = g + weight_decay * x     (or x = x * (1 - lr * weight_decay) if decoupled)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        x = x - lr * m / (1 - beta1**t) * r_t * sqrt(1 - beta2**t) / (sqrt(v) + eps)
+                                                        if rho_t > 5, else
+        x = x - lr * m / (1 - beta1**t)
+
+    where ``r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))``.
+
+    Args:
+        params: tensors or parameter groups to optimize.
+        lr: learning rate. Default: 1e-3.
+        betas: decay rates of the running averages of the gradient and its square.
+            Default: (0.9, 0.999).
+        eps: added to the denominator for numerical stability. Default: 1e-8.
+        weight_decay: weight decay. Default: 0.
+        decoupled_weight_decay: decay the weights directly, as AdamW does. Default: False.
+        maximize: maximize the objective instead of minimizing it. Default: False.
+        foreach: accepted for compatibility with torch; Ember has one implementation.
+
+    State per parameter: ``step``, ``exp_avg`` and ``exp_avg_sq``.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        decoupled_weight_decay=False,
+        *,
+        maximize=False,
+        foreach=None,
+    ):
+        _check_lr(lr)
+        _check_value("epsilon", eps)
+        _check_betas(betas)
+        _check_value("weight_decay", weight_decay)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+            foreach=foreach,
+        )
+        super().__init__(params, defaults)
+
+    def _update_group(self, group, params):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        weight_decay = group["weight_decay"]
+        decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
+        rho_inf = 2 / (1 - beta2) - 1
+        for p in params:
+            x = p._data
+            xp = backend.array_module(x)
+            state = self.state[p]
+            if not state:
+                state["step"] = _scalar_state(0.0)
+                state["exp_avg"] = _zeros_like(x)
+                state["exp_avg_sq"] = _zeros_like(x)
+            step = _count_step(state["step"])
+            if decoupled and weight_decay != 0:
+                x *= 1 - lr * weight_decay
+            g = _gradient(x, p.grad._data, 0 if decoupled else weight_decay, maximize)
+
+            exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+            work = xp.empty_like(x)
+            _lerp_(xp, exp_avg, g, 1 - beta1, work)
+            _decay_square_(xp, exp_avg_sq, beta2, g, work)
+            bias_correction2 = 1 - beta2**step
+            rho_t = rho_inf - 2 * step * beta2**step / bias_correction2
+
+            # torch's rounding order: ((m / bc1) * lr) * adaptive_lr * rect
+            update = exp_avg / (1 - beta1**step)
+            update *= lr
+            if rho_t > 5.0:
+                rect = (
+                    (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+                ) ** 0.5
+                xp.sqrt(exp_avg_sq, out=work)
+                work += eps
+                xp.divide(bias_correction2**0.5, work, out=work)
+                update *= work
+                update *= rect
+            x -= update

@@ -1,0 +1,2 @@
+"""Utilities under torch's ``torch.utils`` names: ``ember.utils.data`` (datasets, samplers,
+``DataLoader``) and friends."""

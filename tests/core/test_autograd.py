@@ -1,0 +1,370 @@
+"""The autograd engine: accumulation, graph lifetime, hooks, grad modes, autograd.grad,
+custom Functions, deep graphs and in-place rebasing."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import Function, gradcheck, gradgradcheck
+from ember.testing import assert_close
+
+
+def test_leaf_gradients_accumulate_across_backward_calls():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (3 * x).sum().backward()
+    assert_close(x.grad, [2 + 3, 4 + 3])
+
+
+def test_shared_subexpression_sums_both_paths():
+    x = ember.tensor(3.0, requires_grad=True)
+    y = x * x
+    z = y * y + y  # x^4 + x^2
+    z.backward()
+    assert_close(x.grad, 4 * 27 + 2 * 3)
+
+
+def test_broadcast_gradient_reduced_to_input_shape_and_dtype():
+    a = ember.ones(2, 3, dtype=ember.float64, requires_grad=True)
+    b = ember.ones(3, dtype=ember.float32, requires_grad=True)
+    (a * b).sum().backward()
+    assert b.grad.shape == (3,) and b.grad.dtype == ember.float32
+    assert_close(b.grad, [2.0, 2.0, 2.0])
+    assert a.grad.dtype == ember.float64
+
+
+def test_backward_twice_through_freed_graph_errors():
+    x = ember.tensor([1.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+    z = (x.exp() * 2).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    assert_close(x.grad, [2 * np.e * 3])
+
+
+def test_non_scalar_backward_needs_gradient():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        y.backward()
+    y.backward(ember.tensor([1.0, 10.0]))
+    assert_close(x.grad, [2.0, 20.0])
+    with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn"):
+        ember.tensor([1.0]).sum().backward()
+
+
+def test_grad_fn_names_and_leaf_flags():
+    x = ember.tensor([1.0], requires_grad=True)
+    y = x * 2
+    assert y.grad_fn.name() == "MulBackward0"
+    assert repr(y.grad_fn).startswith("<MulBackward0 object at")
+    assert (x + 1).grad_fn.name() == "AddBackward0"
+    assert x.is_leaf and not y.is_leaf and x.grad_fn is None
+    assert y.grad_fn.next_functions[0] == (None, 0)
+    assert ember.tensor([1.0]).is_leaf
+
+
+def test_non_leaf_grad_is_kept_only_with_retain_grad():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    z = y * y
+    y.retain_grad()
+    assert y.retains_grad
+    z.sum().backward()
+    assert_close(y.grad, 2 * y.detach().numpy())
+    w = x * 3
+    (w * w).sum().backward()
+    assert w.grad is None
+
+
+def test_tensor_hooks_see_and_replace_gradients():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(g.tolist()))
+    y = x * 2
+    y.register_hook(lambda g: g * 10)
+    y.sum().backward()
+    assert seen == [[20.0, 20.0]]
+    assert_close(x.grad, [20.0, 20.0])
+    handle.remove()
+    x.grad = None
+    (x * 1).sum().backward()
+    assert len(seen) == 1
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        ember.tensor([1.0]).register_hook(lambda g: g)
+
+
+def test_grad_modes_context_managers_and_decorators():
+    x = ember.tensor([1.0], requires_grad=True)
+    with ember.no_grad():
+        assert not ember.is_grad_enabled()
+        assert not (x * 2).requires_grad
+        with ember.enable_grad():
+            assert (x * 2).requires_grad
+    assert ember.is_grad_enabled()
+
+    @ember.no_grad()
+    def double(t):
+        return t * 2
+
+    assert not double(x).requires_grad
+    with ember.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad
+    ember.set_grad_enabled(False)
+    assert not ember.is_grad_enabled()
+    ember.set_grad_enabled(True)
+    with ember.inference_mode():
+        assert not (x * 2).requires_grad
+    with ember.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @ember.inference_mode()
+    def infer(t):
+        return t + 1
+
+    assert not infer(x).requires_grad
+
+
+def test_grad_mode_is_thread_local():
+    results = []
+
+    def worker():
+        results.append(ember.is_grad_enabled())
+
+    with ember.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert results == [True]
+
+
+def test_autograd_grad_returns_without_touching_dot_grad():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = ember.tensor([3.0], requires_grad=True)
+    out = (x * x).sum() + (y * 0).sum()
+    (gx, gy) = ember.autograd.grad(out, (x, y))
+    assert_close(gx, [2.0, 4.0])
+    assert_close(gy, [0.0])
+    assert x.grad is None
+    z = ember.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        ember.autograd.grad((x * 2).sum(), (x, z))
+    gx, gz = ember.autograd.grad((x * 2).sum(), (x, z), allow_unused=True)
+    assert gz is None
+    gx, gz = ember.autograd.grad((x * 2).sum(), (x, z), materialize_grads=True)
+    assert gz.tolist() == [0.0]
+
+
+def test_autograd_grad_of_non_leaf_input():
+    x = ember.tensor([2.0], requires_grad=True)
+    h = x * x
+    out = (h * 3).sum()
+    (gh,) = ember.autograd.grad(out, h)
+    assert_close(gh, [3.0])
+
+
+def test_higher_order_gradients():
+    x = ember.tensor(2.0, dtype=ember.float64, requires_grad=True)
+    y = x**3
+    (g,) = ember.autograd.grad(y, x, create_graph=True)
+    assert_close(g, 12.0)
+    (g2,) = ember.autograd.grad(g, x, create_graph=True)
+    assert_close(g2, 12.0)
+    (g3,) = ember.autograd.grad(g2, x)
+    assert_close(g3, 6.0)
+
+
+def test_backward_with_create_graph_builds_differentiable_grad():
+    x = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    (x.sin() * x).sum().backward(create_graph=True)
+    assert x.grad.requires_grad
+    gp = x.grad.sum()
+    x.grad = None
+    gp.backward()
+    xs = np.array([1.0, 2.0])
+    assert_close(x.grad, 2 * np.cos(xs) - xs * np.sin(xs))
+
+
+def test_backward_inputs_restricts_accumulation():
+    a = ember.tensor([1.0], requires_grad=True)
+    b = ember.tensor([2.0], requires_grad=True)
+    (a * b).sum().backward(inputs=[a])
+    assert_close(a.grad, [2.0])
+    assert b.grad is None
+
+
+class _Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * 3 * x**2
+
+
+class _ExpSavedOutput(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * y
+
+
+class _SplitScale(Function):
+    @staticmethod
+    def forward(ctx, x, factor):
+        ctx.factor = factor
+        return x * factor, x + 1
+
+    @staticmethod
+    def backward(ctx, ga, gb):
+        return ga * ctx.factor + gb, None
+
+
+def test_custom_function_first_and_second_order():
+    x = ember.tensor([0.5, -1.5], dtype=ember.float64, requires_grad=True)
+    y = _Cube.apply(x)
+    assert y.grad_fn.name() == "_CubeBackward0"
+    assert gradcheck(_Cube.apply, (x,))
+    assert gradgradcheck(_Cube.apply, (x,))
+    assert gradgradcheck(_ExpSavedOutput.apply, (x,))
+
+
+def test_custom_function_multiple_outputs_and_needs_input_grad():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    a, b = _SplitScale.apply(x, 3.0)
+    assert a.tolist() == [3.0, 6.0] and b.tolist() == [2.0, 3.0]
+    (a.sum() + 2 * b.sum()).backward()
+    assert_close(x.grad, [5.0, 5.0])
+    x.grad = None
+    a, b = _SplitScale.apply(x, 3.0)
+    a.sum().backward()  # b gets no gradient: filled with zeros
+    assert_close(x.grad, [3.0, 3.0])
+    seen = {}
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, p, q):
+            seen["needs"] = ctx.needs_input_grad
+            return p + q
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    Probe.apply(x, ember.tensor([1.0, 1.0]))
+    assert seen["needs"] == (True, False)
+
+
+def test_wrong_number_of_gradients_errors():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, p, q):
+            return p * q
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g,)
+
+    x = ember.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="returned an incorrect number of gradients"):
+        Bad.apply(x, x).sum().backward()
+
+
+def test_deep_chain_backpropagates_iteratively():
+    x = ember.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_leaf_grads_never_alias_each_other():
+    # add's backward hands the same gradient to both inputs; reshape's hands a view
+    a = ember.ones(4, requires_grad=True)
+    b = ember.ones(4, requires_grad=True)
+    c = ember.ones(2, 2, requires_grad=True)
+    (a + b + c.reshape(4)).sum().backward()
+    a.grad.mul_(5)
+    assert b.grad.tolist() == [1.0] * 4
+    assert c.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    g = ember.ones(4)
+    a.grad = None
+    (a * 1).backward(g)
+    a.grad.add_(1)
+    assert g.tolist() == [1.0] * 4
+
+
+def test_in_place_on_leaf_requiring_grad_errors_but_no_grad_allows():
+    w = ember.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
+        w.add_(1)
+    with ember.no_grad():
+        w.add_(1)
+        w.mul_(2)
+    assert w.tolist() == [4.0, 4.0, 4.0]
+    assert w.requires_grad and w.is_leaf
+
+
+def test_in_place_rebases_history_and_keeps_old_values_for_backward():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    y.mul_(y)  # y = x^2, the old y is needed by the product's backward
+    y.add_(x)
+    assert y.grad_fn.name() == "AddBackward0"
+    y.sum().backward()
+    assert_close(x.grad, [2 * 1 + 1, 2 * 2 + 1])
+
+
+def test_in_place_writes_through_views_and_checks_shape_and_dtype():
+    base = ember.zeros(2, 3)
+    view = base.T
+    view.add_(1)
+    assert base.tolist() == [[1.0] * 3] * 2
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        ember.zeros(3).add_(ember.ones(2, 3))
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        ember.zeros(3, dtype=ember.int64).add_(1.5)
+    t = ember.ones(3)
+    t += 2
+    t *= ember.tensor([1.0, 2.0, 3.0])
+    t -= 1
+    t /= 2
+    assert t.tolist() == [1.0, 2.5, 4.0]
+
+
+def test_detach_data_and_requires_grad_rules():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad and d.numpy() is x.data.numpy()
+    x.data = ember.tensor([5.0, 6.0])
+    assert x.tolist() == [5.0, 6.0] and x.requires_grad
+    y = x * 2
+    with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
+        y.requires_grad_(False)
+    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+        ember.tensor([1, 2]).requires_grad_()
+    with pytest.raises(RuntimeError, match=r"Can't call numpy\(\) on Tensor that requires grad"):
+        x.numpy()
+    assert ember.tensor([1, 2]).requires_grad is False
+    assert not (ember.tensor([1.0], requires_grad=True) > 0).requires_grad
+
+
+def test_integer_outputs_never_require_grad():
+    x = ember.tensor([1.5, 2.5], requires_grad=True)
+    assert not ember.floor_divide(x, 1).to(ember.int64).requires_grad

@@ -1,0 +1,245 @@
+"""Element-wise operations: forward vs numpy, gradients by finite differences, torch's
+promotion rules and errors."""
+
+import math
+
+import numpy as np
+import pytest
+
+import ember
+from ember.testing import assert_close, check_op
+
+RNG = np.random.default_rng(0)
+SHAPES = [(), (3,), (2, 3), (2, 1, 4)]
+
+
+def _positive(shape):
+    return RNG.uniform(0.5, 2.0, size=shape)
+
+
+def _any(shape):
+    return RNG.uniform(-2.0, 2.0, size=shape)
+
+
+def _away_from_zero(shape):
+    """Values whose magnitude stays >= 0.3, so finite differences never straddle a kink."""
+    return np.where(RNG.random(size=shape) < 0.5, -1, 1) * RNG.uniform(0.3, 2.0, size=shape)
+
+
+UNARY = [
+    ("neg", np.negative, _any),
+    ("abs", np.abs, _away_from_zero),
+    ("exp", np.exp, _any),
+    ("exp2", np.exp2, _any),
+    ("expm1", np.expm1, _any),
+    ("log", np.log, _positive),
+    ("log2", np.log2, _positive),
+    ("log10", np.log10, _positive),
+    ("log1p", np.log1p, _positive),
+    ("sqrt", np.sqrt, _positive),
+    ("rsqrt", lambda x: 1 / np.sqrt(x), _positive),
+    ("reciprocal", np.reciprocal, _positive),
+    ("square", np.square, _any),
+    ("sin", np.sin, _any),
+    ("cos", np.cos, _any),
+    ("tan", np.tan, lambda s: RNG.uniform(-1.2, 1.2, size=s)),
+    ("tanh", np.tanh, _any),
+    ("sigmoid", lambda x: 1 / (1 + np.exp(-x)), _any),
+    ("relu", lambda x: np.maximum(x, 0), _away_from_zero),
+    ("erf", np.vectorize(math.erf), _any),
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize(("name", "reference", "sample"), UNARY, ids=[u[0] for u in UNARY])
+def test_unary(name, reference, sample, shape, device):
+    check_op(getattr(ember, name), reference, sample(shape), device=device)
+
+
+@pytest.mark.parametrize(("name", "reference", "sample"), UNARY, ids=[u[0] for u in UNARY])
+def test_unary_second_order(name, reference, sample):
+    check_op(getattr(ember, name), reference, sample((2, 2)), grad=False, gradgrad=True)
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc", "round", "sign"])
+def test_piecewise_constant_ops_have_zero_gradient(name):
+    x = ember.tensor([-1.7, -0.2, 0.4, 2.5], dtype=ember.float64, requires_grad=True)
+    y = getattr(ember, name)(x)
+    reference = {"round": np.round, "trunc": np.trunc}.get(name, getattr(np, name))
+    assert_close(y, reference(x.detach().numpy()))
+    y.sum().backward()
+    assert_close(x.grad, np.zeros(4))
+
+
+def test_round_half_to_even_and_decimals():
+    x = ember.tensor([0.5, 1.5, 2.5, -0.5, 1.2345])
+    assert ember.round(x).tolist() == [0.0, 2.0, 2.0, -0.0, 1.0]
+    assert_close(ember.round(x, decimals=2), np.round(x.numpy(), 2))
+
+
+BINARY_SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((4, 1, 3), (2, 1))]
+BINARY = [
+    ("add", np.add, _any, _any),
+    ("sub", np.subtract, _any, _any),
+    ("mul", np.multiply, _any, _any),
+    ("div", np.divide, _any, _away_from_zero),
+    ("pow", np.power, _positive, _any),
+    ("maximum", np.maximum, _any, _any),
+    ("minimum", np.minimum, _any, _any),
+    ("remainder", np.mod, _any, _away_from_zero),
+]
+
+
+@pytest.mark.parametrize(("sa", "sb"), BINARY_SHAPES, ids=str)
+@pytest.mark.parametrize(("name", "reference", "sample_a", "sample_b"), BINARY, ids=[b[0] for b in BINARY])
+def test_binary_broadcasting(name, reference, sample_a, sample_b, sa, sb, device):
+    a, b = sample_a(sa), sample_b(sb)
+    if name == "remainder":
+        # keep x/y away from integers, where remainder jumps
+        a = np.floor(a / b) * b + 0.5 * b
+    check_op(getattr(ember, name), reference, a, b, device=device)
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "maximum"])
+def test_binary_second_order(name):
+    a, b = _positive((2, 3)), _positive((3,))
+    reference = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power, "maximum": np.maximum}[name]
+    check_op(getattr(ember, name), reference, a, b, grad=False, gradgrad=True)
+
+
+def test_alpha_and_python_scalars():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = ember.tensor([3.0, 4.0], requires_grad=True)
+    out = ember.add(x, y, alpha=2) - ember.sub(x, y, alpha=0.5)
+    assert_close(out, [1 + 6 - (1 - 1.5), 2 + 8 - (2 - 2.0)])
+    out.sum().backward()
+    assert_close(x.grad, [0.0, 0.0])
+    assert_close(y.grad, [2.5, 2.5])
+    z = 2 ** x + 1 / x - 3 * x + (10 - x) ** 2
+    assert_close(z, 2 ** x.detach().numpy() + 1 / x.detach().numpy() - 3 * x.detach().numpy() + (10 - x.detach().numpy()) ** 2)
+
+
+def test_pow_gradient_at_zero_follows_torch():
+    x = ember.tensor([0.0, 2.0], dtype=ember.float64, requires_grad=True)
+    (x**0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+    e = ember.tensor([2.0, 3.0], dtype=ember.float64, requires_grad=True)
+    base = ember.tensor([0.0, 2.0], dtype=ember.float64)
+    (base**e).sum().backward()
+    assert_close(e.grad, [0.0, 8 * math.log(2)])
+
+
+def test_maximum_ties_split_gradient():
+    a = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = ember.tensor([1.0, 1.0, 5.0], requires_grad=True)
+    ember.maximum(a, b).sum().backward()
+    assert a.grad.tolist() == [0.5, 1.0, 0.0]
+    assert b.grad.tolist() == [0.5, 0.0, 1.0]
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(-0.5, 0.5), (None, 0.3), (-0.3, None)])
+def test_clamp_scalar_bounds(lo, hi, device):
+    x = _away_from_zero((3, 4)) * 0.9 + 0.05
+    check_op(lambda t: ember.clamp(t, lo, hi), lambda a: np.clip(a, lo, hi), x, device=device)
+
+
+def test_clamp_tensor_bounds_gradients():
+    x = ember.tensor([-2.0, 0.0, 2.0], dtype=ember.float64, requires_grad=True)
+    lo = ember.tensor([-1.0, -1.0, -1.0], dtype=ember.float64, requires_grad=True)
+    hi = ember.tensor([1.0, 1.0, 1.0], dtype=ember.float64, requires_grad=True)
+    y = x.clamp(lo, hi)
+    assert y.tolist() == [-1.0, 0.0, 1.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0]
+    assert lo.grad.tolist() == [1.0, 0.0, 0.0]
+    assert hi.grad.tolist() == [0.0, 0.0, 1.0]
+    with pytest.raises(RuntimeError, match="At least one of 'min' or 'max'"):
+        ember.clamp(x)
+
+
+def test_where_and_lerp_addcmul_addcdiv(device):
+    cond = RNG.random((2, 3)) > 0.5
+    check_op(
+        lambda c, a, b: ember.where(c, a, b),
+        lambda c, a, b: np.where(c, a, b),
+        cond,
+        _any((2, 3)),
+        _any((3,)),
+        device=device,
+    )
+    s, e, w = _any((3,)), _any((3,)), RNG.random(3)
+    check_op(ember.lerp, lambda a, b, c: a + c * (b - a), s, e, w, device=device)
+    check_op(lambda a, b, c: ember.addcmul(a, b, c, value=0.5), lambda a, b, c: a + 0.5 * b * c, s, e, w, device=device)
+    check_op(lambda a, b, c: ember.addcdiv(a, b, c, value=2), lambda a, b, c: a + 2 * b / c, s, e, w + 1, device=device)
+    where_scalar = ember.where(ember.tensor([True, False]), ember.tensor([1.0, 2.0]), 0.0)
+    assert where_scalar.tolist() == [1.0, 0.0]
+
+
+def test_integer_division_modes():
+    a = ember.tensor([7, -7, 7, -7])
+    b = ember.tensor([2, 2, -2, -2])
+    assert ember.div(a, b).tolist() == [3.5, -3.5, -3.5, 3.5]
+    assert ember.div(a, b).dtype == ember.float32
+    assert ember.div(a, b, rounding_mode="trunc").tolist() == [3, -3, -3, 3]
+    assert ember.div(a, b, rounding_mode="floor").tolist() == [3, -4, -4, 3]
+    assert (a // b).tolist() == [3, -4, -4, 3]
+    assert (a % b).tolist() == [1, 1, -1, -1]
+    assert ember.div(a, b, rounding_mode="trunc").dtype == ember.int64
+    with pytest.raises(ZeroDivisionError):
+        a // ember.tensor(0)
+    with pytest.raises(ValueError, match="rounding_mode"):
+        ember.div(a, b, rounding_mode="nearest")
+    f = ember.tensor([-7.5, 7.5])
+    assert ember.div(f, 2, rounding_mode="trunc").tolist() == [-3.0, 3.0]
+
+
+def test_float_division_by_zero_is_silent_inf():
+    x = ember.tensor([1.0, -1.0, 0.0]) / 0
+    assert x[0].item() == math.inf and x[1].item() == -math.inf and math.isnan(x[2].item())
+    assert ember.log(ember.tensor([0.0])).item() == -math.inf
+
+
+def test_comparisons_and_logic(device):
+    a = ember.tensor([1, 2, 3], device=device)
+    b = ember.tensor([3.0, 2.0, 1.0], device=device)
+    assert (a < b).tolist() == [True, False, False]
+    assert (a <= b).tolist() == [True, True, False]
+    assert (a == b).tolist() == [False, True, False]
+    assert (a != 2).tolist() == [True, False, True]
+    assert (a >= 2).dtype == ember.bool
+    m = a > 1
+    assert (~m).tolist() == [True, False, False]
+    assert (m & (a < 3)).tolist() == [False, True, False]
+    assert (m | (a < 2)).tolist() == [True, True, True]
+    assert (m ^ (a < 3)).tolist() == [True, False, True]
+    assert ember.logical_not(a - 2).tolist() == [False, True, False]
+    x = ember.tensor([1.0, math.nan, math.inf], device=device)
+    assert ember.isnan(x).tolist() == [False, True, False]
+    assert ember.isinf(x).tolist() == [False, False, True]
+    assert ember.isfinite(x).tolist() == [True, False, False]
+    assert ember.equal(a, ember.tensor([1, 2, 3], device=device))
+    assert ember.allclose(b, b + 1e-9)
+
+
+def test_bool_arithmetic_errors_like_torch():
+    m = ember.tensor([True, False])
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
+        m - m
+    with pytest.raises(RuntimeError, match="Negation, the `-` operator, on a bool tensor"):
+        -m
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+        ember.tensor([2]) ** -1
+
+
+def test_integer_inputs_to_float_functions_give_default_dtype():
+    x = ember.tensor([1, 4, 9])
+    assert ember.sqrt(x).dtype == ember.float32
+    assert ember.sqrt(x).tolist() == [1.0, 2.0, 3.0]
+    assert ember.exp(ember.tensor([0])).dtype == ember.float32
+
+
+def test_numpy_scalars_and_arrays_on_the_left_defer_to_tensor():
+    x = ember.tensor([1.0, 2.0])
+    y = np.float32(2.0) * x
+    assert isinstance(y, ember.Tensor)
+    assert y.tolist() == [2.0, 4.0]
