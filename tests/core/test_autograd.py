@@ -50,7 +50,9 @@ def test_backward_twice_through_freed_graph_errors():
 def test_non_scalar_backward_needs_gradient():
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+    with pytest.raises(
+        RuntimeError, match="grad can be implicitly created only for scalar outputs"
+    ):
         y.backward()
     y.backward(ember.tensor([1.0, 10.0]))
     assert_close(x.grad, [2.0, 20.0])
@@ -312,7 +314,10 @@ def test_leaf_grads_never_alias_each_other():
 
 def test_in_place_on_leaf_requiring_grad_errors_but_no_grad_allows():
     w = ember.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
+    with pytest.raises(
+        RuntimeError,
+        match="a leaf Variable that requires grad is being used in an in-place operation",
+    ):
         w.add_(1)
     with ember.no_grad():
         w.add_(1)
@@ -338,7 +343,9 @@ def test_in_place_writes_through_views_and_checks_shape_and_dtype():
     assert base.tolist() == [[1.0] * 3] * 2
     with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
         ember.zeros(3).add_(ember.ones(2, 3))
-    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+    with pytest.raises(
+        RuntimeError, match="result type Float can't be cast to the desired output type Long"
+    ):
         ember.zeros(3, dtype=ember.int64).add_(1.5)
     t = ember.ones(3)
     t += 2
@@ -355,7 +362,9 @@ def test_detach_data_and_requires_grad_rules():
     x.data = ember.tensor([5.0, 6.0])
     assert x.tolist() == [5.0, 6.0] and x.requires_grad
     y = x * 2
-    with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
+    with pytest.raises(
+        RuntimeError, match="you can only change requires_grad flags of leaf variables"
+    ):
         y.requires_grad_(False)
     with pytest.raises(RuntimeError, match="only Tensors of floating point"):
         ember.tensor([1, 2]).requires_grad_()

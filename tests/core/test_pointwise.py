@@ -91,7 +91,9 @@ BINARY = [
 
 
 @pytest.mark.parametrize(("sa", "sb"), BINARY_SHAPES, ids=str)
-@pytest.mark.parametrize(("name", "reference", "sample_a", "sample_b"), BINARY, ids=[b[0] for b in BINARY])
+@pytest.mark.parametrize(
+    ("name", "reference", "sample_a", "sample_b"), BINARY, ids=[b[0] for b in BINARY]
+)
 def test_binary_broadcasting(name, reference, sample_a, sample_b, sa, sb, device):
     a, b = sample_a(sa), sample_b(sb)
     if name == "remainder":
@@ -103,7 +105,14 @@ def test_binary_broadcasting(name, reference, sample_a, sample_b, sa, sb, device
 @pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "maximum"])
 def test_binary_second_order(name):
     a, b = _positive((2, 3)), _positive((3,))
-    reference = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power, "maximum": np.maximum}[name]
+    reference = {
+        "add": np.add,
+        "sub": np.subtract,
+        "mul": np.multiply,
+        "div": np.divide,
+        "pow": np.power,
+        "maximum": np.maximum,
+    }[name]
     check_op(getattr(ember, name), reference, a, b, grad=False, gradgrad=True)
 
 
@@ -115,8 +124,14 @@ def test_alpha_and_python_scalars():
     out.sum().backward()
     assert_close(x.grad, [0.0, 0.0])
     assert_close(y.grad, [2.5, 2.5])
-    z = 2 ** x + 1 / x - 3 * x + (10 - x) ** 2
-    assert_close(z, 2 ** x.detach().numpy() + 1 / x.detach().numpy() - 3 * x.detach().numpy() + (10 - x.detach().numpy()) ** 2)
+    z = 2**x + 1 / x - 3 * x + (10 - x) ** 2
+    assert_close(
+        z,
+        2 ** x.detach().numpy()
+        + 1 / x.detach().numpy()
+        - 3 * x.detach().numpy()
+        + (10 - x.detach().numpy()) ** 2,
+    )
 
 
 def test_pow_gradient_at_zero_follows_torch():
@@ -169,8 +184,22 @@ def test_where_and_lerp_addcmul_addcdiv(device):
     )
     s, e, w = _any((3,)), _any((3,)), RNG.random(3)
     check_op(ember.lerp, lambda a, b, c: a + c * (b - a), s, e, w, device=device)
-    check_op(lambda a, b, c: ember.addcmul(a, b, c, value=0.5), lambda a, b, c: a + 0.5 * b * c, s, e, w, device=device)
-    check_op(lambda a, b, c: ember.addcdiv(a, b, c, value=2), lambda a, b, c: a + 2 * b / c, s, e, w + 1, device=device)
+    check_op(
+        lambda a, b, c: ember.addcmul(a, b, c, value=0.5),
+        lambda a, b, c: a + 0.5 * b * c,
+        s,
+        e,
+        w,
+        device=device,
+    )
+    check_op(
+        lambda a, b, c: ember.addcdiv(a, b, c, value=2),
+        lambda a, b, c: a + 2 * b / c,
+        s,
+        e,
+        w + 1,
+        device=device,
+    )
     where_scalar = ember.where(ember.tensor([True, False]), ember.tensor([1.0, 2.0]), 0.0)
     assert where_scalar.tolist() == [1.0, 0.0]
 
@@ -224,9 +253,9 @@ def test_comparisons_and_logic(device):
 def test_bool_arithmetic_errors_like_torch():
     m = ember.tensor([True, False])
     with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
-        m - m
+        _ = m - m
     with pytest.raises(RuntimeError, match="Negation, the `-` operator, on a bool tensor"):
-        -m
+        _ = -m
     with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
         ember.tensor([2]) ** -1
 

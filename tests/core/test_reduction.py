@@ -84,13 +84,18 @@ def test_sum_dtypes():
 
 
 def test_mean_of_integers_is_an_error():
-    with pytest.raises(RuntimeError, match="Input dtype must be either a floating point"):
+    with pytest.raises(
+        RuntimeError, match=r"Input dtype must be either a floating point.*Got: Long"
+    ):
         ember.tensor([1, 2]).mean()
     with pytest.raises(RuntimeError, match="Optional dtype must be either a floating point"):
         ember.tensor([1.0, 2.0]).mean(dtype=ember.int64)
 
 
-@pytest.mark.parametrize(("shape", "dim"), [((), None), ((), 0), ((4,), 0), ((2, 3), -1), ((2, 3, 2), None), ((2, 3, 2), 1)])
+@pytest.mark.parametrize(
+    ("shape", "dim"),
+    [((), None), ((), 0), ((4,), 0), ((2, 3), -1), ((2, 3, 2), None), ((2, 3, 2), 1)],
+)
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_prod(shape, dim, keepdim, device):
     check_op(
@@ -171,7 +176,7 @@ def test_var_std_arguments():
     s, m = ember.std_mean(t, (0, 1), correction=0)
     assert_close(s, np.std(x))
     assert_close(m, np.mean(x))
-    with pytest.raises(RuntimeError, match="cannot specify both"):
+    with pytest.raises(TypeError, match="unbiased and correction cannot both be given"):
         t.var(0, True, correction=1)
 
 
@@ -185,7 +190,7 @@ def test_var_std_errors_and_warnings():
 
 def test_var_gradgrad():
     check_op(lambda t: t.var(1), lambda a: np_var(a, 1, 1), data((3, 4)), gradgrad=True)
-    check_op(lambda t: t.std(), lambda a: np.std(a, ddof=1), data((5,)), gradgrad=True)
+    check_op(lambda t: t.std(0), lambda a: np.std(a, 0, ddof=1), data((5, 2)), gradgrad=True)
 
 
 # --------------------------------------------------------------------------- max, min, ...
@@ -255,7 +260,8 @@ def test_max_gradients_at_ties():
     # max() and amax split the gradient evenly among ties, like torch
     assert_close(grad_of(lambda t: t.max(), x), np.array([[0, 0.5, 0.5], [0, 0, 0]]))
     assert_close(grad_of(lambda t: t.amax(1).sum(), x), np.array([[0, 0.5, 0.5], [1 / 3] * 3]))
-    assert_close(grad_of(lambda t: t.amin(0).sum(), x), np.array([[1.0, 0, 0], [0, 0.5, 0.5]]))
+    assert_close(grad_of(lambda t: t.amin(0).sum(), x), np.array([[1.0, 0, 0], [0, 1, 1]]))
+    assert_close(grad_of(lambda t: t.min(), x), np.array([[1.0, 0, 0], [0, 0, 0]]))
     # max(dim) sends it to the selected index only
     assert_close(grad_of(lambda t: t.max(1).values.sum(), x), np.array([[0, 1.0, 0], [1, 0, 0]]))
 
@@ -276,7 +282,7 @@ def test_max_nan_propagates():
     t = ember.tensor([[1.0, float("nan"), 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
     assert math.isnan(t.max().item())
     values, indices = t.max(1)
-    assert math.isnan(values[0].item()) and indices.tolist() == [1, 2]
+    assert np.isnan(values.tolist()).tolist() == [True, False] and indices.tolist() == [1, 2]
     assert ember.argmin(t, 1).tolist() == [1, 0]
     t.amax(1).sum().backward()
     assert t.grad.tolist() == [[0, 1, 0], [0, 0, 1]]
@@ -289,7 +295,9 @@ def test_max_keeps_integer_dtype():
     assert t.amin(1).tolist() == [1, 2]
 
 
-@pytest.mark.parametrize(("shape", "dim"), [((), None), ((), 0), ((5,), None), ((3, 4), 1), ((2, 3, 4), -3)])
+@pytest.mark.parametrize(
+    ("shape", "dim"), [((), None), ((), 0), ((5,), None), ((3, 4), 1), ((2, 3, 4), -3)]
+)
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_argmax_argmin(shape, dim, keepdim, device):
     x = RNG.integers(0, 3, shape).astype(np.float64)  # ties: the first index wins
@@ -311,7 +319,10 @@ def test_median():
     assert ember.median(t, 0, keepdim=True).values.shape == (1, 4)
     # median() splits its gradient between ties; median(dim) picks one element
     assert_close(grad_of(ember.median, np.array([1.0, 2.0, 2.0, 3.0])), np.array([0, 0.5, 0.5, 0]))
-    assert_close(grad_of(lambda a: a.median(1).values.sum(), x), np.array([[0, 0, 0, 1], [1, 0, 0, 0]]))
+    assert_close(
+        grad_of(lambda a: ember.median(a, 1).values.sum(), x),
+        np.array([[0, 0, 0, 1], [1, 0, 0, 0]]),
+    )
     assert math.isnan(ember.median(ember.tensor([1.0, float("nan"), 2.0])).item())
     assert math.isnan(ember.median(ember.tensor([])).item())
     check_op(ember.median, lambda a: np.sort(a.ravel())[(a.size - 1) // 2], data((3, 3)))
@@ -324,8 +335,12 @@ def test_max_errors():
         ember.zeros(2, 0).max(1)
     with pytest.raises(IndexError, match=r"amax\(\): Expected reduction dim 0 to have non-zero"):
         ember.zeros(0, 3).amax(0)
-    with pytest.raises(IndexError, match=r"argmax: Expected reduction dim to be specified"):
+    with pytest.raises(IndexError, match=r"argmax\(\): Expected reduction dim to be specified"):
         ember.zeros(0).argmax()
+    with pytest.raises(RuntimeError, match=r"amin\(\): Expected reduction dim to be specified"):
+        ember.zeros(0, 3).amin()
+    with pytest.raises(RuntimeError, match=r"argmin\(\): does not support bool input"):
+        ember.tensor([True, False]).argmin()
     assert ember.zeros(2, 0).amax(0).shape == (0,)
 
 
@@ -368,7 +383,9 @@ def test_logsumexp_stability_and_gradgrad():
 # --------------------------------------------------------------------------- cumulative ops
 
 
-@pytest.mark.parametrize(("shape", "dim"), [((), 0), ((5,), 0), ((3, 4), 1), ((3, 4), -2), ((2, 3, 4), 1)])
+@pytest.mark.parametrize(
+    ("shape", "dim"), [((), 0), ((5,), 0), ((3, 4), 1), ((3, 4), -2), ((2, 3, 4), 1)]
+)
 def test_cumsum_cumprod(shape, dim, device):
     def ref(fn):
         return lambda a: a.copy() if a.ndim == 0 else fn(a, axis=dim % a.ndim)
@@ -381,7 +398,9 @@ def test_cumsum_cumprod(shape, dim, device):
 def test_cumprod_gradient_with_zeros():
     x = np.array([[2.0, 0.0, 3.0, 0.0, 4.0], [0.0, 1.5, -2.0, 0.5, 1.0], [1.0, 2.0, 3.0, 0.0, 0.0]])
     # hand-computed: sum_{j >= k} prod_{i <= j, i != k} x_i for each k
-    expected = np.array([[1.0, 2 + 6, 0, 0, 0], [1 + 1.5 - 3 - 1.5 - 1.5, 0, 0, 0, 0], [9, 4, 2, 6, 0]])
+    expected = np.array(
+        [[1.0, 2 + 6, 0, 0, 0], [1 + 1.5 - 3 - 1.5 - 1.5, 0, 0, 0, 0], [9, 4, 2, 6, 0]]
+    )
     assert_close(grad_of(lambda t: t.cumprod(1).sum(), x), expected)
     gradcheck(lambda t: t.cumprod(1), [leaf(x)])
     gradcheck(lambda t: t.cumprod(0), [leaf(x)])
@@ -421,7 +440,9 @@ def np_norm(a, p, ax, keepdim):
 
 
 @pytest.mark.parametrize("p", ["fro", 2, 1, 3, 0.5, -1, 0, math.inf, -math.inf])
-@pytest.mark.parametrize(("shape", "dim"), [((), None), ((5,), 0), ((3, 4), None), ((3, 4), 1), ((2, 3, 4), (0, 2))])
+@pytest.mark.parametrize(
+    ("shape", "dim"), [((), None), ((5,), 0), ((3, 4), None), ((3, 4), 1), ((2, 3, 4), (0, 2))]
+)
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_norm(p, shape, dim, keepdim):
     check_op(
@@ -433,7 +454,13 @@ def test_norm(p, shape, dim, keepdim):
 
 
 def test_norm_gradients(device):
-    check_op(lambda t: t.norm(), lambda a: np.sqrt((a * a).sum()), data((3, 4)), gradgrad=True, device=device)
+    check_op(
+        lambda t: t.norm(),
+        lambda a: np.sqrt((a * a).sum()),
+        data((3, 4)),
+        gradgrad=True,
+        device=device,
+    )
     check_op(lambda t: t.norm(3, 1), lambda a: np_norm(a, 3, 1, False), data((3, 4)), gradgrad=True)
     # zero vectors get torch's zero subgradient, never nan
     zeros = np.zeros((2, 3))
@@ -448,7 +475,7 @@ def test_norm_arguments():
     assert t.norm(dim=1).tolist() == [5.0, 0.0]
     assert ember.norm(t, dtype=ember.float64).dtype == ember.float64
     assert ember.norm(t, None).item() == 5.0
-    with pytest.raises(RuntimeError, match="Expected a floating point"):
+    with pytest.raises(RuntimeError, match=r"Expected a floating point.*Got Long"):
         ember.tensor([1, 2]).norm()
     with pytest.raises(NotImplementedError, match="nuc"):
         t.norm("nuc")
@@ -502,9 +529,29 @@ def test_bad_dims():
 
 
 def test_reductions_are_exported():
-    for name in ("sum", "prod", "mean", "var", "std", "var_mean", "std_mean", "max", "min",
-                 "amax", "amin", "argmax", "argmin", "median", "logsumexp", "cumsum",
-                 "cumprod", "norm", "all", "any", "count_nonzero"):
+    for name in (
+        "sum",
+        "prod",
+        "mean",
+        "var",
+        "std",
+        "var_mean",
+        "std_mean",
+        "max",
+        "min",
+        "amax",
+        "amin",
+        "argmax",
+        "argmin",
+        "median",
+        "logsumexp",
+        "cumsum",
+        "cumprod",
+        "norm",
+        "all",
+        "any",
+        "count_nonzero",
+    ):
         assert callable(getattr(ember, name)), name
     assert not hasattr(ember, "sum_to_size")
     assert not hasattr(ember, "Sum")

@@ -20,7 +20,7 @@ def test_tensor_infers_torch_dtypes():
     assert ember.tensor(np.zeros(2, np.uint8)).dtype == ember.uint8
     assert ember.tensor([1, 2], dtype=ember.float16).dtype == ember.float16
     assert ember.tensor([ember.tensor(1.0), ember.tensor(2.0)]).tolist() == [1.0, 2.0]
-    with pytest.raises(TypeError, match="can't convert np.ndarray of type numpy.complex128"):
+    with pytest.raises(TypeError, match=r"can't convert np\.ndarray of type numpy\.complex128"):
         ember.tensor(np.zeros(2, np.complex128))
 
 
@@ -32,7 +32,7 @@ def test_tensor_copies_but_as_tensor_and_from_numpy_share():
     assert s.tolist()[0] == 5 and f.tolist()[0] == 5
     f.add_(1)
     assert a[1] == 1
-    with pytest.raises(TypeError, match="expected np.ndarray"):
+    with pytest.raises(TypeError, match=r"expected np\.ndarray"):
         ember.from_numpy([1, 2])
 
 
@@ -104,10 +104,16 @@ def test_binary_promotion_follows_torch(a, b, expected):
 
 
 def test_zero_dim_tensors_participate_only_by_category():
-    assert (ember.ones(2, dtype=ember.float16) + ember.tensor(1.0, dtype=ember.float64)).dtype == ember.float16
-    assert (ember.ones(2, dtype=ember.int32) + ember.tensor(1.0, dtype=ember.float64)).dtype == ember.float64
+    assert (
+        ember.ones(2, dtype=ember.float16) + ember.tensor(1.0, dtype=ember.float64)
+    ).dtype == ember.float16
+    assert (
+        ember.ones(2, dtype=ember.int32) + ember.tensor(1.0, dtype=ember.float64)
+    ).dtype == ember.float64
     assert (ember.ones(2, dtype=ember.uint8) + ember.tensor(5)).dtype == ember.uint8
-    assert (ember.tensor(1, dtype=ember.int32) + ember.tensor(1, dtype=ember.int64)).dtype == ember.int64
+    assert (
+        ember.tensor(1, dtype=ember.int32) + ember.tensor(1, dtype=ember.int64)
+    ).dtype == ember.int64
     assert ember.promote_types(ember.uint8, ember.int8) == ember.int16
 
 
@@ -132,8 +138,8 @@ def test_metadata():
     assert not t.is_cuda and t.is_floating_point() and not ember.tensor([1]).is_floating_point()
     with pytest.raises(IndexError, match="Dimension out of range"):
         t.size(3)
-    with pytest.raises(RuntimeError, match="tensor.mT is only supported on matrices"):
-        ember.zeros(3).mT
+    with pytest.raises(RuntimeError, match=r"tensor\.mT is only supported on matrices"):
+        _ = ember.zeros(3).mT
     assert len(t) == 2
     with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
         len(ember.tensor(1.0))
@@ -142,12 +148,16 @@ def test_metadata():
 def test_item_tolist_and_python_conversions():
     assert ember.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
     assert ember.tensor([2.5]).item() == 2.5 and isinstance(ember.tensor([2]).item(), int)
-    with pytest.raises(RuntimeError, match="a Tensor with 2 elements cannot be converted to Scalar"):
+    with pytest.raises(
+        RuntimeError, match="a Tensor with 2 elements cannot be converted to Scalar"
+    ):
         ember.tensor([1, 2]).item()
     assert float(ember.tensor(1.5)) == 1.5 and int(ember.tensor(3.7)) == 3
     assert [10, 20, 30][ember.tensor(1)] == 20
     assert bool(ember.tensor([1.0])) is True
-    with pytest.raises(RuntimeError, match="Boolean value of Tensor with more than one value is ambiguous"):
+    with pytest.raises(
+        RuntimeError, match="Boolean value of Tensor with more than one value is ambiguous"
+    ):
         bool(ember.tensor([1, 2]))
     assert np.asarray(ember.tensor([1.0, 2.0])).tolist() == [1.0, 2.0]
 
@@ -167,7 +177,9 @@ def test_dtype_conversions():
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     x.double().sum().backward()
     assert x.grad.dtype == ember.float32
-    assert ember.float == ember.float32 and ember.long == ember.int64 and ember.half == ember.float16
+    assert (
+        ember.float == ember.float32 and ember.long == ember.int64 and ember.half == ember.float16
+    )
     assert repr(ember.float32) == "ember.float32"
 
 
@@ -282,7 +294,9 @@ def test_random_distributions_and_ranges():
     assert set(np.unique(i)) == {0, 1, 2}
     h = ember.rand(4, dtype=ember.float16)
     assert h.dtype == ember.float16
-    m = ember.multinomial(ember.tensor([0.0, 1.0, 3.0]), 2000, replacement=True, generator=g).numpy()
+    m = ember.multinomial(
+        ember.tensor([0.0, 1.0, 3.0]), 2000, replacement=True, generator=g
+    ).numpy()
     assert set(np.unique(m)) == {1, 2} and abs((m == 2).mean() - 0.75) < 0.04
     w = ember.multinomial(ember.tensor([1.0, 1.0, 1.0, 0.0]), 3, generator=g).tolist()
     assert sorted(w) == [0, 1, 2]

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from .._tensor import Tensor
 from .function import grad as _grad
 
 __all__ = ["gradcheck", "gradgradcheck"]
+
+
+def _host(array):
+    """A float64 numpy copy of a numpy or cupy array."""
+    return backend.to_device(array, backend.Device("cpu")).astype(np.float64)
 
 
 def _as_tuple(x):
@@ -26,9 +32,9 @@ def _numerical_jacobian(func, inputs, wrt, eps):
     for i in range(flat.size):
         orig = flat[i].item()
         flat[i] = orig + eps
-        plus = [o._data.astype(np.float64).ravel() for o in _outputs_of(func, inputs)]
+        plus = [_host(o._data).ravel() for o in _outputs_of(func, inputs)]
         flat[i] = orig - eps
-        minus = [o._data.astype(np.float64).ravel() for o in _outputs_of(func, inputs)]
+        minus = [_host(o._data).ravel() for o in _outputs_of(func, inputs)]
         flat[i] = orig
         columns.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
     return np.stack(columns, axis=0) if columns else np.zeros((0, 0))
@@ -44,7 +50,8 @@ def _analytical_jacobian(func, inputs, wanted, create_graph=False):
             offset += n
             continue
         for j in range(n):
-            seed = np.zeros(n, dtype=out._data.dtype)
+            xp = backend.array_module(out._data)
+            seed = xp.zeros(n, dtype=out._data.dtype)
             seed[j] = 1
             grads = _grad(
                 out,
@@ -56,7 +63,7 @@ def _analytical_jacobian(func, inputs, wanted, create_graph=False):
             )
             for t, g in zip(wanted, grads):
                 if g is not None:
-                    rows[id(t)][:, offset + j] = np.asarray(g._data, dtype=np.float64).ravel()
+                    rows[id(t)][:, offset + j] = _host(g._data).ravel()
         offset += n
     return rows
 
@@ -109,7 +116,10 @@ def gradgradcheck(
     outputs = _outputs_of(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [Tensor._make(rng.standard_normal(o._data.shape)) for o in outputs]
+        grad_outputs = [
+            Tensor._make(backend.to_device(rng.standard_normal(o._data.shape), o.device))
+            for o in outputs
+        ]
 
     def first_derivative(*xs):
         outs = _outputs_of(func, xs)

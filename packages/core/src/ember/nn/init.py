@@ -17,6 +17,7 @@ from .._creation import eye, from_numpy
 from .._dtype import float64
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ..ops._util import quiet
 
 __all__ = [
     "calculate_gain",
@@ -110,18 +111,20 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def _erfinv(y):
-    """The inverse error function of a float64 array in (-1, 1).
+    """The inverse error function of a float64 array in [-1, 1] (±1 give ±inf, as torch's).
 
     Winitzki's closed form (relative error below 2e-3) starts three Newton steps on
     erf(x) = y, each squaring the error, so the result is exact to float64 round-off.
     """
     xp = backend.array_module(y)
     a = 0.147
-    w = xp.log1p(-y * y)  # log(1 - y²)
-    t = 2 / (math.pi * a) + w / 2
-    x = xp.sign(y) * xp.sqrt(xp.sqrt(t * t - w / a) - t)
-    for _ in range(3):
-        x = x - (backend.erf(x) - y) / (2 / math.sqrt(math.pi) * xp.exp(-x * x))
+    with quiet():
+        w = xp.log1p(-y * y)  # log(1 - y²)
+        t = 2 / (math.pi * a) + w / 2
+        x = xp.sign(y) * xp.sqrt(xp.sqrt(t * t - w / a) - t)
+        for _ in range(3):
+            step = (backend.erf(x) - y) / (2 / math.sqrt(math.pi) * xp.exp(-x * x))
+            x = xp.where(xp.isfinite(x), x - step, x)
     return x
 
 
@@ -169,7 +172,7 @@ def eye_(tensor):
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
-        return tensor.copy_(eye(*tensor.shape))
+        return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
 
 
 def dirac_(tensor, groups=1):
@@ -194,7 +197,7 @@ def dirac_(tensor, groups=1):
     weight = np.zeros(shape)
     weight[(out_channels, in_channels, *centre)] = 1
     with no_grad():
-        return tensor.copy_(from_numpy(weight))
+        return tensor.copy_(from_numpy(weight).to(tensor.device, tensor.dtype))
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):

@@ -41,13 +41,13 @@ class Clone(Function):
 
 
 class CopyFrom(Function):
-    """The value ``copy_`` writes: ``src`` broadcast to ``dst``'s shape, dtype and device."""
+    """The value ``copy_`` writes: ``src`` (already on ``dst``'s device) broadcast to ``dst``'s
+    shape and dtype."""
 
     @staticmethod
     def forward(ctx, dst, src):
         xp = backend.array_module(dst)
-        src = backend.to_device(src, backend.device_of(dst)).astype(dst.dtype, copy=False)
-        return xp.broadcast_to(src, dst.shape).copy()
+        return xp.broadcast_to(src.astype(dst.dtype, copy=False), dst.shape).copy()
 
     @staticmethod
     def backward(ctx, gy):
@@ -76,4 +76,4 @@ def clone(input):
 def copy_from(dst, src):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    return CopyFrom.apply(dst, src)
+    return CopyFrom.apply(dst, src.to(dst.device))

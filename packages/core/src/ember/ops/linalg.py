@@ -127,6 +127,8 @@ class Addmm(Function):
         ctx.beta, ctx.alpha = beta, alpha
         ctx.save_for_backward(x, y)
         out = _matmul_kernel(x, y)
+        # integer products take integer factors (torch truncates beta=0.5 to 0)
+        beta, alpha = out.dtype.type(beta), out.dtype.type(alpha)
         if alpha != 1:
             out *= alpha
         # beta == 0 ignores input entirely, so nan and inf in it do not propagate (torch)
@@ -304,9 +306,7 @@ def outer(input, vec2):
     """
     for name, t in (("self", input), ("vec2", vec2)):
         if t._data.ndim != 1:
-            raise RuntimeError(
-                f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D"
-            )
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
     return mul(input.reshape((-1, 1)), vec2)
 
 
@@ -416,8 +416,11 @@ def _einsum_labels(term, start, operand=None):
             if _ELLIPSIS in labels:
                 raise RuntimeError(
                     f"einsum(): found '.' for {where} "
-                    + ("but an ellipsis (...) was already found" if operand is None else
-                       "for which an ellipsis was already found")
+                    + (
+                        "but an ellipsis (...) was already found"
+                        if operand is None
+                        else "for which an ellipsis was already found"
+                    )
                 )
             if term[i : i + 3] != _ELLIPSIS:
                 raise RuntimeError(
@@ -476,7 +479,9 @@ def _parse_einsum(equation, shapes):
             if c == _ELLIPSIS:
                 continue
             if c in out[:pos]:
-                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+                raise RuntimeError(
+                    f"einsum(): output subscript {c} appears more than once in the output"
+                )
             if c not in used:
                 raise RuntimeError(
                     f"einsum(): output subscript {c} does not appear in the equation for any "

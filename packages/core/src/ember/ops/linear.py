@@ -7,6 +7,7 @@ import math
 
 from .. import backend
 from ..autograd.function import Function
+from .linalg import _require_same_dtype
 
 __all__ = ["linear", "bilinear"]
 
@@ -17,7 +18,9 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        y = backend.array_module(x).matmul(x, weight.T)
+        # batch dimensions folded into the rows: one GEMM, not one per leading index
+        rows = x.reshape(-1, x.shape[-1])
+        y = backend.array_module(x).matmul(rows, weight.T).reshape(*x.shape[:-1], -1)
         if bias is not None:
             y += bias  # y is fresh: add in place rather than allocate another output
         return y
@@ -71,12 +74,17 @@ class Bilinear(Function):
         return g1, g2, gw, gb
 
 
-def _check_same_dtype(a, b):
-    if a.dtype != b.dtype:
-        raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {a.dtype.scalar_name} and "
-            f"{b.dtype.scalar_name}"
-        )
+def _check_dtypes(input, weight, bias):
+    # torch's words: linear without bias is a matmul, with bias an addmm (self = bias)
+    if bias is None:
+        _require_same_dtype(input, weight, "mm")
+        return
+    for name, t in (("mat1", input), ("self", bias)):
+        if t.dtype is not weight.dtype:
+            raise RuntimeError(
+                f"{name} and mat2 must have the same dtype, but got {t.dtype.scalar_name} and "
+                f"{weight.dtype.scalar_name}"
+            )
 
 
 def linear(input, weight, bias=None):
@@ -84,7 +92,7 @@ def linear(input, weight, bias=None):
 
     Args:
         input: ``(*, in_features)``.
-        weight: ``(out_features, in_features)``.
+        weight: ``(out_features, in_features)`` (or ``(in_features,)``, giving ``(*)``).
         bias: ``(out_features,)`` or None.
 
     Returns:
@@ -95,15 +103,16 @@ def linear(input, weight, bias=None):
             "both arguments to linear need to be at least 1D, but they are "
             f"{input.dim()}D and {weight.dim()}D"
         )
-    _check_same_dtype(input, weight)
+    _check_dtypes(input, weight, bias)
     if input.shape[-1] != weight.shape[-1]:
         rows = math.prod(input.shape[:-1])
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
             f"{weight.shape[-1]}x{weight.shape[0] if weight.dim() == 2 else 1})"
         )
-    if bias is not None:
-        _check_same_dtype(input, bias)
+    if weight.dim() == 1:  # a dot product per row: rare enough for the composite
+        y = input.matmul(weight)
+        return y if bias is None else y + bias
     return Linear.apply(input, weight, bias)
 
 
@@ -123,10 +132,10 @@ def bilinear(input1, input2, weight, bias=None):
         raise RuntimeError(
             f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}"
         )
-    for s1, s2 in zip(input1.shape[:-1], input2.shape[:-1]):
+    for dim, (s1, s2) in enumerate(zip(input1.shape[:-1], input2.shape[:-1])):
         if s1 != s2:
             raise RuntimeError(
-                f"bilinear(): input batch dimensions do not match: got {s1} and {s2}"
+                f"bilinear(): input batch dimensions do not match at dim {dim}: got {s1} and {s2}"
             )
     if input1.shape[-1] != weight.shape[1]:
         raise RuntimeError(
@@ -144,7 +153,7 @@ def bilinear(input1, input2, weight, bias=None):
             f"{bias.shape[0]} but expected {weight.shape[0]}"
         )
     for t in (input2, weight) if bias is None else (input2, weight, bias):
-        _check_same_dtype(input1, t)
+        _require_same_dtype(input1, t, "scalar")
     batch = input1.shape[:-1]
     y = Bilinear.apply(
         input1.reshape(-1, input1.shape[-1]), input2.reshape(-1, input2.shape[-1]), weight, bias

@@ -86,11 +86,23 @@ def _check_nonempty(name, input, dims):
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
+def _named_dims(input, dim, dims):
+    """The dims the caller named: none when ``dim`` is empty or None (then every dim is
+    reduced, and torch words its empty-input error differently)."""
+    return () if dim is None or (not isinstance(dim, numbers.Integral) and not dim) else dims
+
+
 def _positions(x, dim):
     """0, 1, ..., n-1 along ``dim`` of array ``x``, shaped to broadcast against it."""
     shape = [1] * x.ndim
     shape[dim] = x.shape[dim]
     return backend.array_module(x).arange(x.shape[dim]).reshape(shape)
+
+
+def _array(y, x):
+    """``y`` as an array like ``x``: numpy reduces to a scalar, but only an array that
+    forward returns is recognised as an output by ``save_for_backward``."""
+    return backend.array_module(x).asarray(y)
 
 
 def _accumulate_dtype(x, dtype):
@@ -140,7 +152,7 @@ class Prod(Function):
     def forward(ctx, x, dim, keepdim, dtype):
         # dim is one axis, or None for the product of every element
         ctx.dim, ctx.keepdim = dim, keepdim
-        y = x.prod(axis=dim, keepdims=keepdim, dtype=dtype)
+        y = _array(x.prod(axis=dim, keepdims=keepdim, dtype=dtype), x)
         ctx.save_for_backward(x, y)
         return y
 
@@ -213,12 +225,12 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None and not as_dtype(dtype).is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Optional dtype must be either a floating "
-            f"point or complex dtype. Got: {as_dtype(dtype).name.capitalize()}"
+            f"point or complex dtype. Got: {as_dtype(dtype).scalar_name}"
         )
     if dtype is None and not input.is_floating_point():
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype.name.capitalize()}"
+            f"or complex dtype. Got: {input.dtype.scalar_name}"
         )
     dims = _dims(input, dim)
     count = _count(input._data.shape, dims)
@@ -249,7 +261,10 @@ def _moments(name, input, dim, unbiased, keepdim, correction):
     if not input.is_floating_point():
         raise RuntimeError("std and var only support floating point and complex dtypes")
     if unbiased is not None and correction is not None:
-        raise RuntimeError("cannot specify both correction and unbiased arguments")
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments: unbiased and correction "
+            "cannot both be given"
+        )
     if correction is None:
         correction = 0 if unbiased is False else 1
     dims = _dims(input, dim)
@@ -310,7 +325,7 @@ class _EvenSplit(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        y = ctx.fn._kernel(backend.array_module(x), x, dims, keepdim)
+        y = _array(ctx.fn._kernel(backend.array_module(x), x, dims, keepdim), x)
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.save_for_backward(x, y)
         return y
@@ -445,14 +460,14 @@ def amax(input, dim=(), keepdim=False):
     the elements that tie for the maximum.
     """
     dims = _dims(input, dim)
-    _check_nonempty("amax", input, dims)
+    _check_nonempty("amax", input, _named_dims(input, dim, dims))
     return Amax.apply(input, dims, keepdim)
 
 
 def amin(input, dim=(), keepdim=False):
     """Minimum over ``dim``; see ``amax``."""
     dims = _dims(input, dim)
-    _check_nonempty("amin", input, dims)
+    _check_nonempty("amin", input, _named_dims(input, dim, dims))
     return Amin.apply(input, dims, keepdim)
 
 
@@ -472,11 +487,13 @@ def median(input, dim=None, keepdim=False):
 
 def _arg_extremum(name, pick, input, dim, keepdim):
     x = input._data
+    if x.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         # the index into the flattened tensor; keepdim has no effect here, as in torch
         if x.size == 0:
             raise IndexError(
-                f"{name}: Expected reduction dim to be specified for input.numel() == 0."
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
             )
         index = pick(backend.array_module(x), x.reshape(-1), 0).reshape(())
         return Tensor._make(index.astype(np.int64, copy=False))
@@ -643,6 +660,7 @@ class Norm(Function):
         else:
             with quiet():  # |0|^p is inf for p < 0, and the norm then 0, as in torch
                 y = (xp.abs(x) ** p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
+        y = _array(y, x)
         ctx.save_for_backward(x, y)
         return y
 
@@ -686,7 +704,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if not input.is_floating_point():
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{input.dtype.name.capitalize()}"
+            f"{input.dtype.scalar_name}"
         )
     if dtype is not None:
         input = input.to(dtype)

@@ -1,10 +1,68 @@
-"""Shape operations: views and rearrangements that move gradients without arithmetic."""
+"""Shape operations: views and rearrangements that move gradients without arithmetic.
+
+What torch returns as a view (reshape, permute, expand, slicing, narrow, squeeze, diagonal,
+split, unbind, ...) is a numpy/cupy view here too, so writes through it reach the input. What
+torch copies (flip, roll, repeat, cat, stack, tril, diag, ...) is copied here too, so a write
+to the result never shows up in the input.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
+import operator
+
 from .. import backend
+from .._dtype import result_type
+from .._tensor import Size, Tensor
 from ..autograd.function import Function
 from ._util import wrap_dim
+from .conversion import clone
+
+__all__ = [
+    "reshape",
+    "flatten",
+    "unflatten",
+    "squeeze",
+    "unsqueeze",
+    "permute",
+    "transpose",
+    "swapaxes",
+    "swapdims",
+    "t",
+    "movedim",
+    "moveaxis",
+    "narrow",
+    "select",
+    "broadcast_to",
+    "broadcast_tensors",
+    "broadcast_shapes",
+    "tile",
+    "flip",
+    "fliplr",
+    "flipud",
+    "roll",
+    "cat",
+    "concat",
+    "concatenate",
+    "stack",
+    "hstack",
+    "vstack",
+    "dstack",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "split",
+    "chunk",
+    "unbind",
+    "tril",
+    "triu",
+    "diag",
+    "diagonal",
+    "diag_embed",
+]
+
+# ------------------------------------------------------------------------------ Functions
 
 
 class Reshape(Function):
@@ -43,44 +101,232 @@ class Permute(Function):
         return gy.permute(inverse), None
 
 
+class Slice(Function):
+    """Basic indexing ``x[key]`` (a tuple of ints, slices and None; no Ellipsis): a view."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.shape, ctx.key = x.shape, key
+        # the trailing Ellipsis keeps an all-integer key a 0-d view instead of a numpy scalar
+        return x[key + (Ellipsis,)]
+
+    @staticmethod
+    def backward(ctx, gy):
+        return SliceBackward.apply(gy, ctx.shape, ctx.key), None
+
+
+class SliceBackward(Function):
+    """The gradient of ``x[key]``: ``gy`` written into zeros of ``x``'s shape."""
+
+    @staticmethod
+    def forward(ctx, gy, shape, key):
+        ctx.key = key
+        gx = backend.array_module(gy).zeros(shape, gy.dtype)
+        gx[key] = gy
+        return gx
+
+    @staticmethod
+    def backward(ctx, ggx):
+        return Slice.apply(ggx, ctx.key), None, None
+
+
+class Split(Function):
+    """Consecutive pieces of ``sizes`` along ``dim``: views, one output each."""
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes):
+        ctx.dim = dim
+        lead = (slice(None),) * dim
+        pieces, start = [], 0
+        for n in sizes:
+            pieces.append(x[lead + (slice(start, start + n), Ellipsis)])
+            start += n
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(grads, ctx.dim), None, None
+
+
 class Unbind(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        xp = backend.array_module(x)
-        return tuple(xp.take(x, i, axis=dim) for i in range(x.shape[dim]))
+        lead = (slice(None),) * dim
+        return tuple(x[lead + (i, Ellipsis)] for i in range(x.shape[dim]))
 
     @staticmethod
     def backward(ctx, *grads):
-        return _stack(grads, ctx.dim), None
+        return stack(grads, ctx.dim), None
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, dim, dtype, *xs):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        xp = backend.array_module(xs[0])
+        return xp.concatenate([x.astype(dtype, copy=False) for x in xs], axis=dim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return (None, None, *split(gy, ctx.sizes, ctx.dim))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, dim, dtype, *xs):
+        ctx.dim = dim
+        xp = backend.array_module(xs[0])
+        return xp.stack([x.astype(dtype, copy=False) for x in xs], axis=dim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return (None, None, *unbind(gy, ctx.dim))
+
+
+class Repeat(Function):
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.shape, ctx.repeats = x.shape, repeats
+        padded = (1,) * (len(repeats) - x.ndim) + x.shape
+        return backend.array_module(x).tile(x.reshape(padded), repeats)
+
+    @staticmethod
+    def backward(ctx, gy):
+        # the result is the input laid out r times per dim: view it as (r0, s0, r1, s1, ...)
+        # and sum over the r axes
+        repeats = ctx.repeats
+        padded = (1,) * (len(repeats) - len(ctx.shape)) + ctx.shape
+        pairs = [n for r, s in zip(repeats, padded) for n in (r, s)]
+        g = gy.reshape(pairs).sum(tuple(range(0, 2 * len(repeats), 2)))
+        return g.reshape(ctx.shape), None
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return backend.array_module(x).flip(x, dims).copy()  # torch's flip copies
+
+    @staticmethod
+    def backward(ctx, gy):
+        return Flip.apply(gy, ctx.dims), None
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return backend.array_module(x).roll(x, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, gy):
+        shifts = -ctx.shifts if ctx.dims is None else tuple(-s for s in ctx.shifts)
+        return Roll.apply(gy, shifts, ctx.dims), None, None
+
+
+class _Triangle(Function):
+    @staticmethod
+    def forward(ctx, x, diagonal):
+        ctx.diagonal = diagonal
+        return ctx.fn._kernel(backend.array_module(x), x, diagonal)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ctx.fn.apply(gy, ctx.diagonal), None
+
+
+class Tril(_Triangle):
+    _kernel = staticmethod(lambda xp, x, k: xp.tril(x, k))
+
+
+class Triu(_Triangle):
+    _kernel = staticmethod(lambda xp, x, k: xp.triu(x, k))
+
+
+def _diagonal_view(x, offset, dim1, dim2):
+    """The diagonal of ``x`` over (dim1, dim2) as a view, placed last.
+
+    Built with ``as_strided`` because numpy's ``diagonal`` is read-only, while torch's diagonal
+    is a writable view (``x.diagonal().fill_(1)`` sets the diagonal of ``x``).
+    """
+    xp = backend.array_module(x)
+    x = xp.moveaxis(x, (dim1, dim2), (-2, -1))
+    x = x[..., max(-offset, 0) :, max(offset, 0) :]
+    n = min(x.shape[-2], x.shape[-1])
+    strides = x.strides[:-2] + (x.strides[-2] + x.strides[-1],)
+    return xp.lib.stride_tricks.as_strided(x, x.shape[:-2] + (n,), strides)
+
+
+class Diagonal(Function):
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.shape, ctx.args = x.shape, (offset, dim1, dim2)
+        return _diagonal_view(x, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return DiagEmbed.apply(gy, ctx.shape, *ctx.args), None, None, None
+
+
+class DiagEmbed(Function):
+    """Zeros of ``shape`` whose diagonal over (dim1, dim2) is ``y`` (diagonal's inverse)."""
+
+    @staticmethod
+    def forward(ctx, y, shape, offset, dim1, dim2):
+        ctx.args = (offset, dim1, dim2)
+        z = backend.array_module(y).zeros(shape, y.dtype)
+        _diagonal_view(z, offset, dim1, dim2)[...] = y
+        return z
+
+    @staticmethod
+    def backward(ctx, gz):
+        return Diagonal.apply(gz, *ctx.args), None, None, None, None
+
+
+# --------------------------------------------------------------------------- views
+
+
+def _view(input, shape):
+    shape = tuple(shape)
+    return input if shape == input._data.shape else Reshape.apply(input, shape)
 
 
 def _infer_shape(shape, numel):
+    """``shape`` with its one -1 filled in; torch's errors for shapes that cannot hold
+    ``numel`` elements."""
     shape = list(shape)
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    if -1 in shape:
-        known = 1
-        for s in shape:
-            if s != -1:
-                known *= s
-        if known == 0 or numel % known:
-            raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape and known and numel % known == 0:
         shape[shape.index(-1)] = numel // known
-    total = 1
-    for s in shape:
-        total *= s
-    if total != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    if -1 in shape or math.prod(shape) != numel:
+        raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
     return tuple(shape)
 
 
+def _dim_tuple(dims, ndim):
+    """``dims`` (an int or a sequence) wrapped, as a tuple; torch rejects repeats."""
+    if isinstance(dims, numbers.Integral):
+        dims = (dims,)
+    out = []
+    for d in dims:
+        d = wrap_dim(d, ndim)
+        if d in out:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        out.append(d)
+    return tuple(out)
+
+
 def reshape(input, shape):
-    """The same elements in a new shape (one dimension may be -1)."""
-    shape = _infer_shape(shape, input._data.size)
-    if shape == input._data.shape:
-        return input
-    return Reshape.apply(input, shape)
+    """The same elements in a new shape (one dimension may be -1); a view when the strides
+    allow it, else a copy."""
+    return _view(input, _infer_shape(shape, input._data.size))
 
 
 def view(input, shape):
@@ -88,9 +334,54 @@ def view(input, shape):
     return reshape(input, shape)
 
 
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim..end_dim`` into one (a 0-d tensor becomes 1-d)."""
+    shape = input._data.shape
+    if not shape:
+        return _view(input, (1,))
+    start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    merged = math.prod(shape[start : end + 1])
+    return _view(input, shape[:start] + (merged,) + shape[end + 1 :])
+
+
+def unflatten(input, dim, sizes):
+    """Split dimension ``dim`` into ``sizes`` (one of which may be -1)."""
+    shape = input._data.shape
+    dim = wrap_dim(dim, len(shape))
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        sizes = _infer_shape(sizes, shape[dim])
+    except RuntimeError:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+            f"{dim} ({shape[dim]}) in the input tensor"
+        ) from None
+    return _view(input, shape[:dim] + sizes + shape[dim + 1 :])
+
+
+def squeeze(input, dim=None):
+    """Remove dimensions of size 1: all of them, or those of ``dim`` (an int or a tuple)
+    that have size 1; other dimensions in ``dim`` are kept without error, like torch."""
+    shape = input._data.shape
+    dims = range(len(shape)) if dim is None else _dim_tuple(dim, len(shape))
+    return _view(input, tuple(s for i, s in enumerate(shape) if s != 1 or i not in dims))
+
+
+def unsqueeze(input, dim):
+    """Insert a dimension of size 1 at ``dim`` (in ``[-input.dim() - 1, input.dim()]``)."""
+    shape = input._data.shape
+    dim = wrap_dim(dim, len(shape) + 1)
+    return _view(input, shape[:dim] + (1,) + shape[dim:])
+
+
 def expand(input, sizes):
     """Broadcast singleton dimensions to ``sizes`` without copying (-1 keeps a size)."""
     ndim = input._data.ndim
+    sizes = tuple(sizes)
     if len(sizes) < ndim:
         raise RuntimeError(
             f"expand(ember.{input.dtype.name}{{{list(input.shape)}}}, size={list(sizes)}): the "
@@ -98,6 +389,12 @@ def expand(input, sizes):
             "the tensor"
         )
     lead = len(sizes) - ndim
+    for i in range(lead):
+        if sizes[i] < 0:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a leading, "
+                f"non-existing dimension {i}"
+            )
     shape = tuple(
         input._data.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
     )
@@ -114,53 +411,453 @@ def expand(input, sizes):
     return Expand.apply(input, shape)
 
 
+def broadcast_to(input, shape):
+    """``input`` broadcast to ``shape`` (a view; -1 keeps a size)."""
+    return expand(input, shape)
+
+
+def _infer_size_message(k, i, s, result, shape):
+    # at::infer_size's message, which torch's tensor functions raise
+    return (
+        f"The size of tensor a ({result[i]}) must match the size of tensor b ({s}) at "
+        f"non-singleton dimension {i}"
+    )
+
+
+def _broadcast_shape(shapes, message=_infer_size_message):
+    """The shape ``shapes`` broadcast to; ``message(k, i, size, result, shape)`` words the
+    error when argument ``k`` does not fit at dimension ``i``."""
+    ndim = max((len(s) for s in shapes), default=0)
+    result = [1] * ndim
+    for k, shape in enumerate(shapes):
+        for i, s in enumerate(shape, ndim - len(shape)):
+            if s != 1 and result[i] not in (1, s):
+                raise RuntimeError(message(k, i, s, result, shape))
+            if s != 1:
+                result[i] = s
+    return tuple(result)
+
+
+def broadcast_shapes(*shapes):
+    """The shape that tensors of ``shapes`` (ints or sequences) broadcast to, as a Size."""
+    shapes = [(int(s),) if isinstance(s, numbers.Integral) else tuple(s) for s in shapes]
+    ndim = max((len(s) for s in shapes), default=0)
+
+    def message(k, i, s, result, shape):
+        return (
+            f"Attempting to broadcast a dimension of length {s} at {i - ndim}! Mismatching "
+            f"argument at index {k} had {shape}; but expected shape should be broadcastable "
+            f"to {result}"
+        )
+
+    return Size(_broadcast_shape(shapes, message))
+
+
+def broadcast_tensors(*tensors):
+    """``tensors`` expanded to their common broadcast shape (views)."""
+    shape = _broadcast_shape([t._data.shape for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
 def permute(input, dims):
+    """Reorder the dimensions: result dimension i is input dimension ``dims[i]`` (a view)."""
     ndim = input._data.ndim
     dims = tuple(wrap_dim(d, ndim) for d in dims)
-    if len(dims) != ndim or sorted(dims) != list(range(ndim)):
+    if len(dims) != ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
             f"length of the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal "
             f"to len(dims) = {len(dims)}"
         )
+    if len(set(dims)) != ndim:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    if dims == tuple(range(ndim)):
+        return input
     return Permute.apply(input, dims)
 
 
 def transpose(input, dim0, dim1):
+    """Swap dimensions ``dim0`` and ``dim1`` (a view)."""
     ndim = input._data.ndim
-    dims = list(range(ndim))
+    a, b = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)  # a 0-d tensor accepts dims 0 and -1
     if ndim == 0:
         return input
-    a, b = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)
+    dims = list(range(ndim))
     dims[a], dims[b] = dims[b], dims[a]
-    return Permute.apply(input, tuple(dims))
+    return permute(input, dims)
 
 
-def unbind(input, dim=0):
-    """Slices along ``dim`` as a tuple of tensors (the dimension removed)."""
-    dim = wrap_dim(dim, input._data.ndim)
-    return Unbind.apply(input, dim)
+swapaxes = swapdims = transpose
 
 
-class Stack(Function):
-    @staticmethod
-    def forward(ctx, dim, *xs):
-        ctx.dim = dim
-        return backend.array_module(xs[0]).stack(xs, axis=dim)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return (None, *unbind(gy, ctx.dim))
+def t(input):
+    """Transpose a 2-d tensor; 0-d and 1-d tensors are returned as they are."""
+    ndim = input._data.ndim
+    if ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
+    return transpose(input, 0, 1) if ndim == 2 else input
 
 
-def _stack(tensors, dim):
-    return Stack.apply(dim, *tensors)
+def movedim(input, source, destination):
+    """Move dimensions ``source`` (an int or a tuple) to positions ``destination``; the
+    other dimensions keep their order."""
+    ndim = input._data.ndim
+    src = (source,) if isinstance(source, numbers.Integral) else tuple(source)
+    dst = (destination,) if isinstance(destination, numbers.Integral) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+            f"contain the same number of dims as destination ({list(dst)} dims)"
+        )
+    wrapped_src = tuple(wrap_dim(d, ndim) for d in src)
+    wrapped_dst = tuple(wrap_dim(d, ndim) for d in dst)
+    for name, dims, given in (("source", wrapped_src, src), ("destination", wrapped_dst, dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(given)})")
+    order = [None] * ndim
+    for s, d in zip(wrapped_src, wrapped_dst):
+        order[d] = s
+    rest = iter(d for d in range(ndim) if d not in wrapped_src)
+    return permute(input, [next(rest) if d is None else d for d in order])
+
+
+moveaxis = movedim
+
+
+def narrow(input, dim, start, length):
+    """The view ``input[..., start:start + length, ...]`` along ``dim``; ``start`` may be
+    negative or a 0-d integer tensor."""
+    shape = input._data.shape
+    if not shape:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    start, length = operator.index(start), operator.index(length)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    dim = wrap_dim(dim, len(shape))
+    size = shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-size}, {size}], but got {start})"
+        )
+    if start < 0:
+        start += size
+    if start > size - length:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return Slice.apply(input, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def select(input, dim, index):
+    """The view ``input[..., index, ...]`` with dimension ``dim`` removed."""
+    shape = input._data.shape
+    if not shape:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = wrap_dim(dim, len(shape))
+    index = operator.index(index)
+    if not -shape[dim] <= index < shape[dim]:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(shape)} at "
+            f"dimension {dim}"
+        )
+    return Slice.apply(input, (slice(None),) * dim + (index,))
+
+
+# ------------------------------------------------------------------------ rearrangements
+
+
+def repeat(input, repeats):
+    """Tile ``input`` ``repeats[i]`` times along each dimension (torch's ``Tensor.repeat``,
+    numpy's ``tile``; ``repeats`` may add leading dimensions). Always a copy."""
+    repeats = tuple(int(r) for r in repeats)
+    if len(repeats) < input._data.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    if any(r < 0 for r in repeats):
+        padded = (1,) * (len(repeats) - input._data.ndim) + input._data.shape
+        bad = [r * s for r, s in zip(repeats, padded)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(bad)}: {bad}")
+    return Repeat.apply(input, repeats)
+
+
+def tile(input, dims):
+    """Like ``repeat``, but ``dims`` shorter than ``input.dim()`` is padded with leading 1s."""
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
+
+
+def flip(input, dims):
+    """Reverse the order of elements along ``dims`` (a copy, as in torch)."""
+    return Flip.apply(input, _dim_tuple(dims, input._data.ndim))
+
+
+def fliplr(input):
+    """Flip a tensor of at least 2 dimensions left-right (dimension 1)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input):
+    """Flip a tensor of at least 1 dimension up-down (dimension 0)."""
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements circularly by ``shifts`` along ``dims``; without ``dims`` the tensor is
+    rolled as if flattened."""
+    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+    shifts = tuple(int(s) for s in shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        return Roll.apply(input, shifts[0], None)
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+        )
+    return Roll.apply(input, shifts, tuple(wrap_dim(d, input._data.ndim) for d in dims))
+
+
+def _tensor_list(tensors, name):
+    tensors = tuple(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{name}(): argument 'tensors' must be tuple of Tensors, not "
+                f"{type(t).__name__} (element {i})"
+            )
+    return tensors
+
+
+def cat(tensors, dim=0):
+    """Join ``tensors`` along the existing dimension ``dim``.
+
+    Inputs are promoted to a common dtype like an element-wise operation. Torch's legacy rule
+    holds: 1-d empty tensors (shape ``(0,)``) are skipped whatever the others' shape, and
+    then receive no gradient.
+    """
+    tensors = _tensor_list(tensors, "cat")
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    dtype = result_type(*tensors).np
+    kept = [t for t in tensors if t._data.shape != (0,)] or list(tensors)
+    first = kept[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    dim = wrap_dim(dim, len(first))
+    for i, t in enumerate(tensors):
+        shape = t._data.shape
+        if shape == (0,) and len(kept) < len(tensors):
+            continue
+        if len(shape) != len(first):
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}"
+            )
+        for d, (want, have) in enumerate(zip(first, shape)):
+            if d != dim and want != have:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                    f"{want} but got size {have} for tensor number {i} in the list."
+                )
+    return Cat.apply(dim, dtype, *kept)
+
+
+concat = concatenate = cat
 
 
 def stack(tensors, dim=0):
-    """Join tensors of equal shape along a new dimension ``dim``."""
-    tensors = tuple(tensors)
+    """Join tensors of equal shape along a new dimension ``dim`` (dtypes are promoted)."""
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    dim = wrap_dim(dim, tensors[0]._data.ndim + 1)
-    return Stack.apply(dim, *tensors)
+    first = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != first:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 "
+                f"and {list(t._data.shape)} at entry {i}"
+            )
+    dim = wrap_dim(dim, len(first) + 1)
+    return Stack.apply(dim, result_type(*tensors).np, *tensors)
+
+
+def _at_least(tensors, ndim):
+    """Views of ``tensors`` with at least ``ndim`` dimensions, padded the way numpy does."""
+    out = []
+    for x in tensors:
+        shape = x._data.shape
+        if len(shape) < ndim:
+            if ndim == 3 and len(shape) == 2:
+                shape = shape + (1,)
+            elif ndim == 3 and len(shape) == 1:
+                shape = (1,) + shape + (1,)
+            else:
+                shape = (1,) * (ndim - len(shape)) + shape
+        out.append(_view(x, shape))
+    return out
+
+
+def _atleast(ndim):
+    def atleast(*tensors):
+        single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+        if len(tensors) == 1 and not single:
+            tensors = tuple(tensors[0])
+        out = _at_least(tensors, ndim)
+        return out[0] if single else tuple(out)
+
+    atleast.__name__ = f"atleast_{ndim}d"
+    atleast.__doc__ = (
+        f"Views of the given tensors with at least {ndim} dimensions (one tensor in, one out; "
+        "several or a sequence in, a tuple out)."
+    )
+    return atleast
+
+
+atleast_1d = _atleast(1)
+atleast_2d = _atleast(2)
+atleast_3d = _atleast(3)
+
+
+def _stack_along(name, tensors, ndim, dim):
+    tensors = _tensor_list(tensors, name)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return cat(_at_least(tensors, ndim), dim)
+
+
+def hstack(tensors):
+    """Concatenate column-wise: along dimension 1, or 0 for 1-d tensors."""
+    tensors = _tensor_list(tensors, "hstack")
+    dim = 0 if tensors and tensors[0]._data.ndim <= 1 else 1
+    return _stack_along("hstack", tensors, 1, dim)
+
+
+def vstack(tensors):
+    """Concatenate row-wise (dimension 0) after making every tensor at least 2-d."""
+    return _stack_along("vstack", tensors, 2, 0)
+
+
+def dstack(tensors):
+    """Concatenate depth-wise (dimension 2) after making every tensor at least 3-d."""
+    return _stack_along("dstack", tensors, 3, 2)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Split into pieces (views) along ``dim``: of ``split_size`` each (the last may be
+    smaller), or of the sizes listed."""
+    shape = tensor._data.shape
+    if not shape:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    dim = wrap_dim(dim, len(shape))
+    size = shape[dim]
+    if isinstance(split_size_or_sections, (numbers.Integral, Tensor)):
+        step = operator.index(split_size_or_sections)
+        if step < 0 or (step == 0 and size != 0):
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={step}"
+            )
+        count = max(-(-size // step), 1) if step else 1
+        sizes = [step] * (count - 1) + [size - step * (count - 1)]
+    else:
+        sizes = [operator.index(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                f"split_sizes={sizes}"
+            )
+        if sum(sizes) != size:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+                f"size at dimension {dim}), but got split_sizes={sizes}"
+            )
+    return Split.apply(tensor, dim, tuple(sizes))
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` pieces of ``ceil(size / chunks)`` (the last smaller); fewer
+    pieces come back when the size does not allow ``chunks``, as in torch."""
+    shape = input._data.shape
+    if not shape:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    dim = wrap_dim(dim, len(shape))
+    size = shape[dim]
+    if size == 0:
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-size // chunks), dim)
+
+
+def unbind(input, dim=0):
+    """Slices along ``dim`` as a tuple of views, the dimension removed."""
+    shape = input._data.shape
+    if not shape:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    dim = wrap_dim(dim, len(shape))
+    if shape[dim] == 0:
+        return ()
+    return Unbind.apply(input, dim)
+
+
+# ------------------------------------------------------------------ triangles, diagonals
+
+
+def _check_matrix(input, name):
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+
+
+def tril(input, diagonal=0):
+    """The lower triangle of the last two dimensions (at and below ``diagonal``); the rest
+    zero."""
+    _check_matrix(input, "tril")
+    return Tril.apply(input, int(diagonal))
+
+
+def triu(input, diagonal=0):
+    """The upper triangle of the last two dimensions (at and above ``diagonal``)."""
+    _check_matrix(input, "triu")
+    return Triu.apply(input, int(diagonal))
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal over dimensions (dim1, dim2), as a last dimension: a writable view.
+
+    ``offset`` > 0 selects a diagonal above the main one, < 0 below.
+    """
+    ndim = input._data.ndim
+    d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal.apply(input, int(offset), d1, d2)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """A tensor whose diagonals over (dim1, dim2) are the last dimension of ``input``; zeros
+    elsewhere."""
+    shape = input._data.shape
+    ndim = len(shape) + 1
+    d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = shape[-1] + abs(int(offset))
+    rest = iter(shape[:-1])
+    out = tuple(n if d in (d1, d2) else next(rest) for d in range(ndim))
+    return DiagEmbed.apply(input, out, int(offset), d1, d2)
+
+
+def diag(input, diagonal=0):
+    """1-d input: a square matrix with ``input`` on its ``diagonal``. 2-d input: a copy of its
+    ``diagonal`` as a 1-d tensor."""
+    ndim = input._data.ndim
+    if ndim == 1:
+        n = input._data.shape[0] + abs(int(diagonal))
+        return DiagEmbed.apply(input, (n, n), int(diagonal), 0, 1)
+    if ndim == 2:
+        return clone(Diagonal.apply(input, int(diagonal), 0, 1))
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")

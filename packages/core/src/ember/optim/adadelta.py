@@ -80,11 +80,11 @@ class Adadelta(Optimizer):
             g = _gradient(x, p.grad._data, weight_decay, maximize)
 
             square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
-            std = xp.empty_like(x)
+            std, delta = xp.empty_like(x), xp.empty_like(x)
             _decay_square_(xp, square_avg, rho, g, std)
             xp.add(square_avg, eps, out=std)
             xp.sqrt(std, out=std)
-            delta = acc_delta + eps
+            xp.add(acc_delta, eps, out=delta)
             xp.sqrt(delta, out=delta)
             delta /= std
             delta *= g

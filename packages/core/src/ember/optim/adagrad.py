@@ -91,7 +91,8 @@ class Adagrad(Optimizer):
             clr = lr / (1 + (step - 1) * lr_decay)
 
             sum_ = state["sum"]._data
-            work = xp.multiply(g, g)
+            work = xp.empty_like(x)
+            xp.multiply(g, g, out=work)
             sum_ += work
             std = xp.sqrt(sum_)
             std += eps

@@ -103,10 +103,10 @@ class NAdam(Optimizer):
             mu_product = float(mu_product)
 
             exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-            work = xp.empty_like(x)
+            work, denom = xp.empty_like(x), xp.empty_like(x)
             _lerp_(xp, exp_avg, g, 1 - beta1, work)
             _decay_square_(xp, exp_avg_sq, beta2, g, work)
-            denom = exp_avg_sq / (1 - beta2**step)
+            xp.divide(exp_avg_sq, 1 - beta2**step, out=denom)
             xp.sqrt(denom, out=denom)
             denom += eps
             _addcdiv_(xp, x, -lr * (1.0 - mu) / (1.0 - mu_product), g, denom, work)

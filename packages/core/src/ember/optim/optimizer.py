@@ -312,13 +312,13 @@ def _count_step(step):
 
 
 def _check_lr(lr):
-    if not 0.0 <= lr:
+    if not lr >= 0.0:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
 def _check_value(name, value, high=None):
     """torch's check of a hyperparameter that must be >= 0 (and <= ``high`` when given)."""
-    if not (0.0 <= value and (high is None or value <= high)):
+    if not (value >= 0.0 and (high is None or value <= high)):
         raise ValueError(f"Invalid {name} value: {value}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import backend
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check_lr, _check_value, _gradient
 
@@ -64,7 +65,11 @@ class SGD(Optimizer):
 
     def _update_group(self, group, params):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        weight_decay, nesterov, maximize = (
+            group["weight_decay"],
+            group["nesterov"],
+            group["maximize"],
+        )
         for p in params:
             x = p._data
             g = _gradient(x, p.grad._data, weight_decay, maximize)
@@ -72,8 +77,9 @@ class SGD(Optimizer):
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    state["momentum_buffer"] = Tensor._make(g.copy())
-                    buf = g
+                    # xp.array, not g.copy(): arithmetic on a 0-d array gives a numpy scalar
+                    buf = backend.array_module(x).array(g)
+                    state["momentum_buffer"] = Tensor._make(buf)
                 else:
                     buf = buf._data
                     buf *= momentum

@@ -8,9 +8,11 @@ The behaviour and the messages are torch's.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
+from ..._creation import zeros_like
 from ..._dtype import dtype as _dtype_class
 from ..._tensor import Tensor
 from ...autograd.function import Function
@@ -672,9 +674,10 @@ class Module:
         the module's inputs are computed.
 
         ``grad_input`` and ``grad_output`` are tuples with one entry per tensor positional
-        input / output (``None`` where an input needs no gradient). A non-None return value
-        replaces ``grad_input``. The module's tensor inputs and outputs must be positional
-        arguments and tensors (or a tuple of tensors) respectively.
+        input / output; an input that needs no gradient gets zeros, or None when no input
+        needs one (then the hook fires once the output gradients are known, with a warning).
+        A non-None return value replaces ``grad_input``. Only positional tensor inputs and
+        tensor (or tuple of tensors) outputs are seen.
         """
         handle = RemovableHandle(self._backward_hooks)
         self._backward_hooks[handle.id] = hook
@@ -774,12 +777,12 @@ class _BackwardHookState:
     def __init__(self, module):
         self.module = module
         self.grad_output = None
-        self.input_slots = ()  # for each tensor input: does it require grad
+        self.inputs = ()  # the tensor positional inputs
         self.inputs_wrapped = False
 
     def wrap_inputs(self, args):
         tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        self.input_slots = tuple(args[i].requires_grad for i in tensors)
+        self.inputs = tuple(args[i] for i in tensors)
         positions = [i for i in tensors if args[i].requires_grad]
         if not positions:
             return args
@@ -804,10 +807,16 @@ class _BackwardHookState:
         return wrapped if single or isinstance(wrapped, tuple) else (wrapped,)
 
     def run_hooks(self, grads):
-        """Call the hooks with ``grads`` (one per input that requires grad); return the
-        gradients to pass on, in the same layout."""
+        """Call the hooks with ``grads`` (one per input that requires grad, or none at all);
+        return the gradients to pass on, in the same layout.
+
+        Like torch, an input that needs no gradient gets zeros when others do get one, and
+        every input gets None when none does.
+        """
         it = iter(grads)
-        grad_input = tuple(next(it) if needed else None for needed in self.input_slots)
+        grad_input = tuple(
+            (next(it) if x.requires_grad else zeros_like(x)) if grads else None for x in self.inputs
+        )
         for hook in list(self.module._backward_hooks.values()):
             result = hook(self.module, grad_input, self.grad_output)
             if result is None:
@@ -819,7 +828,7 @@ class _BackwardHookState:
                     f"{len(result)}, but expected {len(grad_input)}"
                 )
             grad_input = result
-        return tuple(g for g, needed in zip(grad_input, self.input_slots) if needed)
+        return tuple(g for g, x in zip(grad_input, self.inputs) if x.requires_grad)
 
 
 class _HookInputs(Function):
@@ -844,5 +853,10 @@ class _HookOutputs(Function):
         state = ctx.state
         state.grad_output = grads
         if not state.inputs_wrapped:
+            warnings.warn(
+                "Full backward hook is firing when gradients are computed with respect to module "
+                "outputs since no inputs require gradients.",
+                stacklevel=2,
+            )
             state.run_hooks(())
         return (None, *grads)

@@ -20,8 +20,7 @@ __all__ = ["collate", "default_collate", "default_collate_fn_map", "default_conv
 _np_str_obj_array_pattern = re.compile(r"[SaUO]")
 
 default_collate_err_msg_format = (
-    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
-    "found {}"
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 )
 
 
@@ -105,7 +104,9 @@ def collate(batch, *, collate_fn_map=None):
         }
         return _rebuild_mapping(elem, values)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return elem_type(*(collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)))
+        return elem_type(
+            *(collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch))
+        )
     if isinstance(elem, collections.abc.Sequence):
         elem_size = len(elem)
         if not all(len(e) == elem_size for e in batch):
@@ -167,7 +168,7 @@ def default_collate(batch):
 
     Example:
         >>> default_collate([(0, "a"), (1, "b")])
-        [tensor([0, 1]), ['a', 'b']]
+        [tensor([0, 1]), ('a', 'b')]
         >>> default_collate([{"x": 1.0}, {"x": 2.0}])
         {'x': tensor([1., 2.], dtype=ember.float64)}
     """

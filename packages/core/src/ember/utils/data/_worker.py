@@ -3,7 +3,6 @@ errors travel to the main process."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import pickle
 import queue
@@ -122,29 +121,33 @@ def _seed_worker(base_seed, worker_id):
 
 
 def _worker_loop(
+    worker_id,
+    index_queue,
+    data_queue,
+    done_event,
+    *,
     dataset,
     iterable,
     auto_collation,
     collate_fn,
     drop_last,
-    index_queue,
-    data_queue,
-    done_event,
     base_seed,
     init_fn,
-    worker_id,
     num_workers,
-    parent_pid,
+    main_pid,
 ):
     """Serve ``(idx, index)`` tasks from ``index_queue`` with ``(idx, batch)`` messages until
-    ``None`` arrives or the main process dies."""
+    ``None`` arrives or the main process dies (``main_pid`` names the shared blocks)."""
     global _worker_info
     # Ctrl-C reaches the whole process group; the main process decides when workers stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     seed = _seed_worker(base_seed, worker_id)
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
     where = f"in DataLoader worker process {worker_id}"
-    block_names = (f"ember_{parent_pid}_{os.getpid()}_{n}" for n in itertools.count())
+    blocks = _shm.BlockWriter(_shm.block_prefix(main_pid, os.getpid()))
+    # the parent (the main process, or the forkserver for that start method) dying
+    # re-parents this process: that is the watchdog's signal to stop
+    parent_pid = os.getppid()
 
     def start(with_init):
         try:
@@ -157,42 +160,46 @@ def _worker_loop(
 
     def send(idx, data):
         try:
-            message = _shm.pack((idx, data), next(block_names))
+            message = blocks.pack((idx, data))
         except Exception:  # e.g. a collate_fn result that does not pickle
-            message = _shm.pack((idx, ExceptionWrapper(where=where)), None)
-        data_queue.put(message)
+            message = blocks.pack((idx, ExceptionWrapper(where=where)))
+        data_queue.put((worker_id, *message))
 
     fetcher, error = start(with_init=True)
     iteration_end = False
-    while os.getppid() == parent_pid:
-        try:
-            task = index_queue.get(timeout=MP_STATUS_CHECK_INTERVAL)
-        except queue.Empty:
-            continue
-        if task is None:
-            return  # normal exit: the queue's feeder thread flushes what is left to the pipe
-        if isinstance(task, _ResumeIteration):
-            fetcher, error = start(with_init=False)  # a new epoch: a new dataset iterator
-            iteration_end = False
-            send(None, None)
-            continue
-        if done_event.is_set() or iteration_end:
-            continue  # shutting down, or nothing left to fetch: skip the task
-        idx, index = task
-        if error is not None:
-            data = error
-        else:
+    try:
+        while os.getppid() == parent_pid:
             try:
-                data = fetcher.fetch(index)
-            except StopIteration:
-                if not iterable:
+                task, released = index_queue.get(timeout=MP_STATUS_CHECK_INTERVAL)
+            except queue.Empty:
+                continue
+            blocks.release(released)
+            if task is None:
+                return  # the queue's feeder thread still flushes what is left to the pipe
+            if isinstance(task, _ResumeIteration):
+                fetcher, error = start(with_init=False)  # a new epoch: a new dataset iterator
+                iteration_end = False
+                send(None, None)
+                continue
+            if done_event.is_set() or iteration_end:
+                continue  # shutting down, or nothing left to fetch: skip the task
+            idx, index = task
+            if error is not None:
+                data = error
+            else:
+                try:
+                    data = fetcher.fetch(index)
+                except StopIteration:
+                    if not iterable:
+                        data = ExceptionWrapper(where=where)
+                    else:
+                        data = _IterableDatasetStopIteration(worker_id)
+                        iteration_end = True
+                except Exception:
                     data = ExceptionWrapper(where=where)
-                else:
-                    data = _IterableDatasetStopIteration(worker_id)
-                    iteration_end = True
-            except Exception:
-                data = ExceptionWrapper(where=where)
-        send(idx, data)
-        del data, task  # free the batch before blocking on the next task
-    # the main process died: nobody will read what is still buffered
-    data_queue.cancel_join_thread()
+            send(idx, data)
+            del data, task  # free the batch before blocking on the next task
+        # the main process died: nobody will read what is still buffered
+        data_queue.cancel_join_thread()
+    finally:
+        blocks.close()

@@ -11,7 +11,6 @@ import os
 import queue
 import sys
 import time
-import weakref
 
 # imported before our atexit hook is registered, so that hook runs before multiprocessing's
 # own exit handler terminates the (daemonic) workers
@@ -317,15 +316,112 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
         return self._fetcher.fetch(self._next_index())
 
 
-# Multi-process iterators not yet shut down, stopped cleanly at interpreter exit (before
-# multiprocessing kills daemonic workers, which could strand shared blocks in the pipe).
-_live_iterators = weakref.WeakSet()
+# Pools not yet shut down. The strong references matter: an iterator that dies in a
+# reference cycle is finalized by the cyclic GC, which first runs the weakref callbacks of
+# everything else in the cycle -- multiprocessing's queue finalizers among them, which stop
+# the queues' feeder threads. Held from here, a pool is never part of that garbage, and the
+# iterator's __del__ can still use its queues to stop the workers.
+_live_pools = set()
 
 
 @atexit.register
-def _shutdown_live_iterators():
-    for iterator in list(_live_iterators):
-        iterator._shutdown_workers()
+def _shutdown_live_pools():
+    # runs before multiprocessing's exit handler kills the daemonic workers, which could
+    # strand shared blocks in the pipe
+    for pool in list(_live_pools):
+        pool.shutdown()
+
+
+class _WorkerPool:
+    """One iterator's worker processes, their task queues, the shared result queue, and the
+    main process's side of the shared-memory blocks the results come in."""
+
+    def __init__(self, context, num_workers, worker_kwargs):
+        if os.name == "posix":
+            # forked workers then share this tracker, which sees a block registered by a
+            # worker and by the main process as one resource
+            resource_tracker.ensure_running()
+        self.closed = False
+        self.workers, self.index_queues = [], []
+        self.result_queue = context.Queue()
+        self.done_event = context.Event()
+        self._blocks = _shm.BlockReader()
+        self._released = [[] for _ in range(num_workers)]  # blocks to hand back, per worker
+        _live_pools.add(self)
+        try:
+            for worker_id in range(num_workers):
+                index_queue = context.Queue()
+                worker = context.Process(
+                    target=_worker._worker_loop,
+                    args=(worker_id, index_queue, self.result_queue, self.done_event),
+                    kwargs=worker_kwargs,
+                    daemon=True,
+                )
+                worker.start()
+                self.index_queues.append(index_queue)
+                self.workers.append(worker)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def put(self, worker_id, task):
+        """Send ``task`` to a worker, handing back the blocks it may now reuse."""
+        released, self._released[worker_id] = self._released[worker_id], []
+        self.index_queues[worker_id].put((task, released))
+
+    def get(self, timeout):
+        """The next result, copied out of its block; ``queue.Empty`` if none comes within
+        ``timeout`` seconds."""
+        worker_id, name, payload, dropped = self.result_queue.get(timeout=timeout)
+        data = self._blocks.unpack(worker_id, name, payload, dropped)
+        if name is not None:
+            self._released[worker_id].append(name)
+        return data
+
+    def _drop_results(self):
+        """Read past the results already in the pipe, noting their blocks."""
+        while True:
+            try:
+                message = self.result_queue.get(block=False)
+            except queue.Empty:
+                return
+            self._blocks.note(*message)
+
+    def shutdown(self):
+        """Stop the workers and make sure their blocks are gone; idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        _live_pools.discard(self)
+        self.done_event.set()  # workers skip the tasks still queued
+        for worker_id in range(len(self.index_queues)):
+            self.put(worker_id, None)
+        # A worker exits only once its buffered results are in the pipe, so keep reading
+        # results while waiting for the workers.
+        deadline = time.monotonic() + _worker.MP_STATUS_CHECK_INTERVAL
+        alive = [w for w in self.workers if w.is_alive()]
+        while alive and time.monotonic() < deadline:
+            connection.wait([w.sentinel for w in alive], timeout=0.01)
+            self._drop_results()
+            alive = [w for w in alive if w.is_alive()]
+        for worker in alive:
+            worker.terminate()
+        for worker in self.workers:
+            worker.join()
+        if not alive:
+            # (after a terminate the pipe may end in half a message: not read)
+            self._drop_results()
+        # workers that did not exit cleanly left their blocks behind
+        crashed = {
+            worker_id: _shm.block_prefix(os.getpid(), worker.pid)
+            for worker_id, worker in enumerate(self.workers)
+            if worker.exitcode != 0
+        }
+        self._blocks.close(crashed)
+        for index_queue in self.index_queues:
+            index_queue.close()
+            index_queue.join_thread()
+        self.result_queue.close()
 
 
 class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
@@ -333,53 +429,41 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     round-robin, keeps ``prefetch_factor`` tasks per worker in flight, and returns the
     results in ``idx`` order (holding early arrivals in a reorder buffer)."""
 
-    # "nothing to shut down" until __init__ has started something, so __del__ of a
-    # half-built iterator is harmless
-    _shutdown = True
+    _pool = None  # until __init__ starts one, so __del__ of a half-built iterator is harmless
 
     def __init__(self, loader):
         super().__init__(loader)
         self._prefetch_factor = loader.prefetch_factor
         self._persistent_workers = loader.persistent_workers
+        worker_kwargs = {
+            "dataset": self._dataset,
+            "iterable": self._iterable,
+            "auto_collation": self._auto_collation,
+            "collate_fn": self._collate_fn,
+            "drop_last": self._drop_last,
+            "base_seed": self._base_seed,
+            "init_fn": loader.worker_init_fn,
+            "num_workers": self._num_workers,
+            "main_pid": os.getpid(),
+        }
         context = loader.multiprocessing_context or _default_context()
-        if os.name == "posix":
-            # forked workers then share this tracker, which sees a block registered by a
-            # worker and unregistered by the main process as one resource
-            resource_tracker.ensure_running()
-        self._workers, self._index_queues = [], []
-        self._result_queue = context.Queue()
-        self._done_event = context.Event()
-        self._shutdown = False
-        _live_iterators.add(self)
+        self._pool = _WorkerPool(context, self._num_workers, worker_kwargs)
         try:
-            for worker_id in range(self._num_workers):
-                index_queue = context.Queue()
-                worker = context.Process(
-                    target=_worker._worker_loop,
-                    args=(
-                        self._dataset,
-                        self._iterable,
-                        self._auto_collation,
-                        self._collate_fn,
-                        self._drop_last,
-                        index_queue,
-                        self._result_queue,
-                        self._done_event,
-                        self._base_seed,
-                        loader.worker_init_fn,
-                        worker_id,
-                        self._num_workers,
-                        os.getpid(),
-                    ),
-                    daemon=True,
-                )
-                worker.start()
-                self._index_queues.append(index_queue)
-                self._workers.append(worker)
             self._reset(loader, first_iter=True)
         except BaseException:
             self._shutdown_workers()
             raise
+
+    @property
+    def _shutdown(self):
+        return self._pool is None or self._pool.closed
+
+    def _shutdown_workers(self):
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def __del__(self):
+        self._shutdown_workers()
 
     def _reset(self, loader, first_iter=False):
         super()._reset(loader)
@@ -392,12 +476,13 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         if not first_iter:
             # persistent workers: each finishes the old epoch's queued tasks (their results
             # are dropped here), then acknowledges the new epoch with idx None
-            for index_queue in self._index_queues:
-                index_queue.put(_worker._ResumeIteration())
+            for worker_id in range(self._num_workers):
+                self._pool.put(worker_id, _worker._ResumeIteration())
             pending = self._num_workers
             while pending:
                 idx, _ = self._get_data()
-                pending -= idx is None
+                if idx is None:
+                    pending -= 1
         for _ in range(self._prefetch_factor * self._num_workers):
             self._try_put_index()
 
@@ -412,7 +497,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 break
         else:
             return  # every worker's IterableDataset copy is exhausted
-        self._index_queues[worker_id].put((self._send_idx, index))
+        self._pool.put(worker_id, (self._send_idx, index))
         self._task_worker[self._send_idx] = worker_id
         self._send_idx += 1
 
@@ -452,7 +537,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             if isinstance(data, _worker._IterableDatasetStopIteration):
                 self._workers_active[data.worker_id] = False
                 if not self._persistent_workers:
-                    self._index_queues[data.worker_id].put(None)  # let it exit
+                    self._pool.put(data.worker_id, None)  # let it exit
                 self._try_put_index()  # keep as many tasks in flight
                 continue
             self._results[idx] = data
@@ -466,64 +551,20 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             if deadline is not None:
                 wait = max(0.0, min(wait, deadline - time.monotonic()))
             try:
-                message = self._result_queue.get(timeout=wait)
+                return self._pool.get(timeout=wait)
             except queue.Empty:
                 self._check_workers()
                 if deadline is not None and time.monotonic() >= deadline:
                     raise RuntimeError(
                         f"DataLoader timed out after {self._timeout} seconds"
                     ) from None
-                continue
-            return _shm.unpack(*message)
 
     def _check_workers(self):
         dead = [
             str(worker.pid)
-            for worker, active in zip(self._workers, self._workers_active)
+            for worker, active in zip(self._pool.workers, self._workers_active)
             if active and not worker.is_alive()
         ]
         if dead:
             self._shutdown_workers()
             raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(dead)}) exited unexpectedly")
-
-    def _discard_results(self):
-        """Free the shared blocks of every result already in the pipe."""
-        while True:
-            try:
-                message = self._result_queue.get(block=False)
-            except queue.Empty:
-                return
-            _shm.discard(*message)
-
-    def _shutdown_workers(self):
-        """Stop the workers and free the shared blocks still in flight; idempotent."""
-        if self._shutdown:
-            return
-        self._shutdown = True
-        _live_iterators.discard(self)
-        self._done_event.set()  # workers skip the tasks still queued
-        for index_queue in self._index_queues:
-            index_queue.put(None)
-        # A worker exits only once its buffered results are in the pipe, so keep reading
-        # (and freeing) results while waiting for the workers.
-        deadline = time.monotonic() + _worker.MP_STATUS_CHECK_INTERVAL
-        alive = [w for w in self._workers if w.is_alive()]
-        while alive and time.monotonic() < deadline:
-            connection.wait([w.sentinel for w in alive], timeout=0.01)
-            self._discard_results()
-            alive = [w for w in alive if w.is_alive()]
-        for worker in alive:
-            worker.terminate()
-        for worker in self._workers:
-            worker.join()
-        if not alive:
-            # (after a terminate the pipe may end in half a message: leave it to the
-            # resource tracker)
-            self._discard_results()
-        for index_queue in self._index_queues:
-            index_queue.close()
-            index_queue.join_thread()
-        self._result_queue.close()
-
-    def __del__(self):
-        self._shutdown_workers()

@@ -1,0 +1,671 @@
+"""Convolutions: conv1d/conv2d, their transposes, and unfold/fold (im2col/col2im).
+
+Everything runs on 2-d NCHW arrays (1-d convolutions get a unit height). Three array kernels do
+the work, all through strided views of the zero-padded input and batched GEMMs:
+
+- ``_conv``: ``y = C_w x``. A strided view holds every window (im2col) and one GEMM per
+  block of output rows contracts it with the weight, batched over groups.
+- ``_conv_transpose``: ``x = C_w^T y``. A GEMM makes the per-window columns, which are then
+  added back into place one kernel tap at a time (col2im without ``add.at``).
+- ``_conv_weight``: the weight gradient, patches contracted with the output gradient.
+
+The three are each other's derivatives, so the Functions built on them (``_Conv``,
+``_ConvTranspose``, ``_ConvWeight``) write their backward with one another and gradients of any
+order come free.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import backend
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+
+# Patches are built and multiplied in blocks of whole images or of output rows, so the patch
+# matrix of a wide early layer never needs hundreds of MB. On the CPU a block of a few MB stays
+# in cache while the GEMM reads it. Measured (2-core AMD EPYC, OpenBLAS, batch 2, 3x3 conv,
+# forward): 64->64 channels at 224x224 took 98 ms as one GEMM over the whole im2col matrix
+# (231 MB) and 59-67 ms in blocks of 2-4 MB (PyTorch: 36-80 ms on the same, noisy, machine);
+# below ~1000 columns a GEMM loses efficiency (512->512 at 28x28 split in 4-row blocks: 50 ms
+# instead of 45 ms), hence the minimum. The layers of VGG beyond the first block fit one block
+# per image, where numpy's batched matmul makes one GEMM per image anyway. On a GPU the launch
+# count matters more than the cache, so blocks there are only limited by memory.
+_CPU_BLOCK_BYTES = 2 << 20
+_GPU_BLOCK_BYTES = 256 << 20
+_MIN_BLOCK_COLUMNS = 1024
+
+# The "shifted-window" alternative (for stride 1: out += X[offset:offset + L] @ W[kh, kw] on the
+# flattened padded image, one GEMM per kernel tap, no im2col copy) was measured too: 93 ms on the
+# same 64->64 layer and 36-57 ms on the deeper VGG layers where blocked im2col takes 23-50 ms.
+# numpy's matmul cannot accumulate into its output (no GEMM beta), so each tap pays a full pass
+# over the output to add its product, which costs what the im2col copy saves.
+
+
+class _Geometry(NamedTuple):
+    """How windows sit on the (unpadded) input: window (i, j) of the output covers input rows
+    ``i * stride[0] - padding[0] + k * dilation[0]`` for kernel rows ``k``, likewise columns."""
+
+    stride: tuple
+    dilation: tuple
+    padding: tuple  # zeros added before each spatial dim; after-padding follows from the sizes
+    groups: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Array kernels
+
+
+def _pad(x, before, after, value=0):
+    """``x`` with ``before[i]``/``after[i]`` entries of ``value`` around its i-th spatial dim (the
+    last ``len(before)`` dims); negative amounts crop instead."""
+    nd = len(before)
+    spatial = x.shape[-nd:]
+    crop = tuple(slice(max(-b, 0), s - max(-a, 0)) for s, b, a in zip(spatial, before, after))
+    x = x[(..., *crop)]
+    grow = [(max(b, 0), max(a, 0)) for b, a in zip(before, after)]
+    if not any(b or a for b, a in grow):
+        return x
+    xp = backend.array_module(x)
+    shape = x.shape[:-nd] + tuple(s + b + a for s, (b, a) in zip(x.shape[-nd:], grow))
+    out = xp.full(shape, value, dtype=x.dtype)
+    out[(..., *(slice(b, b + s) for s, (b, _) in zip(x.shape[-nd:], grow)))] = x
+    return out
+
+
+def _padded(x, kernel, geom, out_size, value=0):
+    """``x`` padded so that every window of the output lies inside it (cropped of rows no
+    window reaches)."""
+    after = [
+        (o - 1) * s + (k - 1) * d + 1 - p - n
+        for o, s, k, d, p, n in zip(
+            out_size, geom.stride, kernel, geom.dilation, geom.padding, x.shape[-2:]
+        )
+    ]
+    return _pad(x, geom.padding, after, value)
+
+
+def _windows(x, kernel, geom, out_size):
+    """A strided view ``(N, G, C/G, KH, KW, OH, OW)`` of the padded ``x`` whose element
+    ``[n, g, c, kh, kw, oh, ow]`` is the input under kernel tap ``(kh, kw)`` of window
+    ``(oh, ow)``: the im2col matrix without a copy."""
+    x = _padded(x, kernel, geom, out_size)
+    n, c, h, w = x.shape
+    g = geom.groups
+    sn, sc, sh, sw = x.strides
+    (dh, dw), (th, tw) = geom.dilation, geom.stride
+    shape = (n, g, c // g, *kernel, *out_size)
+    strides = (sn, sc * (c // g), sc, sh * dh, sw * dw, sh * th, sw * tw)
+    return backend.array_module(x).lib.stride_tricks.as_strided(x, shape, strides)
+
+
+def _blocks(xp, n, rows, row_bytes, row_len):
+    """``(n0, n1, r0, r1)`` blocks of images ``n0:n1`` and output rows ``r0:r1`` that cover an
+    ``(n, rows)`` grid, each holding about a block's worth of patches (see _CPU_BLOCK_BYTES)."""
+    budget = _CPU_BLOCK_BYTES if xp is np else _GPU_BLOCK_BYTES
+    per_block = max(budget // max(row_bytes, 1), -(-_MIN_BLOCK_COLUMNS // max(row_len, 1)), 1)
+    if per_block < rows:
+        return [
+            (i, i + 1, r, min(rows, r + per_block))
+            for i in range(n)
+            for r in range(0, rows, per_block)
+        ]
+    images = per_block // max(rows, 1)
+    return [(i, min(n, i + images), 0, rows) for i in range(0, n, images)]
+
+
+def _conv(x, w, geom, out_size):
+    """``y[n, o] = sum_c,kh,kw w[o, c, kh, kw] * x_padded[n, c, window]``: (N, C, H, W) ->
+    (N, O, OH, OW) for ``w`` of shape (O, C/G, KH, KW)."""
+    xp = backend.array_module(x)
+    n = x.shape[0]
+    oc, _, kh, kw = w.shape
+    g = geom.groups
+    oh, ow = out_size
+    k = w[0].size
+    windows = _windows(x, (kh, kw), geom, out_size)
+    wmat = w.reshape(g, oc // g, k)
+    y = xp.empty((n, g, oc // g, oh * ow), dtype=x.dtype)
+    for n0, n1, r0, r1 in _blocks(xp, n, oh, g * k * ow * x.itemsize, ow):
+        cols = windows[n0:n1, ..., r0:r1, :].reshape(n1 - n0, g, k, (r1 - r0) * ow)
+        xp.matmul(wmat, cols, out=y[n0:n1, ..., r0 * ow : r1 * ow])
+    return y.reshape(n, oc, oh, ow)
+
+
+def _col2im_add(out, cols, geom, r0):
+    """Add ``cols`` (N, C, KH, KW, R, OW), the window columns of output rows ``r0:r0 + R``, into
+    the padded image ``out`` (N, C, Hp, Wp), one kernel tap at a time: within one tap no two
+    windows share a pixel, so plain strided ``+=`` is exact where ``add.at`` would be needed
+    for the whole scatter at once."""
+    (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    kh, kw, rows, ow = cols.shape[2:]
+    for i in range(kh):
+        top = i * dh + r0 * sh
+        for j in range(kw):
+            left = j * dw
+            out[
+                :, :, top : top + (rows - 1) * sh + 1 : sh, left : left + (ow - 1) * sw + 1 : sw
+            ] += cols[:, :, i, j]
+
+
+def _col2im_canvas(xp, shape, kernel, geom, out_size, dtype):
+    """Zeros big enough to hold every window of the output over an image of ``shape``."""
+    n, c, h, w = shape
+    size = [
+        max(p + e, (o - 1) * s + (k - 1) * d + 1)
+        for e, o, s, k, d, p in zip(
+            (h, w), out_size, geom.stride, kernel, geom.dilation, geom.padding
+        )
+    ]
+    return xp.zeros((n, c, *size), dtype=dtype)
+
+
+def _crop(canvas, geom, size):
+    (ph, pw), (h, w) = geom.padding, size
+    return canvas[:, :, ph : ph + h, pw : pw + w]
+
+
+def _conv_transpose(y, w, geom, in_size):
+    """The adjoint of ``_conv``: (N, O, OH, OW) -> (N, C, H, W) for ``w`` of shape
+    (O, C/G, KH, KW), ``(H, W) = in_size``."""
+    xp = backend.array_module(y)
+    n, oc, oh, ow = y.shape
+    _, cg, kh, kw = w.shape
+    g = geom.groups
+    k = cg * kh * kw
+    wmat = w.reshape(g, oc // g, k).swapaxes(1, 2)
+    ys = y.reshape(n, g, oc // g, oh * ow)
+    canvas = _col2im_canvas(xp, (n, g * cg, *in_size), (kh, kw), geom, (oh, ow), y.dtype)
+    for n0, n1, r0, r1 in _blocks(xp, n, oh, g * k * ow * y.itemsize, ow):
+        cols = xp.matmul(wmat, ys[n0:n1, ..., r0 * ow : r1 * ow])
+        cols = cols.reshape(n1 - n0, g * cg, kh, kw, r1 - r0, ow)
+        _col2im_add(canvas[n0:n1], cols, geom, r0)
+    return xp.ascontiguousarray(_crop(canvas, geom, in_size))
+
+
+def _conv_weight(x, gy, geom, kernel):
+    """The gradient of ``_conv`` w.r.t. its weight: sum over images and windows of output
+    gradient times patch, shape (O, C/G, KH, KW)."""
+    xp = backend.array_module(x)
+    n, oc, oh, ow = gy.shape
+    g = geom.groups
+    cg = x.shape[1] // g
+    k = cg * kernel[0] * kernel[1]
+    windows = _windows(x, kernel, geom, (oh, ow))
+    gys = gy.reshape(n, g, oc // g, oh * ow)
+    gw = xp.zeros((g, oc // g, k), dtype=x.dtype)
+    for n0, n1, r0, r1 in _blocks(xp, n, oh, g * k * ow * x.itemsize, ow):
+        cols = windows[n0:n1, ..., r0:r1, :].reshape(n1 - n0, g, k, (r1 - r0) * ow)
+        gw += xp.matmul(gys[n0:n1, ..., r0 * ow : r1 * ow], cols.swapaxes(-1, -2)).sum(axis=0)
+    return gw.reshape(oc, cg, *kernel)
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions: the trio conv / transposed conv / weight gradient, each other's derivatives
+
+
+class _Conv(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, geom, out_size):
+        ctx.geom = geom
+        ctx.save_for_backward(x, w)
+        y = _conv(x, w, geom, out_size)
+        if b is not None:
+            y += b.reshape(-1, 1, 1)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        geom, needs = ctx.geom, ctx.needs_input_grad
+        gx = _ConvTranspose.apply(gy, w, None, geom, x.shape[2:]) if needs[0] else None
+        gw = _ConvWeight.apply(x, gy, geom, w.shape[2:]) if needs[1] else None
+        gb = gy.sum((0, 2, 3)) if needs[2] else None
+        return gx, gw, gb
+
+
+class _ConvTranspose(Function):
+    @staticmethod
+    def forward(ctx, y, w, b, geom, in_size):
+        ctx.geom = geom
+        ctx.save_for_backward(y, w)
+        x = _conv_transpose(y, w, geom, in_size)
+        if b is not None:
+            x += b.reshape(-1, 1, 1)
+        return x
+
+    @staticmethod
+    def backward(ctx, gx):
+        y, w = ctx.saved_tensors
+        geom, needs = ctx.geom, ctx.needs_input_grad
+        gy = _Conv.apply(gx, w, None, geom, y.shape[2:]) if needs[0] else None
+        gw = _ConvWeight.apply(gx, y, geom, w.shape[2:]) if needs[1] else None
+        gb = gx.sum((0, 2, 3)) if needs[2] else None
+        return gy, gw, gb
+
+
+class _ConvWeight(Function):
+    @staticmethod
+    def forward(ctx, x, gy, geom, kernel):
+        ctx.geom = geom
+        ctx.save_for_backward(x, gy)
+        return _conv_weight(x, gy, geom, kernel)
+
+    @staticmethod
+    def backward(ctx, ggw):
+        x, gy = ctx.saved_tensors
+        geom, needs = ctx.geom, ctx.needs_input_grad
+        gx = _ConvTranspose.apply(gy, ggw, None, geom, x.shape[2:]) if needs[0] else None
+        ggy = _Conv.apply(x, ggw, None, geom, gy.shape[2:]) if needs[1] else None
+        return gx, ggy
+
+
+class _Unfold(Function):
+    @staticmethod
+    def forward(ctx, x, kernel, geom, out_size):
+        ctx.args = (kernel, geom, x.shape[2:])
+        n, c = x.shape[:2]
+        windows = _windows(x, kernel, geom, out_size)
+        return windows.reshape(n, c * kernel[0] * kernel[1], out_size[0] * out_size[1])
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _Fold.apply(gy, *ctx.args)
+
+
+class _Fold(Function):
+    @staticmethod
+    def forward(ctx, cols, kernel, geom, size):
+        xp = backend.array_module(cols)
+        out_size = _out_size(size, kernel, geom)
+        ctx.args = (kernel, geom, out_size)
+        n = cols.shape[0]
+        c = cols.shape[1] // (kernel[0] * kernel[1])
+        cols = cols.reshape(n, c, *kernel, *out_size)
+        canvas = _col2im_canvas(xp, (n, c, *size), kernel, geom, out_size, cols.dtype)
+        _col2im_add(canvas, cols, geom, 0)
+        return xp.ascontiguousarray(_crop(canvas, geom, size))
+
+    @staticmethod
+    def backward(ctx, gx):
+        return _Unfold.apply(gx, *ctx.args)
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument handling, with torch's messages
+
+
+def _tuple(value, name, nd):
+    """An int or a sequence of ``nd`` ints (or one) as an ``nd``-tuple."""
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * nd
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * nd
+    if len(value) != nd:
+        raise RuntimeError(
+            f"expected {name} to be a single integer value or a list of {nd} values to match "
+            f"the convolution dimensions, but got {name}={list(value)}"
+        )
+    return value
+
+
+def _out_size(size, kernel, geom, after=None):
+    """Windows along each dim: ``(size + before + after - dilation * (k - 1) - 1) // stride + 1``
+    (``after`` defaults to the symmetric padding)."""
+    after = geom.padding if after is None else after
+    return tuple(
+        (n + p + a - d * (k - 1) - 1) // s + 1
+        for n, k, s, d, p, a in zip(size, kernel, geom.stride, geom.dilation, geom.padding, after)
+    )
+
+
+def _dims(values):
+    return " x ".join(str(v) for v in values)
+
+
+def _check_input(input, weight, name, nd):
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(
+            f"{name}() expected Tensor arguments for input and weight, got "
+            f"{type(input).__name__} and {type(weight).__name__}"
+        )
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got "
+            f"input of size: {list(input.shape)}"
+        )
+    if weight.ndim != nd + 2:
+        raise RuntimeError(
+            f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight "
+            f"{list(weight.shape)}, but got {nd + 2}-dimensional input of size "
+            f"{[1] * (input.ndim < nd + 2) + list(input.shape)} instead"
+        )
+    if input.dtype != weight.dtype:
+        raise RuntimeError(
+            f"expected scalar type {weight.dtype.name.capitalize()} but found "
+            f"{input.dtype.name.capitalize()}"
+        )
+
+
+def _check_common(stride, dilation, groups, weight, batch_shape, in_channels, transposed):
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    w = list(weight.shape)
+    if w[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size [{w}] instead"
+        )
+    if not transposed and w[0] == 0:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be at least 1 at dimension 0, but got "
+            f"weight of size {w} instead"
+        )
+    if batch_shape[1] != in_channels:
+        prefix = f"Given transposed=1, weight of size {w}" if transposed else (
+            f"Given groups={groups}, weight of size {w}"
+        )
+        raise RuntimeError(
+            f"{prefix}, expected input{list(batch_shape)} to have {in_channels} channels, but "
+            f"got {batch_shape[1]} channels instead"
+        )
+
+
+def _check_bias(bias, weight, out_channels, dtype, transposed):
+    if bias is None:
+        return
+    if bias.ndim != 1 or bias.shape[0] != out_channels:
+        prefix = "Given transposed=1, weight" if transposed else "Given weight"
+        raise RuntimeError(
+            f"{prefix} of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+            f"{out_channels} elements, but got bias of size {list(bias.shape)} instead"
+        )
+    if bias.dtype != dtype:
+        raise RuntimeError(
+            f"Input type ({dtype.name}) and bias type ({bias.dtype.name}) should be the same"
+        )
+
+
+def _as_2d(x, nd):
+    """A 1-d convolution's tensor as a 2-d one of height 1 (and back with ``_from_2d``)."""
+    return x if nd == 2 else x.reshape(*x.shape[:2], 1, x.shape[2])
+
+
+def _lift(values, nd, fill):
+    return tuple(values) if nd == 2 else (fill, *values)
+
+
+def _convnd(name, nd, input, weight, bias, stride, padding, dilation, groups):
+    _check_input(input, weight, name, nd)
+    batched = input.ndim == nd + 2
+    x = input if batched else input.reshape(1, *input.shape)
+    stride = _tuple(stride, "stride", nd)
+    dilation = _tuple(dilation, "dilation", nd)
+    kernel = tuple(weight.shape[2:])
+    _check_common(stride, dilation, groups, weight, x.shape, weight.shape[1] * groups, False)
+    _check_bias(bias, weight, weight.shape[0], input.dtype, False)
+    size = tuple(x.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            before = after = (0,) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            # torch puts the odd element of an even total padding after the input
+            total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            before = tuple(t // 2 for t in total)
+            after = tuple(t - t // 2 for t in total)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        before = after = _tuple(padding, "padding", nd)
+        if any(p < 0 for p in before):
+            raise RuntimeError("negative padding is not supported")
+    padded = [n + b + a for n, b, a in zip(size, before, after)]
+    effective = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+    if any(p < e for p, e in zip(padded, effective)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({_dims(padded)}). Kernel size: "
+            f"({_dims(effective)}). Kernel size can't be greater than actual input size"
+        )
+    geom = _Geometry(_lift(stride, nd, 1), _lift(dilation, nd, 1), _lift(before, nd, 0), groups)
+    out_size = _out_size(_lift(size, nd, 1), _lift(kernel, nd, 1), geom, _lift(after, nd, 0))
+    y = _Conv.apply(_as_2d(x, nd), _as_2d(weight, nd), bias, geom, out_size)
+    if nd == 1:
+        y = y.reshape(*y.shape[:2], y.shape[3])
+    return y if batched else y.reshape(*y.shape[1:])
+
+
+def _conv_transposend(name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    _check_input(input, weight, name, nd)
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    batched = input.ndim == nd + 2
+    x = input if batched else input.reshape(1, *input.shape)
+    stride = _tuple(stride, "stride", nd)
+    padding = _tuple(padding, "padding", nd)
+    output_padding = _tuple(output_padding, "output_padding", nd)
+    dilation = _tuple(dilation, "dilation", nd)
+    kernel = tuple(weight.shape[2:])
+    _check_common(stride, dilation, groups, weight, x.shape, weight.shape[0], True)
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    op, s, d = (_lift(v, nd, f) for v, f in ((output_padding, 0), (stride, 1), (dilation, 1)))
+    if any(o >= s_ and o >= d_ for o, s_, d_ in zip(op, s, d)):
+        raise RuntimeError(
+            "output padding must be smaller than either stride or dilation, but got "
+            f"output_padding_height: {op[0]} output_padding_width: {op[1]} stride_height: "
+            f"{s[0]} stride_width: {s[1]} dilation_height: {d[0]} dilation_width: {d[1]}"
+        )
+    out_channels = weight.shape[1] * groups
+    _check_bias(bias, weight, out_channels, input.dtype, True)
+    size = tuple(x.shape[2:])
+    out = tuple(
+        (n - 1) * s_ - 2 * p + d_ * (k - 1) + o + 1
+        for n, s_, p, d_, k, o in zip(size, stride, padding, dilation, kernel, output_padding)
+    )
+    if any(o <= 0 for o in out):
+        raise RuntimeError(
+            f"Given input size per channel: ({_dims(_lift(size, nd, 1))}). Calculated output "
+            f"size per channel: ({_dims(_lift(out, nd, 1))}). Output size is too small"
+        )
+    geom = _Geometry(s, d, _lift(padding, nd, 0), groups)
+    y = _ConvTranspose.apply(_as_2d(x, nd), _as_2d(weight, nd), bias, geom, _lift(out, nd, 1))
+    if nd == 1:
+        y = y.reshape(*y.shape[:2], y.shape[3])
+    return y if batched else y.reshape(*y.shape[1:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions (re-exported by ember.nn.functional)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d convolution (cross-correlation, as in torch) over an input of several planes.
+
+    Args:
+        input: ``(N, C_in, L)`` or unbatched ``(C_in, L)``.
+        weight: ``(C_out, C_in / groups, K)``.
+        bias: optional ``(C_out,)``.
+        stride, dilation: an int or a one-element tuple.
+        padding: an int, a one-element tuple, ``'valid'`` (none) or ``'same'`` (output as long
+            as the input; stride 1 only; an odd total puts the extra zero at the end).
+        groups: split input and output channels into this many independent groups.
+
+    Returns:
+        ``(N, C_out, L_out)`` with ``L_out = (L + 2 * padding - dilation * (K - 1) - 1) //
+        stride + 1``; unbatched input gives an unbatched result.
+    """
+    return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution (cross-correlation, as in torch) over an input of several planes.
+
+    Args:
+        input: ``(N, C_in, H, W)`` or unbatched ``(C_in, H, W)``.
+        weight: ``(C_out, C_in / groups, KH, KW)``.
+        bias: optional ``(C_out,)``.
+        stride, dilation: an int or a pair.
+        padding: an int, a pair, ``'valid'`` (none) or ``'same'`` (output the size of the
+            input; stride 1 only; an odd total puts the extra zero after the input).
+        groups: split input and output channels into this many independent groups.
+
+    Returns:
+        ``(N, C_out, H_out, W_out)``, ``H_out = (H + 2 * padding[0] - dilation[0] * (KH - 1) -
+        1) // stride[0] + 1`` and likewise ``W_out``; unbatched input gives an unbatched result.
+
+    Example::
+
+        >>> x = ember.randn(8, 3, 32, 32)
+        >>> w = ember.randn(16, 3, 3, 3)
+        >>> conv2d(x, w, padding=1).shape
+        ember.Size([8, 16, 32, 32])
+    """
+    return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """1-d transposed convolution ("deconvolution"): the gradient of ``conv1d`` w.r.t. its
+    input. See ``conv_transpose2d``; shapes are ``(N, C_in, L)`` and weight
+    ``(C_in, C_out / groups, K)``."""
+    return _conv_transposend(
+        "conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+        dilation,
+    )
+
+
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """2-d transposed convolution ("deconvolution"): the gradient of ``conv2d`` w.r.t. its
+    input, used to upsample.
+
+    Args:
+        input: ``(N, C_in, H, W)`` or unbatched ``(C_in, H, W)``.
+        weight: ``(C_in, C_out / groups, KH, KW)``.
+        bias: optional ``(C_out,)``.
+        stride, padding, dilation, groups: those of the ``conv2d`` this transposes.
+        output_padding: rows/columns added at the bottom/right to pick one of the sizes a
+            strided conv2d maps to the same output size; smaller than stride or dilation.
+
+    Returns:
+        ``(N, C_out, H_out, W_out)``, ``H_out = (H - 1) * stride[0] - 2 * padding[0] +
+        dilation[0] * (KH - 1) + output_padding[0] + 1`` and likewise ``W_out``.
+    """
+    return _conv_transposend(
+        "conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+        dilation,
+    )
+
+
+def _fold_args(name, kernel_size, dilation, padding, stride):
+    kernel = _pair_of(kernel_size, "kernel_size")
+    dilation = _pair_of(dilation, "dilation")
+    padding = _pair_of(padding, "padding")
+    stride = _pair_of(stride, "stride")
+    checks = (
+        (kernel, "kernel size should be greater than zero", "kernel", lambda v: v > 0),
+        (dilation, "dilation should be greater than zero", "dilation", lambda v: v > 0),
+        (padding, "padding should be non-negative", "pad", lambda v: v >= 0),
+        (stride, "stride should be greater than zero", "stride", lambda v: v > 0),
+    )
+    for values, text, label, ok in checks:
+        if not all(ok(v) for v in values):
+            raise RuntimeError(
+                f"{text}, but got {label}_height: {values[0]} {label}_width: {values[1]}"
+            )
+    return kernel, _Geometry(stride, dilation, padding, 1)
+
+
+def _pair_of(value, name):
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * 2
+    value = tuple(int(v) for v in value)
+    if len(value) != 2:
+        raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(value)}")
+    return value
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding local blocks (im2col).
+
+    Args:
+        input: ``(N, C, H, W)`` or unbatched ``(C, H, W)``.
+        kernel_size, dilation, padding, stride: ints or pairs, as in ``conv2d``.
+
+    Returns:
+        ``(N, C * KH * KW, L)``: column ``l`` holds the block under window ``l`` (row-major
+        over the output grid), channel-major then kernel rows and columns, zero padded.
+    """
+    if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
+        raise RuntimeError(
+            "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
+            f"non-zero dimensions for input, but got: {list(input.shape)}"
+        )
+    kernel, geom = _fold_args("unfold", kernel_size, dilation, padding, stride)
+    batched = input.ndim == 4
+    x = input if batched else input.reshape(1, *input.shape)
+    out_size = _out_size(x.shape[2:], kernel, geom)
+    if any(o < 1 for o in out_size):
+        raise RuntimeError(
+            f"Given input with spatial size {tuple(x.shape[2:])}, kernel_size={kernel}, "
+            f"dilation={geom.dilation}, padding={geom.padding}, calculated shape of the array of "
+            f"sliding blocks as {out_size}, but its components must be at least one."
+        )
+    y = _Unfold.apply(x, kernel, geom, out_size)
+    return y if batched else y.reshape(*y.shape[1:])
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Combine sliding local blocks into a tensor (col2im), summing where blocks overlap: the
+    adjoint of ``unfold``.
+
+    Args:
+        input: ``(N, C * KH * KW, L)`` or unbatched ``(C * KH * KW, L)``.
+        output_size: ``(H, W)`` (or an int) of the result.
+        kernel_size, dilation, padding, stride: as given to ``unfold``.
+
+    Returns:
+        ``(N, C, H, W)`` (or ``(C, H, W)``).
+    """
+    if input.ndim not in (2, 3) or 0 in input.shape[-2:]:
+        raise RuntimeError(
+            "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
+            f"non-zero dimensions for input, but got: {list(input.shape)}"
+        )
+    size = _pair_of(output_size, "output_size")
+    kernel, geom = _fold_args("fold", kernel_size, dilation, padding, stride)
+    batched = input.ndim == 3
+    cols = input if batched else input.reshape(1, *input.shape)
+    taps = kernel[0] * kernel[1]
+    if cols.shape[1] % taps:
+        raise RuntimeError(
+            "Expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={cols.shape[1]} and kernel_size={kernel}."
+        )
+    blocks = _out_size(size, kernel, geom)
+    if max(blocks[0], 0) * max(blocks[1], 0) != cols.shape[2]:
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={kernel}, dilation={geom.dilation}, "
+            f"padding={geom.padding}, stride={geom.stride}, expected size of input's dimension "
+            f"2 to match the calculated number of sliding blocks {max(blocks[0], 0)} * "
+            f"{max(blocks[1], 0)} = {max(blocks[0], 0) * max(blocks[1], 0)}, but got "
+            f"input.size(2)={cols.shape[2]}."
+        )
+    y = _Fold.apply(cols, kernel, geom, size)
+    return y if batched else y.reshape(*y.shape[1:])

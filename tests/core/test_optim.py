@@ -1,0 +1,616 @@
+"""ember.optim: every optimizer against a numpy transcription of torch's documented algorithm,
+hand-computed first steps, state-dict round trips, parameter groups and torch's errors."""
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import ember
+from ember import optim
+
+# A small least-squares problem with three parameters of different shapes, plus a quartic
+# term so the gradient is not linear in every parameter:
+#     loss(W, b, s) = mean((X @ W + b - Y)**2) + 0.1 * s**4
+_rng = np.random.default_rng(0)
+X = _rng.standard_normal((8, 3))
+Y = _rng.standard_normal((8, 2))
+INIT = [_rng.standard_normal((3, 2)), _rng.standard_normal(2), np.array(0.7)]
+
+
+def numpy_grads(W, b, s):
+    dpred = 2 * (X @ W + b - Y) / Y.size
+    return [X.T @ dpred, dpred.sum(0), 0.4 * s**3]
+
+
+def ember_loss(W, b, s, device="cpu"):
+    x = ember.tensor(X[:, :, None], dtype=W.dtype, device=device)
+    y = ember.tensor(Y, dtype=W.dtype, device=device)
+    pred = (x * W).sum(1) + b
+    return ((pred - y) ** 2).mean() + 0.1 * s**4
+
+
+def make_params(dtype=ember.float64, device="cpu"):
+    return [ember.tensor(p, dtype=dtype, device=device, requires_grad=True) for p in INIT]
+
+
+def train(params, opt, steps, sign=1.0, device="cpu"):
+    for _ in range(steps):
+        opt.zero_grad()
+        (sign * ember_loss(*params, device=device)).backward()
+        opt.step()
+
+
+def values(params):
+    return [p.detach().cpu().numpy() for p in params]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference updates: torch's documented algorithms, one parameter at a time, in float64.
+# Each takes the parameter x, its gradient g, its state dict and the step count t (from 1)
+# and returns the new x.
+
+
+def _grad(x, g, weight_decay, maximize):
+    g = -g if maximize else g
+    return g + weight_decay * x
+
+
+def ref_sgd(
+    x, g, s, t, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False
+):
+    g = _grad(x, g, weight_decay, maximize)
+    if momentum:
+        s["b"] = g if t == 1 else momentum * s["b"] + (1 - dampening) * g
+        g = g + momentum * s["b"] if nesterov else s["b"]
+    return x - lr * g
+
+
+def ref_adam(
+    x,
+    g,
+    s,
+    t,
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0,
+    amsgrad=False,
+    maximize=False,
+    decoupled=False,
+):
+    b1, b2 = betas
+    if decoupled:
+        x = x * (1 - lr * weight_decay)
+        g = _grad(x, g, 0, maximize)
+    else:
+        g = _grad(x, g, weight_decay, maximize)
+    s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+    s["v"] = b2 * s.get("v", 0) + (1 - b2) * g**2
+    if amsgrad:  # the running maximum is of v itself, bias-corrected afterwards
+        s["vmax"] = np.maximum(s.get("vmax", 0), s["v"])
+    m_hat = s["m"] / (1 - b1**t)
+    v_hat = s["vmax" if amsgrad else "v"] / (1 - b2**t)
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps)
+
+
+def ref_adamw(x, g, s, t, weight_decay=1e-2, **kw):
+    return ref_adam(x, g, s, t, weight_decay=weight_decay, decoupled=True, **kw)
+
+
+def ref_rmsprop(
+    x,
+    g,
+    s,
+    t,
+    lr=1e-2,
+    alpha=0.99,
+    eps=1e-8,
+    weight_decay=0,
+    momentum=0,
+    centered=False,
+    maximize=False,
+):
+    g = _grad(x, g, weight_decay, maximize)
+    s["v"] = alpha * s.get("v", 0) + (1 - alpha) * g**2
+    v = s["v"]
+    if centered:
+        s["ga"] = alpha * s.get("ga", 0) + (1 - alpha) * g
+        v = v - s["ga"] ** 2
+    if momentum > 0:
+        s["b"] = momentum * s.get("b", 0) + g / (np.sqrt(v) + eps)
+        return x - lr * s["b"]
+    return x - lr * g / (np.sqrt(v) + eps)
+
+
+def ref_adagrad(
+    x,
+    g,
+    s,
+    t,
+    lr=1e-2,
+    lr_decay=0,
+    weight_decay=0,
+    initial_accumulator_value=0,
+    eps=1e-10,
+    maximize=False,
+):
+    g = _grad(x, g, weight_decay, maximize)
+    s["sum"] = s.get("sum", initial_accumulator_value) + g**2
+    return x - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s["sum"]) + eps)
+
+
+def ref_adadelta(x, g, s, t, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False):
+    g = _grad(x, g, weight_decay, maximize)
+    s["v"] = rho * s.get("v", 0) + (1 - rho) * g**2
+    delta = np.sqrt(s.get("u", 0) + eps) / np.sqrt(s["v"] + eps) * g
+    s["u"] = rho * s.get("u", 0) + (1 - rho) * delta**2
+    return x - lr * delta
+
+
+def ref_adamax(x, g, s, t, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, maximize=False):
+    b1, b2 = betas
+    g = _grad(x, g, weight_decay, maximize)
+    s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+    s["u"] = np.maximum(b2 * s.get("u", 0), np.abs(g) + eps)
+    return x - lr / (1 - b1**t) * s["m"] / s["u"]
+
+
+def ref_nadam(
+    x,
+    g,
+    s,
+    t,
+    lr=2e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0,
+    momentum_decay=4e-3,
+    decoupled_weight_decay=False,
+    maximize=False,
+):
+    b1, b2 = betas
+    if decoupled_weight_decay:
+        x = x * (1 - lr * weight_decay)
+        g = _grad(x, g, 0, maximize)
+    else:
+        g = _grad(x, g, weight_decay, maximize)
+    mu = b1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+    mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+    # torch keeps the product of the mu's in a float32 scalar
+    s["mu_prod"] = float(np.float32(s.get("mu_prod", 1.0)) * np.float32(mu))
+    s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+    s["v"] = b2 * s.get("v", 0) + (1 - b2) * g**2
+    denom = np.sqrt(s["v"] / (1 - b2**t)) + eps
+    x = x - lr * (1 - mu) / (1 - s["mu_prod"]) * g / denom
+    return x - lr * mu_next / (1 - s["mu_prod"] * mu_next) * s["m"] / denom
+
+
+def ref_radam(
+    x,
+    g,
+    s,
+    t,
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0,
+    decoupled_weight_decay=False,
+    maximize=False,
+):
+    b1, b2 = betas
+    if decoupled_weight_decay:
+        x = x * (1 - lr * weight_decay)
+        g = _grad(x, g, 0, maximize)
+    else:
+        g = _grad(x, g, weight_decay, maximize)
+    s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+    s["v"] = b2 * s.get("v", 0) + (1 - b2) * g**2
+    m_hat = s["m"] / (1 - b1**t)
+    rho_inf = 2 / (1 - b2) - 1
+    rho_t = rho_inf - 2 * t * b2**t / (1 - b2**t)
+    if rho_t <= 5:
+        return x - lr * m_hat
+    rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    adaptive = math.sqrt(1 - b2**t) / (np.sqrt(s["v"]) + eps)
+    return x - lr * m_hat * rect * adaptive
+
+
+def reference(update, steps, per_param_kwargs):
+    params = [p.copy() for p in INIT]
+    states = [{} for _ in params]
+    for t in range(1, steps + 1):
+        grads = numpy_grads(*params)
+        params = [
+            update(x, g, s, t, **kw) for x, g, s, kw in zip(params, grads, states, per_param_kwargs)
+        ]
+    return params
+
+
+# (optimizer, kwargs, reference): the variants each optimizer has
+CASES = [
+    (optim.SGD, dict(lr=0.1), ref_sgd),
+    (optim.SGD, dict(lr=0.1, momentum=0.9), ref_sgd),
+    (optim.SGD, dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.1), ref_sgd),
+    (optim.SGD, dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1), ref_sgd),
+    (optim.SGD, dict(lr=0.1, momentum=0.5, maximize=True), ref_sgd),
+    (optim.Adam, dict(lr=0.05), ref_adam),
+    (optim.Adam, dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1), ref_adam),
+    (optim.Adam, dict(lr=0.05, amsgrad=True), ref_adam),
+    (optim.Adam, dict(lr=0.05, betas=(0.3, 0.9), maximize=True), ref_adam),
+    (optim.AdamW, dict(lr=0.05), ref_adamw),
+    (optim.AdamW, dict(lr=0.05, weight_decay=0.5, amsgrad=True), ref_adamw),
+    (optim.RMSprop, dict(lr=0.01), ref_rmsprop),
+    (optim.RMSprop, dict(lr=0.01, momentum=0.9, weight_decay=0.1), ref_rmsprop),
+    (optim.RMSprop, dict(lr=0.01, centered=True, alpha=0.9), ref_rmsprop),
+    (optim.RMSprop, dict(lr=0.01, centered=True, momentum=0.5, alpha=0.3), ref_rmsprop),
+    (optim.Adagrad, dict(lr=0.1), ref_adagrad),
+    (optim.Adagrad, dict(lr=0.1, lr_decay=0.1, weight_decay=0.1), ref_adagrad),
+    (optim.Adagrad, dict(lr=0.1, initial_accumulator_value=0.5, maximize=True), ref_adagrad),
+    (optim.Adadelta, dict(), ref_adadelta),
+    (optim.Adadelta, dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True), ref_adadelta),
+    (optim.Adamax, dict(lr=0.05), ref_adamax),
+    (optim.Adamax, dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1), ref_adamax),
+    (optim.NAdam, dict(lr=0.05), ref_nadam),
+    (optim.NAdam, dict(lr=0.05, weight_decay=0.1, momentum_decay=0.05), ref_nadam),
+    (optim.NAdam, dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True), ref_nadam),
+    (optim.RAdam, dict(lr=0.05), ref_radam),
+    (optim.RAdam, dict(lr=0.05, betas=(0.9, 0.5), weight_decay=0.1), ref_radam),
+    (optim.RAdam, dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True), ref_radam),
+]
+
+
+def _case_id(cls, kwargs):
+    return "-".join([cls.__name__] + [f"{k}={v}" for k, v in kwargs.items()])
+
+
+IDS = [_case_id(cls, kw) for cls, kw, _ in CASES]
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "ref"), CASES, ids=IDS)
+def test_matches_reference(cls, kwargs, ref, device):
+    params = make_params(device=device)
+    train(params, cls(params, **kwargs), steps=6, device=device)
+    expected = reference(ref, 6, [kwargs] * len(params))
+    for got, want in zip(values(params), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "ref"), CASES[::3], ids=IDS[::3])
+def test_float32_stays_float32(cls, kwargs, ref):
+    params = make_params(ember.float32)
+    opt = cls(params, **kwargs)
+    train(params, opt, steps=6)
+    expected = reference(ref, 6, [kwargs] * len(params))
+    for p, want in zip(params, expected):
+        assert p.dtype == ember.float32
+        np.testing.assert_allclose(p.detach().numpy(), want, rtol=2e-4, atol=2e-5)
+    for state in opt.state.values():
+        for key, value in state.items():
+            assert value.dtype == ember.float32, key
+            if key == "step":
+                assert value.shape == () and value.item() == 6.0
+
+
+MINIMIZING = [(cls, kw) for cls, kw, _ in CASES if "maximize" not in kw]
+
+
+@pytest.mark.parametrize(("cls", "kwargs"), MINIMIZING, ids=[_case_id(*c) for c in MINIMIZING])
+def test_maximize_negated_objective_is_minimize(cls, kwargs):
+    # maximizing -f must follow exactly the path of minimizing f: negation is exact
+    minimized, maximized = make_params(), make_params()
+    train(minimized, cls(minimized, **kwargs), steps=4)
+    train(maximized, cls(maximized, maximize=True, **kwargs), steps=4, sign=-1.0)
+    for a, b in zip(values(minimized), values(maximized)):
+        np.testing.assert_array_equal(a, b)
+
+
+# first steps worked by hand for loss x**2 from x = 1 (so g = 2)
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "expected"),
+    [
+        (optim.SGD, dict(lr=0.1), [0.8, 0.64]),
+        # momentum: b = 2, x = 0.8; then g = 1.6, b = 0.9 * 2 + 1.6 = 3.4, x = 0.8 - 0.34
+        (optim.SGD, dict(lr=0.1, momentum=0.9), [0.8, 0.46]),
+        # Adam's first step is lr * g / |g|
+        (optim.Adam, dict(lr=0.1), [0.9]),
+        # AdamW first shrinks x to 1 - 0.1 * 0.1, then takes Adam's step
+        (optim.AdamW, dict(lr=0.1, weight_decay=0.1), [0.89]),
+        # v = 0.01 * 4, so the step is 0.01 * 2 / 0.2
+        (optim.RMSprop, dict(lr=0.01), [0.9]),
+        (optim.Adagrad, dict(lr=0.1), [0.9]),
+        # m = 0.2, u = 2, lr / (1 - 0.9) * m / u
+        (optim.Adamax, dict(lr=0.1), [0.9]),
+        # rho_1 = 1 <= 5: an SGD step on the bias-corrected momentum (= g)
+        (optim.RAdam, dict(lr=0.1), [0.8]),
+        # v = 0.4, delta = sqrt(1e-6) / sqrt(0.4 + 1e-6) * 2
+        (optim.Adadelta, dict(), [1 - 2e-3 / math.sqrt(0.400001)]),
+    ],
+    ids=lambda v: v.__name__ if isinstance(v, type) else None,
+)
+def test_hand_computed_steps(cls, kwargs, expected):
+    x = ember.tensor(1.0, dtype=ember.float64, requires_grad=True)
+    opt = cls([x], **kwargs)
+    for want in expected:
+        opt.zero_grad()
+        (x**2).backward()
+        opt.step()
+        assert x.item() == pytest.approx(want, rel=1e-7)
+
+
+# ------------------------------------------------------------------------------ state dicts
+
+
+def _state_dict_case(cls, kwargs, device="cpu"):
+    params = make_params(ember.float32, device)
+    return params, cls(params, **kwargs)
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "ref"), CASES, ids=IDS)
+def test_state_dict_resume_is_bit_exact(cls, kwargs, ref, device):
+    params, opt = _state_dict_case(cls, kwargs, device)
+    train(params, opt, steps=3, device=device)
+    saved = copy.deepcopy(opt.state_dict())
+
+    resumed = [ember.tensor(v, device=device, requires_grad=True) for v in values(params)]
+    opt2 = cls(resumed, **kwargs)
+    opt2.load_state_dict(saved)
+    train(params, opt, steps=3, device=device)
+    train(resumed, opt2, steps=3, device=device)
+    for a, b in zip(values(params), values(resumed)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_state_dict_format():
+    params, opt = _state_dict_case(optim.Adam, dict(lr=0.01, amsgrad=True))
+    train(params, opt, steps=2)
+    sd = opt.state_dict()
+    assert sorted(sd) == ["param_groups", "state"]
+    assert sorted(sd["state"]) == [0, 1, 2]
+    assert sorted(sd["state"][0]) == ["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"]
+    step = sd["state"][1]["step"]
+    assert isinstance(step, ember.Tensor) and step.dtype == ember.float32 and step.item() == 2
+    assert sd["state"][0]["exp_avg"].shape == (3, 2)
+    (group,) = sd["param_groups"]
+    assert group["params"] == [0, 1, 2]
+    assert group["lr"] == 0.01 and group["betas"] == (0.9, 0.999) and group["amsgrad"] is True
+    # like torch, the state dict holds the optimizer's own tensors
+    assert sd["state"][0]["exp_avg"] is opt.state[params[0]]["exp_avg"]
+
+
+def test_state_dict_indices_run_across_groups():
+    W, b, s = make_params()
+    opt = optim.SGD([{"params": [W, b]}, {"params": [s], "lr": 0.5}], lr=0.1, momentum=0.9)
+    opt.zero_grad()
+    ember_loss(W, b, s).backward()
+    opt.step()
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
+    assert [g["lr"] for g in sd["param_groups"]] == [0.1, 0.5]
+    assert sorted(sd["state"]) == [0, 1, 2]
+    np.testing.assert_array_equal(sd["state"][2]["momentum_buffer"].numpy(), s.grad.numpy())
+
+
+def test_load_state_dict_copies_and_casts():
+    params, opt = _state_dict_case(optim.Adam, {})
+    train(params, opt, steps=2)
+    sd = copy.deepcopy(opt.state_dict())
+    for state in sd["state"].values():  # as if saved from float64 parameters
+        state["exp_avg"] = state["exp_avg"].double()
+    sd["param_groups"][0]["lr"] = 0.5
+
+    opt2 = optim.Adam(params)
+    opt2.load_state_dict(sd)
+    assert opt2.param_groups[0]["lr"] == 0.5
+    assert opt2.param_groups[0]["params"] == params
+    loaded = opt2.state[params[0]]
+    assert loaded["exp_avg"].dtype == ember.float32
+    assert loaded["step"].dtype == ember.float32
+    sd["state"][0]["exp_avg_sq"].zero_()  # the optimizer does not share the loaded tensors
+    assert loaded["exp_avg_sq"].abs().sum().item() > 0
+
+
+def test_load_state_dict_checks_groups():
+    params, opt = _state_dict_case(optim.SGD, dict(lr=0.1))
+    sd = opt.state_dict()
+    two_groups = optim.SGD([{"params": params[:2]}, {"params": params[2:]}], lr=0.1)
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        two_groups.load_state_dict(sd)
+    with pytest.raises(ValueError, match="doesn't match the size of optimizer's group"):
+        optim.SGD(params[:2], lr=0.1).load_state_dict(sd)
+
+
+# --------------------------------------------------------------------------- param groups
+
+
+def test_param_groups_with_their_own_hyperparameters():
+    W, b, s = make_params()
+    opt = optim.SGD(
+        [{"params": [W]}, {"params": [b, s], "lr": 0.01, "nesterov": True}], lr=0.1, momentum=0.9
+    )
+    assert opt.param_groups[1]["momentum"] == 0.9  # filled in from the defaults
+    train([W, b, s], opt, steps=5)
+    per_param = [
+        dict(lr=0.1, momentum=0.9),
+        dict(lr=0.01, momentum=0.9, nesterov=True),
+        dict(lr=0.01, momentum=0.9, nesterov=True),
+    ]
+    for got, want in zip(values([W, b, s]), reference(ref_sgd, 5, per_param)):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_add_param_group_and_named_params():
+    W, b, s = make_params()
+    opt = optim.Adam([("weight", W), ("bias", b)], lr=0.1)
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    opt.add_param_group({"params": [("scale", s)], "lr": 0.2})
+    assert opt.param_groups[1]["lr"] == 0.2 and opt.param_groups[1]["betas"] == (0.9, 0.999)
+    assert opt.state_dict()["param_groups"][1]["param_names"] == ["scale"]
+    with pytest.raises(ValueError, match="all optimizer params should be with/without names"):
+        optim.SGD([("weight", W), b])
+    with pytest.raises(ValueError, match="cannot add param group without names"):
+        optim.SGD([("weight", W)]).add_param_group({"params": [b]})
+
+
+def test_zero_grad():
+    W, b, s = make_params()
+    opt = optim.SGD([W, b, s], lr=0.1)
+    ember_loss(W, b, s).backward()
+    opt.zero_grad(set_to_none=False)
+    assert W.grad is not None and not W.grad.numpy().any()
+    opt.zero_grad()
+    assert W.grad is None and s.grad is None
+
+
+def test_step_returns_the_closure_loss():
+    params = make_params()
+    opt = optim.SGD(params, lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = ember_loss(*params)
+        loss.backward()
+        return loss
+
+    with ember.no_grad():  # the closure still runs with gradients enabled
+        loss = opt.step(closure)
+    assert loss.item() == pytest.approx(ember_loss(*make_params()).item())
+    np.testing.assert_allclose(values(params)[2], INIT[2] - 0.1 * 0.4 * INIT[2] ** 3)
+
+
+def test_parameters_without_grad_are_skipped():
+    W, b, s = make_params()
+    opt = optim.Adam([W, b, s], lr=0.1)
+    (s**2).backward()
+    opt.step()
+    np.testing.assert_array_equal(W.detach().numpy(), INIT[0])
+    assert W not in opt.state and s in opt.state
+
+
+def test_adagrad_creates_its_state_eagerly():
+    W, b, s = make_params()
+    opt = optim.Adagrad([W, b, s], initial_accumulator_value=0.25)
+    assert sorted(opt.state_dict()["state"]) == [0, 1, 2]
+    np.testing.assert_array_equal(opt.state[W]["sum"].numpy(), np.full((3, 2), 0.25))
+
+
+# ----------------------------------------------------------------------------------- errors
+
+
+def test_errors():
+    W, b, _ = make_params()
+    with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="should be an iterable of Tensors or dicts"):
+        optim.SGD(W, lr=0.1)
+    with pytest.raises(TypeError, match="ordered collections"):
+        optim.SGD([{"params": {W, b}}])
+    with pytest.raises(TypeError, match="optimizer can only optimize Tensors"):
+        optim.SGD([W, 1.0])
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        optim.SGD([W * 2], lr=0.1)
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
+        optim.SGD([{"params": [W, b]}, {"params": [b]}], lr=0.1)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        optim.SGD([W, W], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: optim.SGD(p, lr=-1), "Invalid learning rate: -1"),
+        (lambda p: optim.SGD(p, momentum=-0.5), "Invalid momentum value: -0.5"),
+        (lambda p: optim.SGD(p, weight_decay=-1e-4), "Invalid weight_decay value: -0.0001"),
+        (lambda p: optim.SGD(p, nesterov=True), "Nesterov momentum requires a momentum"),
+        (lambda p: optim.Adam(p, betas=(1.0, 0.9)), "Invalid beta parameter at index 0: 1.0"),
+        (lambda p: optim.AdamW(p, betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
+        (lambda p: optim.Adam(p, eps=-1.0), "Invalid epsilon value: -1.0"),
+        (lambda p: optim.RMSprop(p, alpha=-0.1), "Invalid alpha value: -0.1"),
+        (lambda p: optim.Adadelta(p, rho=1.5), "Invalid rho value: 1.5"),
+        (lambda p: optim.Adagrad(p, lr_decay=-1), "Invalid lr_decay value: -1"),
+        (lambda p: optim.NAdam(p, momentum_decay=-1), "Invalid momentum_decay value: -1"),
+    ],
+)
+def test_invalid_hyperparameters(make, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        make(make_params())
+
+
+def test_required_hyperparameter():
+    class Custom(optim.Optimizer):
+        def __init__(self, params, lr=optim.optimizer.required):
+            super().__init__(params, dict(lr=lr))
+
+    W = make_params()[0]
+    assert Custom([{"params": [W], "lr": 0.1}]).param_groups[0]["lr"] == 0.1
+    with pytest.raises(ValueError, match="didn't specify a value of required optimization"):
+        Custom([W])
+
+
+def test_repr():
+    W = make_params()[0]
+    text = repr(optim.SGD([W], lr=0.1, momentum=0.9))
+    assert text.startswith("SGD (\nParameter Group 0\n")
+    assert "    lr: 0.1\n" in text and "    momentum: 0.9\n" in text and text.endswith(")")
+
+
+# ------------------------------------------------------------------------------------ LBFGS
+
+
+def _rosenbrock_problem(dtype=ember.float64, device="cpu"):
+    # f(a, c) = sum((1 - a)**2 + 100 * (c - a**2)**2), minimum 0 at a = c = 1
+    a = ember.tensor(np.array([-1.2, -0.5]), dtype=dtype, device=device, requires_grad=True)
+    c = ember.tensor(np.array([1.0, 0.8]), dtype=dtype, device=device, requires_grad=True)
+
+    def loss():
+        return ((1 - a) ** 2 + 100 * (c - a**2) ** 2).sum()
+
+    return a, c, loss
+
+
+def _closure(opt, loss):
+    def closure():
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        return value
+
+    return closure
+
+
+@pytest.mark.parametrize("line_search_fn", ["strong_wolfe", None])
+def test_lbfgs_minimizes_rosenbrock(line_search_fn, device):
+    a, c, loss = _rosenbrock_problem(device=device)
+    opt = optim.LBFGS([a, c], max_iter=200, line_search_fn=line_search_fn)
+    first = opt.step(_closure(opt, loss))
+    assert first.item() == pytest.approx(24.2 + 1.5**2 + 100 * 0.55**2)
+    # it stops once the loss changes by less than tolerance_change (1e-9)
+    assert loss().item() < 1e-9
+    np.testing.assert_allclose(a.detach().cpu().numpy(), [1.0, 1.0], atol=1e-4)
+    np.testing.assert_allclose(c.detach().cpu().numpy(), [1.0, 1.0], atol=1e-4)
+    assert opt.state[a]["n_iter"] > 0 and opt.state[a]["func_evals"] >= opt.state[a]["n_iter"]
+
+
+def test_lbfgs_state_dict_resume():
+    a, c, loss = _rosenbrock_problem(ember.float32)
+    opt = optim.LBFGS([a, c], max_iter=5, history_size=3, line_search_fn="strong_wolfe")
+    opt.step(_closure(opt, loss))
+    saved = copy.deepcopy(opt.state_dict())
+    assert sorted(saved["state"]) == [0]
+    assert len(saved["state"][0]["old_dirs"]) == 3
+
+    a2, c2, loss2 = _rosenbrock_problem(ember.float32)
+    a2.data, c2.data = a.detach().clone(), c.detach().clone()
+    opt2 = optim.LBFGS([a2, c2], max_iter=5, history_size=3, line_search_fn="strong_wolfe")
+    opt2.load_state_dict(saved)
+    opt.step(_closure(opt, loss))
+    opt2.step(_closure(opt2, loss2))
+    np.testing.assert_array_equal(a.detach().numpy(), a2.detach().numpy())
+    np.testing.assert_array_equal(c.detach().numpy(), c2.detach().numpy())
+
+
+def test_lbfgs_one_group_only():
+    a, c, _ = _rosenbrock_problem()
+    with pytest.raises(ValueError, match="doesn't support per-parameter options"):
+        optim.LBFGS([{"params": [a]}, {"params": [c]}])

@@ -1,0 +1,165 @@
+"""sort, argsort and topk against Python's stable sorted(), with gradients and NaN ordering."""
+
+import math
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import gradcheck, gradgradcheck
+from ember.testing import assert_close, check_op
+
+NAN = float("nan")
+
+
+def reference_order(a, axis, descending):
+    """Stable sort order along ``axis`` by Python's sorted(), NaN as the largest value;
+    descending order keeps equal elements in index order too."""
+    sign = -1.0 if descending else 1.0
+
+    def key(v):
+        v = float(v)
+        return (sign * math.isnan(v), 0.0 if math.isnan(v) else sign * v)
+
+    moved = np.moveaxis(a, axis, -1)
+    rows = moved.reshape(-1, moved.shape[-1]).tolist()
+    out = np.array([sorted(range(len(r)), key=lambda i, r=r: key(r[i])) for r in rows])
+    return np.moveaxis(out.astype(np.int64).reshape(moved.shape), -1, axis)
+
+
+def data(shape, seed=0):
+    # few distinct values, so ties are common and stability matters
+    return np.random.default_rng(seed).integers(-3, 4, shape).astype(np.float64)
+
+
+SHAPES = [((6,), 0), ((6,), -1), ((3, 5), 1), ((3, 5), 0), ((2, 3, 4), -2)]
+
+
+@pytest.mark.parametrize(("shape", "dim"), SHAPES)
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort(shape, dim, descending, device):
+    x = data(shape)
+    order = reference_order(x, dim % x.ndim, descending)
+
+    def reference(a):
+        return np.take_along_axis(a, order, dim), order
+
+    check_op(
+        lambda t: ember.sort(t, dim, descending, stable=True),
+        reference,
+        x,
+        grad=False,
+        device=device,
+    )
+    # gradients: distinct values, so the order does not change under perturbation
+    distinct = np.random.default_rng(2).permutation(x.size).reshape(shape) / 7.0
+    t = ember.tensor(distinct, dtype=ember.float64, device=device, requires_grad=True)
+    gradcheck(lambda a: a.sort(dim, descending).values, [t])
+    assert_close(ember.argsort(ember.tensor(x), dim, descending), order)
+
+
+def test_sort_gradgrad_and_named_tuple():
+    x = np.random.default_rng(3).standard_normal((3, 4))
+    check_op(lambda t: t.sort(1).values ** 2, lambda a: np.sort(a, 1) ** 2, x, gradgrad=True)
+    result = ember.tensor([[3.0, 1.0, 2.0]]).sort()
+    values, indices = result
+    assert result.values is values and result.indices is indices
+    assert type(result).__name__ == "sort"
+    assert indices.dtype == ember.int64 and indices.tolist() == [[1, 2, 0]]
+
+
+def test_sort_gradient_goes_to_the_source_elements():
+    x = ember.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    values = x.sort(descending=True).values
+    (values * ember.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 100.0, 10.0]
+
+
+def test_sort_nan_is_largest_and_stable():
+    x = ember.tensor([1.0, NAN, 3.0, NAN, 2.0, 3.0])
+    values, indices = x.sort(stable=True)
+    assert indices.tolist() == [0, 4, 2, 5, 1, 3]
+    assert np.isnan(values.tolist()[4:]).all()
+    values, indices = x.sort(descending=True, stable=True)
+    assert indices.tolist() == [1, 3, 2, 5, 4, 0]
+    assert np.isnan(values.tolist()[:2]).all() and values.tolist()[2:] == [3.0, 3.0, 2.0, 1.0]
+    assert x.argsort(descending=True).tolist() == [1, 3, 2, 5, 4, 0]
+
+
+@pytest.mark.parametrize("dtype", [ember.uint8, ember.int8, ember.int64, ember.bool])
+def test_sort_integer_and_bool(dtype):
+    raw = {
+        ember.uint8: [0, 255, 3, 255, 0],
+        ember.int8: [-128, 127, 0, -128, 5],
+        ember.int64: [5, -2, 5, 0, -2],
+        ember.bool: [True, False, True, False, True],
+    }[dtype]
+    x = ember.tensor(raw, dtype=dtype)
+    for descending in (False, True):
+        values, indices = x.sort(descending=descending, stable=True)
+        order = reference_order(np.array(raw), 0, descending)
+        assert indices.tolist() == order.tolist()
+        assert values.dtype == dtype
+        assert values.tolist() == [raw[i] for i in order]
+
+
+@pytest.mark.parametrize(
+    ("shape", "dim", "k"),
+    [((6,), 0, 3), ((3, 5), 1, 2), ((3, 5), 0, 3), ((3, 5), -1, 0), ((2, 3, 4), 1, 1)],
+)
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk(shape, dim, k, largest, device):
+    x = data(shape)
+    order = reference_order(x, dim % x.ndim, largest)
+    order = np.take(order, np.arange(k), axis=dim)
+    values, indices = ember.topk(ember.tensor(x, device=device), k, dim, largest)
+    assert_close(values, np.take_along_axis(x, order, dim))
+    assert_close(indices, order)
+    distinct = np.random.default_rng(2).permutation(x.size).reshape(shape) / 7.0
+    t = ember.tensor(distinct, dtype=ember.float64, device=device, requires_grad=True)
+    if k:
+        gradcheck(lambda a: a.topk(k, dim, largest).values, [t])
+        gradgradcheck(lambda a: a.topk(k, dim, largest).values ** 2, [t])
+
+
+def test_topk_values_and_errors():
+    x = ember.tensor([[1.0, 5.0, NAN, 5.0], [0.0, -1.0, 2.0, 2.0]])
+    assert x.topk(2).indices.tolist() == [[2, 1], [2, 3]]
+    assert type(x.topk(1)).__name__ == "topk"
+    assert x.topk(2, largest=False).indices.tolist() == [[0, 1], [1, 0]]
+    assert x.topk(4, dim=1).values.shape == (2, 4)
+    with pytest.raises(RuntimeError, match="selected index k out of range"):
+        x.topk(5)
+    with pytest.raises(RuntimeError, match="selected index k out of range"):
+        x.topk(-1)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.topk(1, dim=2)
+
+
+def test_zero_dim():
+    t = ember.tensor(2.5, requires_grad=True)
+    values, indices = t.sort()
+    assert values.shape == () and indices.shape == () and indices.item() == 0
+    values, indices = t.topk(1)
+    assert values.item() == 2.5 and indices.shape == ()
+    assert ember.argsort(t, 0).shape == ()
+    values.backward()
+    assert t.grad.item() == 1.0
+    with pytest.raises(IndexError, match=r"range of \[-1, 0\], but got 1"):
+        t.sort(1)
+
+
+def test_sort_empty_and_bad_dim():
+    values, indices = ember.zeros(2, 0).sort(1)
+    assert values.shape == (2, 0) and indices.shape == (2, 0)
+    with pytest.raises(IndexError, match=r"range of \[-2, 1\], but got -3"):
+        ember.zeros(2, 3).sort(-3)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ember.zeros(2, 3).argsort(2)
+
+
+def test_exports():
+    assert ember.sort is not None and ember.argsort is not None and ember.topk is not None
+    import ember.ops.sorting as sorting
+
+    assert sorted(sorting.__all__) == ["argsort", "sort", "topk"]
