@@ -254,7 +254,7 @@ def test_setitem_on_device(device):
     expected[[0, 2], [3, 1]] = [5, 9]
     expected[:, 0] = 1
     assert_close(x, expected)
-    assert x.device == ember.device(device)
+    assert x.device.type == device
 
 
 def test_setitem_writes_in_place_and_views_see_it():
@@ -717,7 +717,7 @@ def test_nonzero(shape, device):
     a = (RNG.random(shape) > 0.5) * RNG.integers(1, 5, shape)
     x = ember.tensor(a, device=device)
     out = x.nonzero()
-    assert out.dtype == ember.int64 and out.device == ember.device(device)
+    assert out.dtype == ember.int64 and out.device.type == device
     if shape:
         assert_close(out, np.argwhere(a))
         assert_close(ember.nonzero(x, as_tuple=True), np.nonzero(a))

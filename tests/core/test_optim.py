@@ -27,8 +27,8 @@ def numpy_grads(W, b, s):
 def ember_loss(W, b, s, device="cpu"):
     x = ember.tensor(X[:, :, None], dtype=W.dtype, device=device)
     y = ember.tensor(Y, dtype=W.dtype, device=device)
-    pred = (x * W).sum(1) + b
-    return ((pred - y) ** 2).mean() + 0.1 * s**4
+    r = (x * W).sum(1) + b - y
+    return (r * r).mean() + 0.1 * (s * s) * (s * s)
 
 
 def make_params(dtype=ember.float64, device="cpu"):
@@ -564,7 +564,8 @@ def _rosenbrock_problem(dtype=ember.float64, device="cpu"):
     c = ember.tensor(np.array([1.0, 0.8]), dtype=dtype, device=device, requires_grad=True)
 
     def loss():
-        return ((1 - a) ** 2 + 100 * (c - a**2) ** 2).sum()
+        u, v = 1 - a, c - a * a
+        return (u * u + 100 * v * v).sum()
 
     return a, c, loss
 

@@ -792,6 +792,12 @@ class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _red.norm(self, p, dim, keepdim, dtype)
 
+    def median(self, dim=None, keepdim=False):
+        return _red.median(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return _red.count_nonzero(self, dim)
+
     def all(self, dim=None, keepdim=False):
         return _red.all(self, dim, keepdim)
 

@@ -86,7 +86,7 @@ class Node:
             return value
         return Tensor._make(value)
 
-    def _pack(self, inputs, raw_inputs, outputs):
+    def _pack(self, inputs, raw_inputs, returned, outputs):
         # Identify what forward saved by identity: an input comes back as the input tensor, an
         # output is re-created as a graph-connected tensor, so gradients of gradients flow
         # through both; holding the output *array* rather than the output tensor avoids a
@@ -100,8 +100,9 @@ class Node:
                         item = ("const", inputs[i])
                         break
                 else:
-                    for k, out in enumerate(outputs):
-                        if out is value:
+                    # forward may have saved a numpy scalar that became a 0-d array
+                    for k, out in enumerate(returned):
+                        if out is value or outputs[k] is value:
                             item = ("output", k)
                             self._outputs = outputs
                             break
@@ -185,9 +186,9 @@ def _finish(ctx, args, raw, y):
     """Wrap forward's array(s) in tensors and, when grad mode is on, record ``ctx`` as their
     ``grad_fn`` (only floating-point outputs require grad)."""
     multi = isinstance(y, tuple)
-    outputs = y if multi else (y,)
-    xp = backend.array_module(outputs[0])
-    outputs = tuple(_as_array(o, xp) for o in outputs)
+    returned = y if multi else (y,)
+    xp = backend.array_module(returned[0])
+    outputs = tuple(_as_array(o, xp) for o in returned)
     record = _grad_mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
     if not record:
         results = tuple(Tensor._make(o) for o in outputs)
@@ -202,7 +203,7 @@ def _finish(ctx, args, raw, y):
     if any(o is a for o in outputs for a in raw):
         # forward handed an input array back unchanged; the output gets its own view
         outputs = tuple(o.view() if any(o is a for a in raw) else o for o in outputs)
-    ctx._pack(args, raw, outputs)
+    ctx._pack(args, raw, returned, outputs)
     results = []
     for k, o in enumerate(outputs):
         t = Tensor._make(o, o.dtype.kind == "f")

@@ -5,10 +5,17 @@ imports them, or wraps them where torch's signature differs."""
 from __future__ import annotations
 
 from ..ops import pointwise as _pointwise
-from ..ops.activation import log_softmax, softmax, softmin
+from ..ops.activation import *
+from ..ops.attention import *
+from ..ops.conv import *
+from ..ops.dropout import *
+from ..ops.embedding import *
 from ..ops.linear import bilinear, linear
-
-__all__ = ["linear", "bilinear", "relu", "softmax", "log_softmax", "softmin"]
+from ..ops.loss import *
+from ..ops.normalization import *
+from ..ops.padding import *
+from ..ops.pooling import *
+from ..ops.sampling import *
 
 
 def relu(input, inplace=False):

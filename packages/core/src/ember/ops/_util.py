@@ -62,6 +62,7 @@ def normalize_dims(dim, ndim):
     if isinstance(dim, numbers.Integral):
         return (wrap_dim(int(dim), ndim),)
     dims = tuple(wrap_dim(int(d), ndim) for d in dim)
-    if len(set(dims)) != len(dims):
-        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
+    for i, d in enumerate(dims):
+        if d in dims[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     return tuple(sorted(dims)) if dims else tuple(range(ndim))

@@ -95,7 +95,7 @@ def _windows(x, kernel, geom, out_size):
     ``[n, g, c, kh, kw, oh, ow]`` is the input under kernel tap ``(kh, kw)`` of window
     ``(oh, ow)``: the im2col matrix without a copy."""
     x = _padded(x, kernel, geom, out_size)
-    n, c, h, w = x.shape
+    n, c = x.shape[:2]
     g = geom.groups
     sn, sc, sh, sw = x.strides
     (dh, dw), (th, tw) = geom.dilation, geom.stride
@@ -137,37 +137,46 @@ def _conv(x, w, geom, out_size):
     return y.reshape(n, oc, oh, ow)
 
 
+def _tap(i, j, geom, out_size, r0=0):
+    """Index of the padded input under kernel tap ``(i, j)`` of the windows of output rows
+    ``r0:r0 + out_size[0]``: a strided slice of shape ``(..., *out_size)``."""
+    (sh, sw), (dh, dw), (oh, ow) = geom.stride, geom.dilation, out_size
+    top, left = i * dh + r0 * sh, j * dw
+    return (
+        ...,
+        slice(top, top + (oh - 1) * sh + 1, sh),
+        slice(left, left + (ow - 1) * sw + 1, sw),
+    )
+
+
 def _col2im_add(out, cols, geom, r0):
     """Add ``cols`` (N, C, KH, KW, R, OW), the window columns of output rows ``r0:r0 + R``, into
     the padded image ``out`` (N, C, Hp, Wp), one kernel tap at a time: within one tap no two
     windows share a pixel, so plain strided ``+=`` is exact where ``add.at`` would be needed
     for the whole scatter at once."""
-    (sh, sw), (dh, dw) = geom.stride, geom.dilation
-    kh, kw, rows, ow = cols.shape[2:]
+    kh, kw = cols.shape[2:4]
     for i in range(kh):
-        top = i * dh + r0 * sh
         for j in range(kw):
-            left = j * dw
-            out[
-                :, :, top : top + (rows - 1) * sh + 1 : sh, left : left + (ow - 1) * sw + 1 : sw
-            ] += cols[:, :, i, j]
+            out[_tap(i, j, geom, cols.shape[4:], r0)] += cols[:, :, i, j]
 
 
-def _col2im_canvas(xp, shape, kernel, geom, out_size, dtype):
-    """Zeros big enough to hold every window of the output over an image of ``shape``."""
-    n, c, h, w = shape
+def _canvas(xp, shape, kernel, geom, out_size, dtype):
+    """Zeros for the padded image of ``shape`` ``(..., H, W)``, big enough for every window of
+    the output (for col2im to add into)."""
+    *lead, h, w = shape
     size = [
         max(p + e, (o - 1) * s + (k - 1) * d + 1)
         for e, o, s, k, d, p in zip(
             (h, w), out_size, geom.stride, kernel, geom.dilation, geom.padding
         )
     ]
-    return xp.zeros((n, c, *size), dtype=dtype)
+    return xp.zeros((*lead, *size), dtype=dtype)
 
 
-def _crop(canvas, geom, size):
+def _uncanvas(canvas, geom, size):
+    """The (contiguous) image of spatial ``size`` inside a padded canvas."""
     (ph, pw), (h, w) = geom.padding, size
-    return canvas[:, :, ph : ph + h, pw : pw + w]
+    return backend.array_module(canvas).ascontiguousarray(canvas[..., ph : ph + h, pw : pw + w])
 
 
 def _conv_transpose(y, w, geom, in_size):
@@ -180,12 +189,12 @@ def _conv_transpose(y, w, geom, in_size):
     k = cg * kh * kw
     wmat = w.reshape(g, oc // g, k).swapaxes(1, 2)
     ys = y.reshape(n, g, oc // g, oh * ow)
-    canvas = _col2im_canvas(xp, (n, g * cg, *in_size), (kh, kw), geom, (oh, ow), y.dtype)
+    canvas = _canvas(xp, (n, g * cg, *in_size), (kh, kw), geom, (oh, ow), y.dtype)
     for n0, n1, r0, r1 in _blocks(xp, n, oh, g * k * ow * y.itemsize, ow):
         cols = xp.matmul(wmat, ys[n0:n1, ..., r0 * ow : r1 * ow])
         cols = cols.reshape(n1 - n0, g * cg, kh, kw, r1 - r0, ow)
         _col2im_add(canvas[n0:n1], cols, geom, r0)
-    return xp.ascontiguousarray(_crop(canvas, geom, in_size))
+    return _uncanvas(canvas, geom, in_size)
 
 
 def _conv_weight(x, gy, geom, kernel):
@@ -287,9 +296,9 @@ class _Fold(Function):
         n = cols.shape[0]
         c = cols.shape[1] // (kernel[0] * kernel[1])
         cols = cols.reshape(n, c, *kernel, *out_size)
-        canvas = _col2im_canvas(xp, (n, c, *size), kernel, geom, out_size, cols.dtype)
+        canvas = _canvas(xp, (n, c, *size), kernel, geom, out_size, cols.dtype)
         _col2im_add(canvas, cols, geom, 0)
-        return xp.ascontiguousarray(_crop(canvas, geom, size))
+        return _uncanvas(canvas, geom, size)
 
     @staticmethod
     def backward(ctx, gx):
@@ -372,8 +381,10 @@ def _check_common(stride, dilation, groups, weight, batch_shape, in_channels, tr
             f"weight of size {w} instead"
         )
     if batch_shape[1] != in_channels:
-        prefix = f"Given transposed=1, weight of size {w}" if transposed else (
-            f"Given groups={groups}, weight of size {w}"
+        prefix = (
+            f"Given transposed=1, weight of size {w}"
+            if transposed
+            else (f"Given groups={groups}, weight of size {w}")
         )
         raise RuntimeError(
             f"{prefix}, expected input{list(batch_shape)} to have {in_channels} channels, but "
@@ -446,7 +457,9 @@ def _convnd(name, nd, input, weight, bias, stride, padding, dilation, groups):
     return y if batched else y.reshape(*y.shape[1:])
 
 
-def _conv_transposend(name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+def _conv_transposend(
+    name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation
+):
     _check_input(input, weight, name, nd)
     if isinstance(padding, str):
         raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
@@ -544,7 +557,15 @@ def conv_transpose1d(
     input. See ``conv_transpose2d``; shapes are ``(N, C_in, L)`` and weight
     ``(C_in, C_out / groups, K)``."""
     return _conv_transposend(
-        "conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+        "conv_transpose1d",
+        1,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
         dilation,
     )
 
@@ -568,12 +589,20 @@ def conv_transpose2d(
         dilation[0] * (KH - 1) + output_padding[0] + 1`` and likewise ``W_out``.
     """
     return _conv_transposend(
-        "conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+        "conv_transpose2d",
+        2,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
         dilation,
     )
 
 
-def _fold_args(name, kernel_size, dilation, padding, stride):
+def _fold_args(kernel_size, dilation, padding, stride):
     kernel = _pair_of(kernel_size, "kernel_size")
     dilation = _pair_of(dilation, "dilation")
     padding = _pair_of(padding, "padding")
@@ -617,7 +646,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
             "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
             f"non-zero dimensions for input, but got: {list(input.shape)}"
         )
-    kernel, geom = _fold_args("unfold", kernel_size, dilation, padding, stride)
+    kernel, geom = _fold_args(kernel_size, dilation, padding, stride)
     batched = input.ndim == 4
     x = input if batched else input.reshape(1, *input.shape)
     out_size = _out_size(x.shape[2:], kernel, geom)
@@ -649,7 +678,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"non-zero dimensions for input, but got: {list(input.shape)}"
         )
     size = _pair_of(output_size, "output_size")
-    kernel, geom = _fold_args("fold", kernel_size, dilation, padding, stride)
+    kernel, geom = _fold_args(kernel_size, dilation, padding, stride)
     batched = input.ndim == 3
     cols = input if batched else input.reshape(1, *input.shape)
     taps = kernel[0] * kernel[1]

@@ -86,7 +86,7 @@ def _check_nonempty(name, input, dims):
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
-def _named_dims(input, dim, dims):
+def _named_dims(dim, dims):
     """The dims the caller named: none when ``dim`` is empty or None (then every dim is
     reduced, and torch words its empty-input error differently)."""
     return () if dim is None or (not isinstance(dim, numbers.Integral) and not dim) else dims
@@ -460,14 +460,14 @@ def amax(input, dim=(), keepdim=False):
     the elements that tie for the maximum.
     """
     dims = _dims(input, dim)
-    _check_nonempty("amax", input, _named_dims(input, dim, dims))
+    _check_nonempty("amax", input, _named_dims(dim, dims))
     return Amax.apply(input, dims, keepdim)
 
 
 def amin(input, dim=(), keepdim=False):
     """Minimum over ``dim``; see ``amax``."""
     dims = _dims(input, dim)
-    _check_nonempty("amin", input, _named_dims(input, dim, dims))
+    _check_nonempty("amin", input, _named_dims(dim, dims))
     return Amin.apply(input, dims, keepdim)
 
 

@@ -1,20 +1,20 @@
 """The layers of ``ember.nn``, one module per family (as in torch.nn.modules)."""
 
+from .activation import *
+from .batchnorm import *
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import *
+from .dropout import *
 from .flatten import Flatten, Unflatten
+from .fold import *
 from .linear import Bilinear, Identity, Linear
+from .loss import *
 from .module import Module
-
-__all__ = [
-    "Module",
-    "Sequential",
-    "ModuleList",
-    "ModuleDict",
-    "ParameterList",
-    "ParameterDict",
-    "Identity",
-    "Linear",
-    "Bilinear",
-    "Flatten",
-    "Unflatten",
-]
+from .normalization import *
+from .padding import *
+from .pixelshuffle import *
+from .pooling import *
+from .rnn import *
+from .sparse import *
+from .transformer import *
+from .upsampling import *

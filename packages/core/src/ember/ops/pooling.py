@@ -1,0 +1,713 @@
+"""Pooling: max, average, adaptive and power-average pooling, and max unpooling.
+
+Everything works on the last two dims of ``(..., H, W)`` arrays (1-d pooling gets a unit
+height), as strided views of the padded input, one view per kernel tap: a max or a sum over
+the taps is a handful of whole-array operations, whatever the batch and channel counts.
+
+Max pooling records, per output, the flat index of its maximum within the input plane (torch's
+``return_indices``); the gradient is a scatter-add to those positions, whose own gradient is a
+gather from them, so both orders of differentiation stay exact.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
+from .conv import _canvas, _Geometry, _padded, _tap, _uncanvas
+
+__all__ = [
+    "max_pool1d",
+    "max_pool2d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "lp_pool1d",
+    "lp_pool2d",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Windows
+
+
+class _Windows:
+    """Where each kernel tap of each window sits: ``rows[i]`` (OH,) and ``cols[j]`` (OW,) are the
+    input rows and columns under kernel row ``i`` / column ``j`` of every window, outside
+    ``[0, H)`` / ``[0, W)`` where a window hangs over the padding.
+
+    Regular windows (``geom`` given) read a tap as a strided slice of the padded input; adaptive
+    ones (``geom`` None, indices clamped into their window) gather it.
+    """
+
+    def __init__(self, rows, cols, geom=None):
+        self.rows, self.cols, self.geom = rows, cols, geom
+
+    @classmethod
+    def regular(cls, kernel, stride, padding, dilation, out_size):
+        rows, cols = (
+            [np.arange(o) * s - p + i * d for i in range(k)]
+            for k, s, p, d, o in zip(kernel, stride, padding, dilation, out_size)
+        )
+        return cls(rows, cols, _Geometry(stride, dilation, padding, 1))
+
+    @classmethod
+    def adaptive(cls, size, out_size):
+        """torch's adaptive windows: output ``i`` of ``o`` covers ``[floor(i * n / o),
+        ceil((i + 1) * n / o))``. Taps past a short window repeat its last element, which
+        changes neither a maximum nor which element is first to reach it."""
+        taps = []
+        for n, o in zip(size, out_size):
+            if o and n % o == 0:  # equal windows: a regular pool, read through strided views
+                taps.append([np.arange(o) * (n // o) + i for i in range(n // o)])
+                continue
+            start, end = _adaptive_bounds(n, o)
+            longest = int((end - start).max()) if o else 1
+            taps.append([np.minimum(start + i, end - 1) for i in range(longest)])
+        rows, cols = taps
+        geom = None
+        if all(o and n % o == 0 for n, o in zip(size, out_size)):
+            k = tuple(n // o for n, o in zip(size, out_size))
+            geom = _Geometry(k, (1, 1), (0, 0), 1)
+        return cls(rows, cols, geom)
+
+    @property
+    def out_size(self):
+        return len(self.rows[0]), len(self.cols[0])
+
+    def taps(self, x, fill):
+        """Yield ``(values, rows, cols)`` per tap: the input under it in every window, shape
+        ``(..., OH, OW)`` (``fill`` over the padding), and its row and column indices."""
+        xp = backend.array_module(x)
+        if self.geom is not None:
+            kernel = (len(self.rows), len(self.cols))
+            x = _padded(x, kernel, self.geom, self.out_size, fill)
+            for i, r in enumerate(self.rows):
+                for j, c in enumerate(self.cols):
+                    yield x[_tap(i, j, self.geom, self.out_size)], r, c
+            return
+        for r in self.rows:
+            x_r = x[..., xp.asarray(r), :]
+            for c in self.cols:
+                yield x_r[..., xp.asarray(c)], r, c
+
+
+def _adaptive_bounds(n, o):
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)
+
+
+def _max_over(x, windows, with_indices):
+    """The maximum of each window and, if asked, its flat index in the input plane: the first
+    element reaching it, or the last NaN where there is one, as torch's kernels keep."""
+    xp = backend.array_module(x)
+    h, w = x.shape[-2:]
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    taps = list(windows.taps(x, fill))
+    y = taps[0][0].copy()
+    for values, _, _ in taps[1:]:
+        xp.maximum(y, values, out=y)
+    if not with_indices:
+        return y
+    idx = xp.zeros(y.shape, dtype=np.int64)
+    hit = xp.empty(y.shape, dtype=bool)
+    # Walk the taps backwards so the first tap equal to the maximum writes last. Taps over the
+    # padding are masked: an all -inf window points at its first element inside the input.
+    for values, r, c in reversed(taps):
+        xp.equal(values, y, out=hit)
+        inside = ((r >= 0) & (r < h))[:, None] & ((c >= 0) & (c < w))[None, :]
+        if not inside.all():
+            hit &= xp.asarray(inside)
+        xp.copyto(idx, xp.asarray(r[:, None] * w + c[None, :]), where=hit)
+    if x.dtype.kind == "f" and bool(xp.isnan(y).any()):
+        for values, r, c in taps:
+            xp.isnan(values, out=hit)
+            xp.copyto(idx, xp.asarray(r[:, None] * w + c[None, :]), where=hit)
+    return y, idx
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions
+
+
+def _flat(idx, plane):
+    """Per-plane flat indices as indices into the whole flattened array."""
+    xp = backend.array_module(idx)
+    planes = math.prod(idx.shape[:-2])
+    offsets = xp.arange(planes, dtype=idx.dtype).reshape(*idx.shape[:-2], 1, 1) * plane
+    return (idx + offsets).ravel()
+
+
+class _MaxPool(Function):
+    """Window maxima and their per-plane flat indices."""
+
+    @staticmethod
+    def forward(ctx, x, windows, with_indices):
+        if not with_indices:
+            return _max_over(x, windows, False)
+        y, idx = _max_over(x, windows, True)
+        ctx.idx, ctx.shape = idx, x.shape
+        return y, idx
+
+    @staticmethod
+    def backward(ctx, gy, _=None):
+        return _ScatterAdd.apply(gy, ctx.idx, ctx.shape), None, None
+
+
+class _ScatterAdd(Function):
+    """``out[..., idx] += v`` per plane, into zeros of ``shape``."""
+
+    @staticmethod
+    def forward(ctx, v, idx, shape):
+        xp = backend.array_module(v)
+        ctx.idx = idx
+        out = xp.zeros(math.prod(shape), dtype=v.dtype)
+        xp.add.at(out, _flat(idx, shape[-2] * shape[-1]), v.ravel())
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, gout):
+        return _Gather.apply(gout, ctx.idx), None, None
+
+
+class _Put(Function):
+    """``out[..., idx] = v`` per plane, into zeros of ``shape`` (max unpooling)."""
+
+    @staticmethod
+    def forward(ctx, v, idx, shape):
+        xp = backend.array_module(v)
+        ctx.idx = idx
+        out = xp.zeros(math.prod(shape), dtype=v.dtype)
+        out[_flat(idx, shape[-2] * shape[-1])] = v.ravel()
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, gout):
+        return _Gather.apply(gout, ctx.idx), None, None
+
+
+class _Gather(Function):
+    """``y = x[..., idx]`` per plane."""
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        xp = backend.array_module(x)
+        ctx.idx, ctx.shape = idx, x.shape
+        flat = xp.ascontiguousarray(x).ravel()
+        return flat[_flat(idx, x.shape[-2] * x.shape[-1])].reshape(idx.shape)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _ScatterAdd.apply(gy, ctx.idx, ctx.shape), None
+
+
+class _AvgPool(Function):
+    """Window sums over zero padding, divided by ``divisor`` (a scalar or (OH, OW))."""
+
+    @staticmethod
+    def forward(ctx, x, windows, divisor):
+        ctx.args = (windows, divisor, x.shape)
+        taps = windows.taps(x, 0)
+        y = next(taps)[0].copy()
+        for values, _, _ in taps:
+            y += values
+        if y.dtype.kind == "f":
+            y /= divisor
+            return y
+        # integers divide like C, truncating toward zero, as torch's integer kernels do
+        return (y / divisor).astype(y.dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _AvgPoolBackward.apply(gy, *ctx.args), None, None
+
+
+class _AvgPoolBackward(Function):
+    """The adjoint of ``_AvgPool``: each output's share added back to its window."""
+
+    @staticmethod
+    def forward(ctx, gy, windows, divisor, shape):
+        xp = backend.array_module(gy)
+        ctx.args = (windows, divisor)
+        share = gy / xp.asarray(divisor, dtype=gy.dtype)
+        kernel, geom = (len(windows.rows), len(windows.cols)), windows.geom
+        canvas = _canvas(xp, shape, kernel, geom, windows.out_size, gy.dtype)
+        for i in range(kernel[0]):
+            for j in range(kernel[1]):
+                canvas[_tap(i, j, geom, windows.out_size)] += share
+        return _uncanvas(canvas, geom, shape[-2:])
+
+    @staticmethod
+    def backward(ctx, ggx):
+        return _AvgPool.apply(ggx, *ctx.args), None, None, None
+
+
+class _AdaptiveAvgPool(Function):
+    """``y = A_h @ x @ A_w^T`` per plane, ``A`` the (out, in) averaging matrices of the adaptive
+    windows (None: identity)."""
+
+    @staticmethod
+    def forward(ctx, x, a_h, a_w):
+        ctx.mats = (a_h, a_w)
+        xp = backend.array_module(x)
+        y = x if a_w is None else xp.matmul(x, a_w.T)
+        y = y if a_h is None else xp.matmul(a_h, y)
+        return x.copy() if y is x else y
+
+    @staticmethod
+    def backward(ctx, gy):
+        a_h, a_w = (None if a is None else a.T for a in ctx.mats)
+        return _AdaptiveAvgPool.apply(gy, a_h, a_w), None, None
+
+
+def _averaging_matrix(xp, n, o, dtype):
+    if n == o:
+        return None
+    start, end = _adaptive_bounds(n, o)
+    j = np.arange(n)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return xp.asarray(inside / (end - start)[:, None], dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument handling, with torch's messages
+
+
+def _pair(value, what, name, default=None):
+    """``value`` (an int or a sequence of one or two) as a pair; ``default`` for None or ()."""
+    if default is not None and (value is None or (not isinstance(value, int) and not value)):
+        return default
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * 2
+    value = tuple(int(v) for v in value)
+    if len(value) not in (1, 2):
+        raise RuntimeError(f"{name}: {what}")
+    return value * (3 - len(value))
+
+
+def _pool_args(name, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """Validate the arguments of a regular 2-d pool; returns its ``_Windows``."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    if 0 in input.shape[-3:]:
+        raise RuntimeError(
+            "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
+            f"but got:{list(input.shape)}"
+        )
+    kernel = _pair(
+        kernel_size, "kernel_size must either be a single int, or a tuple of two ints", name
+    )
+    stride = _pair(
+        stride, "stride must either be omitted, a single int, or a tuple of two ints", name, kernel
+    )
+    padding = _pair(padding, "padding must either be a single int, or a tuple of two ints", name)
+    dilation = _pair(dilation, "dilation must be either a single int, or a tuple of two ints", name)
+    if 0 in stride:
+        raise RuntimeError("stride should not be zero")
+    if min(kernel) <= 0:
+        raise RuntimeError(
+            f"kernel size should be greater than zero, but got kH: {kernel[0]} kW: {kernel[1]}"
+        )
+    if min(stride) < 0:
+        raise RuntimeError(
+            f"stride should be greater than zero, but got dH: {stride[0]} dW: {stride[1]}"
+        )
+    if min(dilation) <= 0:
+        raise RuntimeError(
+            "dilation should be greater than zero, but got dilationH: "
+            f"{dilation[0]} dilationW: {dilation[1]}"
+        )
+    for p, k, d in zip(padding, kernel, dilation):
+        if p < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(
+                "pad should be at most half of effective kernel size, but got "
+                f"pad={p}, kernel_size={k} and dilation={d}"
+            )
+    size = input.shape[-2:]
+    out_size = tuple(
+        _pool_out(n, k, s, p, d, ceil_mode)
+        for n, k, s, p, d in zip(size, kernel, stride, padding, dilation)
+    )
+    if min(out_size) < 1:
+        planes = input.shape[-3]
+        raise RuntimeError(
+            f"Given input size: ({planes}x{size[0]}x{size[1]}). Calculated output size: "
+            f"({planes}x{out_size[0]}x{out_size[1]}). Output size is too small"
+        )
+    return _Windows.regular(kernel, stride, padding, dilation, out_size)
+
+
+def _pool_out(n, k, s, p, d, ceil_mode):
+    """torch's pooling output size: with ``ceil_mode`` the last window may overhang the input,
+    but must start inside it or its left padding."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def _as_2d(input, name, dims_message):
+    """A 1-d pool's ``(..., L)`` input as ``(..., 1, L)``, after checking it is 2-d or 3-d."""
+    if input.ndim not in (2, 3) or (dims_message and 0 in input.shape[-2:]):
+        raise RuntimeError(
+            dims_message
+            or (
+                f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument "
+                f"#1 'self' (while checking arguments for {name})"
+            )
+        )
+    return input.reshape(*input.shape[:-1], 1, input.shape[-1])
+
+
+def _from_2d(y):
+    return y.reshape(*y.shape[:-2], y.shape[-1])
+
+
+def _single(value, name, what):
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    value = tuple(value)
+    if len(value) != 1:
+        raise RuntimeError(
+            f"{name}() {what} must be an int, list of ints or tuple of ints of size 1 but got size {len(value)}"
+        )
+    return int(value[0])
+
+
+def _max_pool(input, windows, return_indices):
+    with_indices = return_indices or (is_grad_enabled() and input.requires_grad)
+    out = _MaxPool.apply(input, windows, with_indices)
+    if return_indices:
+        return out
+    return out[0] if with_indices else out
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions (re-exported by ember.nn.functional)
+
+
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """2-d max pooling over ``(N, C, H, W)`` or unbatched ``(C, H, W)`` input.
+
+    Args:
+        kernel_size: an int or a pair.
+        stride: defaults to ``kernel_size``.
+        padding: implicit ``-inf`` on each side, at most half the (dilated) kernel.
+        dilation: spacing between the elements of a window.
+        ceil_mode: round the output size up: a last, partial window is kept if it starts
+            inside the input or its left padding.
+        return_indices: also return, for each output, the flat index (``h * W + w``) of its
+            maximum within the input plane, as ``max_unpool2d`` takes it.
+
+    Returns:
+        ``(N, C, H_out, W_out)`` with ``H_out = (H + 2 * padding - dilation * (k - 1) - 1) //
+        stride + 1`` (rounded up with ``ceil_mode``), and the int64 indices if asked.
+    """
+    windows = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool(input, windows, return_indices)
+
+
+def max_pool1d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """1-d max pooling over ``(N, C, L)`` or ``(C, L)`` input; see ``max_pool2d``."""
+    name = "max_pool1d"
+    x = _as_2d(
+        input,
+        name,
+        "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
+        f"input, but got:{list(input.shape)}",
+    )
+    k = _single(kernel_size, name, "kernel_size")
+    s = (
+        k
+        if stride is None or (not isinstance(stride, int) and not stride)
+        else _single(stride, name, "stride")
+    )
+    p = _single(padding, name, "padding")
+    d = _single(dilation, name, "dilation")
+    for value, what in ((k, "kernel_size"), (s, "stride"), (d, "dilation")):
+        if value <= 0:
+            raise RuntimeError(f"{name}() {what} must be greater than zero, but got {value}")
+    if p < 0:
+        raise RuntimeError(f"{name}() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(
+            f"{name}() padding should be at most half of kernel size, but got padding={p} and "
+            f"kernel_size={k}"
+        )
+    out = _pool_out(input.shape[-1], k, s, p, d, ceil_mode)
+    if out < 1:
+        raise RuntimeError(f"{name}() Invalid computed output size: {out}")
+    windows = _Windows.regular((1, k), (1, s), (0, p), (1, d), (1, out))
+    result = _max_pool(x, windows, return_indices)
+    if return_indices:
+        return _from_2d(result[0]), _from_2d(result[1])
+    return _from_2d(result)
+
+
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """2-d average pooling over ``(N, C, H, W)`` or unbatched ``(C, H, W)`` input.
+
+    Args:
+        kernel_size: an int or a pair.
+        stride: defaults to ``kernel_size``.
+        padding: implicit zeros on each side, at most half the kernel.
+        ceil_mode: round the output size up, as in ``max_pool2d``.
+        count_include_pad: count the zero padding in the divisor. A window overhanging the
+            padded input (``ceil_mode``) never counts the overhang.
+        divisor_override: divide every window's sum by this instead.
+
+    Returns:
+        ``(N, C, H_out, W_out)``, sizes as in ``max_pool2d``.
+    """
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    windows = _pool_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None:
+        divisor = divisor_override
+    else:
+        size, geom = input.shape[-2:], windows.geom
+        kernel = (len(windows.rows), len(windows.cols))
+        counts = []
+        for n, k, s, p, o in zip(size, kernel, geom.stride, geom.padding, windows.out_size):
+            start = np.arange(o) * s - p
+            end = np.minimum(start + k, n + p)
+            if not count_include_pad:
+                start, end = np.maximum(start, 0), np.minimum(end, n)
+            counts.append(end - start)
+        xp = backend.array_module(input._data)
+        divisor = xp.asarray(
+            np.outer(*counts), dtype=input._data.dtype if input.is_floating_point() else np.float64
+        )
+    return _AvgPool.apply(input, windows, divisor)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-d average pooling over ``(N, C, L)`` or ``(C, L)`` input; see ``avg_pool2d``."""
+    x = _as_2d(input, "avg_pool1d", None)
+    k = _single(kernel_size, "avg_pool1d", "kernel_size")
+    s = (
+        k
+        if stride is None or (not isinstance(stride, int) and not stride)
+        else _single(stride, "avg_pool1d", "stride")
+    )
+    p = _single(padding, "avg_pool1d", "padding")
+    return _from_2d(avg_pool2d(x, (1, k), (1, s), (0, p), ceil_mode, count_include_pad))
+
+
+def _adaptive_args(name, input, output_size, colon):
+    """The output size of an adaptive 2-d pool, ``None`` entries taking the input's."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"{name}(): Expected 3D or 4D tensor, but got{colon} {list(input.shape)}"
+        )
+    for dim in range(input.ndim - 2, input.ndim):
+        if input.shape[dim] == 0:
+            raise RuntimeError(
+                f"{name}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"input has sizes {list(input.shape)} with dimension {dim} being empty"
+            )
+    if isinstance(output_size, numbers.Integral):
+        output_size = (output_size, output_size)
+    if len(output_size) != 2:
+        raise RuntimeError(f"{name}: output_size must be 2")
+    size = tuple(n if o is None else int(o) for n, o in zip(input.shape[-2:], output_size))
+    if min(size) < 0:
+        raise RuntimeError(
+            f"{name}: elements of output_size must be greater than or equal to 0 but received "
+            f"{{{size[0]}, {size[1]}}}"
+        )
+    return size
+
+
+def _adaptive_1d(name, input, output_size):
+    """A 1-d adaptive pool's input as 2-d and its output size as a pair."""
+    x = _as_2d(input, name, None)
+    if not isinstance(output_size, numbers.Integral):
+        output_size = tuple(output_size)
+        if len(output_size) != 1:
+            raise RuntimeError(
+                f"{name}() argument 'output_size' should contain one int (got {len(output_size)})"
+            )
+        output_size = output_size[0]
+    return x, (1, output_size)
+
+
+def _check_floating(name, input):
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"{name}\" not implemented for '{input.dtype.scalar_name}'")
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """2-d average pooling to a fixed output size, over ``(N, C, H, W)`` or ``(C, H, W)``.
+
+    Output ``(i, j)`` averages rows ``floor(i * H / OH)`` to ``ceil((i + 1) * H / OH) - 1`` and
+    likewise columns, as in torch; windows may differ in size and overlap.
+
+    Args:
+        output_size: an int or a pair ``(OH, OW)``; ``None`` keeps that input size.
+    """
+    size = _adaptive_args("adaptive_avg_pool2d", input, output_size, "")
+    _check_floating("adaptive_avg_pool2d", input)
+    xp = backend.array_module(input._data)
+    (h, w), dtype = input.shape[-2:], input._data.dtype
+    a_h = _averaging_matrix(xp, h, size[0], dtype)
+    a_w = _averaging_matrix(xp, w, size[1], dtype)
+    return _AdaptiveAvgPool.apply(input, a_h, a_w)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """1-d adaptive average pooling over ``(N, C, L)`` or ``(C, L)``; see
+    ``adaptive_avg_pool2d``."""
+    x, size = _adaptive_1d("adaptive_avg_pool1d", input, output_size)
+    return _from_2d(adaptive_avg_pool2d(x, size))
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """2-d max pooling to a fixed output size, over ``(N, C, H, W)`` or ``(C, H, W)``; windows
+    as in ``adaptive_avg_pool2d``, indices as in ``max_pool2d``."""
+    size = _adaptive_args("adaptive_max_pool2d", input, output_size, ":")
+    _check_floating("adaptive_max_pool2d", input)
+    return _max_pool(input, _Windows.adaptive(input.shape[-2:], size), return_indices)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """1-d adaptive max pooling over ``(N, C, L)`` or ``(C, L)``; see ``adaptive_max_pool2d``."""
+    x, size = _adaptive_1d("adaptive_max_pool1d", input, output_size)
+    result = adaptive_max_pool2d(x, size, return_indices)
+    if return_indices:
+        return _from_2d(result[0]), _from_2d(result[1])
+    return _from_2d(result)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool2d``: each value goes back to the position its index
+    names in an output plane of zeros.
+
+    Args:
+        input: ``(N, C, H, W)`` or ``(C, H, W)``, a ``max_pool2d`` output.
+        indices: the int64 indices ``max_pool2d(..., return_indices=True)`` gave with it.
+        kernel_size, stride, padding: those of the pooling.
+        output_size: ``(H_out, W_out)`` (or with the two leading dims) to pick among the sizes
+            that pool to ``(H, W)``; default ``(H - 1) * stride - 2 * padding + kernel_size``.
+    """
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            "Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with "
+            f"{input.ndim} dimensions."
+        )
+    kernel = _pair(
+        kernel_size,
+        "kernel_size must either be a single int, or a tuple of two ints",
+        "max_unpool2d",
+    )
+    stride = _pair(
+        stride,
+        "stride must either be omitted, a single int, or a tuple of two ints",
+        "max_unpool2d",
+        kernel,
+    )
+    padding = _pair(
+        padding, "padding must either be a single int, or a tuple of two ints", "max_unpool2d"
+    )
+    size = _unpool_size(input.shape[-2:], kernel, stride, padding, output_size)
+    if indices.dtype.name != "int64":
+        raise RuntimeError(
+            f"elements in indices should be type int64 but got: {indices.dtype.scalar_name}"
+        )
+    if indices.shape != input.shape:
+        raise RuntimeError(
+            "Expected shape of indices to be same as that of the input tensor "
+            f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}"
+        )
+    bad = (indices._data < 0) | (indices._data >= size[0] * size[1])
+    if bool(bad.any()):
+        raise RuntimeError(
+            f"Found an invalid max index: {int(indices._data[bad][0])} (output volumes are of "
+            f"size {size[0]}x{size[1]})"
+        )
+    return _Put.apply(input, indices._data, (*input.shape[:-2], *size))
+
+
+def _unpool_size(size, kernel, stride, padding, output_size):
+    default = [(n - 1) * s - 2 * p + k for n, k, s, p in zip(size, kernel, stride, padding)]
+    if output_size is None:
+        return tuple(default)
+    given = output_size
+    output_size = [int(o) for o in output_size]
+    if len(output_size) == len(default) + 2:
+        output_size = output_size[2:]
+    if len(output_size) != len(default):
+        raise ValueError(
+            f"output_size should be a sequence containing {len(default)} or {len(default) + 2} "
+            f"elements, but it has a length of '{len(output_size)}'"
+        )
+    for d, (o, n, s) in enumerate(zip(output_size, default, stride)):
+        if not n - s < o < n + s:
+            raise ValueError(
+                f'invalid output_size "{given}" (dim {d} must be between {n - s} and {n + s})'
+            )
+    return tuple(output_size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """1-d max unpooling of ``(N, C, L)`` or ``(C, L)``; see ``max_unpool2d``."""
+    k = _single(kernel_size, "max_unpool1d", "kernel_size")
+    s = k if stride is None else _single(stride, "max_unpool1d", "stride")
+    p = _single(padding, "max_unpool1d", "padding")
+    if output_size is not None:
+        output_size = [int(o) for o in output_size]
+        if len(output_size) == 3:
+            output_size = output_size[2:]
+        if len(output_size) != 1:
+            raise ValueError(
+                "output_size should be a sequence containing 1 or 3 elements, but it has a "
+                f"length of '{len(output_size)}'"
+            )
+        output_size = (1, output_size[0])
+    x = input.reshape(*input.shape[:-1], 1, input.shape[-1])
+    idx = indices.reshape(*indices.shape[:-1], 1, indices.shape[-1])
+    return _from_2d(max_unpool2d(x, idx, (1, k), (1, s), (0, p), output_size))
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """2-d power-average pooling: ``(sum over the window of x ** p) ** (1 / p)``.
+
+    Like torch, computed as ``(kh * kw * avg_pool2d(x ** p)) ** (1 / p)`` without padding;
+    ``norm_type`` ``p = inf`` is max pooling in theory but not handled specially.
+    """
+    kh, kw = _pair(
+        kernel_size, "kernel_size must either be a single int, or a tuple of two ints", "lp_pool2d"
+    )
+    out = avg_pool2d(input.pow(norm_type), (kh, kw), stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(kh * kw).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """1-d power-average pooling; see ``lp_pool2d``."""
+    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(kernel_size).pow(1.0 / norm_type)
