@@ -33,7 +33,11 @@ def operands(*args):
             if isinstance(b, Tensor):
                 if a._data.dtype == b._data.dtype:
                     return a._data.dtype, args
-            elif a._data.dtype.kind == "f" and isinstance(b, (int, float)) and b.__class__ is not bool:
+            elif (
+                a._data.dtype.kind == "f"
+                and isinstance(b, (int, float))
+                and b.__class__ is not bool
+            ):
                 return a._data.dtype, (a, a._data.dtype.type(b))
     dt = result_type(*args).np
     return dt, tuple(a if isinstance(a, Tensor) else _scalar(a, dt) for a in args)
