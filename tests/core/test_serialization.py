@@ -500,3 +500,12 @@ def test_tensors_return_to_their_device(tmp_path, device):
     assert load(path, map_location=device)["w"].device.type == device
     assert st.load_file(path, device=device)["w"].device.type == device
     np.testing.assert_array_equal(loaded["w"].numpy(force=True), np.arange(4.0))
+
+
+def test_counter_round_trips(tmp_path):
+    from collections import Counter
+
+    path = tmp_path / "counter.ckpt"
+    ember.save({"milestones": Counter([3, 3, 7])}, path)
+    loaded = ember.load(path)["milestones"]
+    assert isinstance(loaded, Counter) and loaded == Counter({3: 2, 7: 1})

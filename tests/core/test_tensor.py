@@ -240,6 +240,11 @@ def test_gpu_round_trip_and_mixing_error():
     z = ember.tensor([3.0], requires_grad=True)
     z.cuda().sum().backward()
     assert z.grad.device.type == "cpu"
+    # a 0-d CPU tensor joins a GPU operation as a scalar, as in torch
+    assert (x * ember.tensor(2.0)).device.type == "cuda"
+    s = ember.tensor(1.5, device="cuda", requires_grad=True)
+    (s**4).backward()
+    assert abs(s.grad.item() - 4 * 1.5**3) < 1e-5
 
 
 # ---------------------------------------------------------------------------------- random
@@ -326,3 +331,8 @@ def test_erf_matches_math_erf_to_round_off():
     got = ember.erf(ember.tensor(x)).numpy()
     ref = np.array([math.erf(v) for v in x])
     assert np.abs(got - ref).max() < 4e-15
+
+
+def test_tensor_with_dtype_converts_python_data_exactly():
+    assert ember.tensor([-1.2], dtype=ember.float64).item() == -1.2
+    assert ember.tensor([2**40 + 1], dtype=ember.float64).item() == 2**40 + 1

@@ -39,8 +39,9 @@ def _place(array, device, requires_grad):
     return t.requires_grad_() if requires_grad else t
 
 
-def _infer_array(data):
-    """numpy array for Python data with torch's dtype inference (floats -> default dtype)."""
+def _infer_array(data, dtype=None):
+    """numpy array for Python data: of ``dtype`` when given, else with torch's dtype
+    inference (floats -> default dtype)."""
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
@@ -49,6 +50,8 @@ def _infer_array(data):
         dtypes.from_numpy(data.dtype)  # reject types torch has no equivalent of
         return data
     array = np.asarray(data)
+    if dtype is not None:
+        return array.astype(dtypes.to_numpy(dtype))
     kind = array.dtype.kind
     if kind == "f":
         return array.astype(dtypes.get_default_dtype().np)
@@ -81,9 +84,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     Python floats become the default dtype (float32), ints int64, bools bool; numpy arrays
     keep their dtype.
     """
-    array = _infer_array(data)
+    array = _infer_array(data, dtype)
     if dtype is not None:
-        array = array.astype(dtypes.to_numpy(dtype))
+        array = array.astype(dtypes.to_numpy(dtype))  # a copy, also of a same-dtype array
     else:
         array = array.copy()
     dev = _device(device) if device is not None else backend.device_of(array)

@@ -3,7 +3,7 @@
 Where torch pickles, Ember writes a safetensors file. Its tensors are the leaf tensors of the
 saved object, named by their path in it (``"model.fc.weight"``,
 ``"optimizer.state.0.exp_avg"``); its metadata holds the rest of the object as JSON, so
-loading rebuilds it exactly: dict or OrderedDict, list or tuple, str or int keys, int or float
+loading rebuilds it exactly: dict, OrderedDict or Counter, list or tuple, str or int keys, int or float
 (nan and inf included), bool, str, None. A flat ``dict[str, Tensor]`` such as a model's
 ``state_dict()`` keeps its keys as tensor names, so the file opens as-is with the
 ``safetensors`` library in PyTorch; and ``ember.load`` reads any safetensors file as such a
@@ -11,7 +11,8 @@ dict.
 
 The structure is JSON in which every JSON object is a tagged node:
 ``{"tensor": name}`` (plus ``"device"`` when not on the CPU and ``"requires_grad": true``),
-``{"tuple": [...]}``, ``{"dict": [[key, value], ...]}``, ``{"OrderedDict": [...]}`` and
+``{"tuple": [...]}``, ``{"dict": [[key, value], ...]}``, ``{"OrderedDict": [...]}``,
+``{"Counter": [...]}`` and
 ``{"float": "nan" | "inf" | "-inf"}``; lists, strings, numbers, booleans and null are
 themselves.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from . import backend
 from ._tensor import Tensor
@@ -29,7 +30,7 @@ from .utils.safetensors import _file_name, load_file_with_metadata, save_file
 __all__ = ["save", "load"]
 
 _VERSION = "1"
-_MAPPINGS = {"dict": dict, "OrderedDict": OrderedDict}
+_MAPPINGS = {"dict": dict, "OrderedDict": OrderedDict, "Counter": Counter}
 _MAPPING_TAGS = {kind: tag for tag, kind in _MAPPINGS.items()}
 _KEY_TYPES = (str, int, bool)
 _NONFINITE = ("nan", "inf", "-inf")
@@ -183,7 +184,8 @@ class _Decoder:
         if tag == "tuple" and isinstance(value, list):
             return tuple(self.decode(v) for v in value)
         if tag in _MAPPINGS and isinstance(value, list):
-            return _MAPPINGS[tag](self._item(item) for item in value)
+            # through a dict: Counter(pairs) would count the pairs instead of keying them
+            return _MAPPINGS[tag](dict(self._item(item) for item in value))
         if tag == "float" and value in _NONFINITE:
             return float(value)
         raise self.corrupt(f"unknown node {_clip(node)}")

@@ -155,7 +155,7 @@ class Function:
     def apply(cls, *args, **kwargs):
         raw = [a._data if isinstance(a, Tensor) else a for a in args]
         if backend.cp is not None:
-            _check_same_device(raw)
+            raw = _check_same_device(raw)
         if _grad_mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args):
             ctx = Node(cls)
             return _finish(ctx, args, raw, cls.forward(ctx, *raw, **kwargs))
@@ -219,13 +219,27 @@ def _finish(ctx, args, raw, y):
 
 
 def _check_same_device(raw):
-    devices = {backend.device_of(a) for a in raw if isinstance(a, (np.ndarray, backend.cp.ndarray))}
+    """torch's device rule: all array arguments on one device, except that 0-d CPU arrays may
+    join a GPU operation as scalars (they are handed to cupy as numpy scalars)."""
+    devices = set()
+    has_scalar_array = False
+    for a in raw:
+        if isinstance(a, np.ndarray):
+            if a.ndim == 0:
+                has_scalar_array = True
+            else:
+                devices.add(backend.device_of(a))
+        elif isinstance(a, backend.cp.ndarray):
+            devices.add(backend.device_of(a))
     if len(devices) > 1:
         a, b = sorted(str(d) for d in devices)[::-1][:2]
         raise RuntimeError(
             "Expected all tensors to be on the same device, but found at least two devices, "
             f"{a} and {b}!"
         )
+    if has_scalar_array and devices and next(iter(devices)).type == "cuda":
+        return [a[()] if isinstance(a, np.ndarray) and a.ndim == 0 else a for a in raw]
+    return raw
 
 
 # ---------------------------------------------------------------------------------------------

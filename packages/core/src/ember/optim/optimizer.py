@@ -332,7 +332,7 @@ def _gradient(x, g, weight_decay, maximize):
     """The gradient an update follows: ``-g`` when maximizing, plus the L2 term ``wd * x``.
 
     Returns ``g`` itself when neither applies, so callers must never write into the result.
-    ``wd * x - g`` rounds exactly as torch's ``(-g).add(x, alpha=wd)``.
+    ``wd * x - g`` is torch's ``(-g).add(x, alpha=wd)`` with one temporary instead of two.
     """
     if weight_decay != 0:
         decayed = x * weight_decay
