@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 # _tensor first: its closing imports tie Tensor to autograd and the operation modules
 from ._tensor import Size, Tensor  # isort: skip
+from ._tensor_str import set_printoptions  # isort: skip
 from . import autograd, backend, cuda, random  # isort: skip
 from ._creation import (
     arange,

@@ -27,8 +27,13 @@ class dtype:
 
     @property
     def scalar_name(self):
-        """torch's C++ name of the type (``Float``, ``Long``, ...), used in error messages."""
-        return _SCALAR_NAMES[self.name]
+        """torch's ScalarType name (``Float``, ``Long``, ...), as its error messages print it."""
+        return _SCALAR_NAMES[self.name][0]
+
+    @property
+    def cpp_name(self):
+        """The C++ type torch's messages print (``float``, ``long int``, ...)."""
+        return _SCALAR_NAMES[self.name][1]
 
     def __reduce__(self):
         return self.name
@@ -44,16 +49,17 @@ float16 = dtype("float16", np.float16, 2)
 float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
 
+# torch's names for each type in its messages: (ScalarType, C++ type)
 _SCALAR_NAMES = {
-    "bool": "Bool",
-    "uint8": "Byte",
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
+    "bool": ("Bool", "bool"),
+    "uint8": ("Byte", "unsigned char"),
+    "int8": ("Char", "signed char"),
+    "int16": ("Short", "short int"),
+    "int32": ("Int", "int"),
+    "int64": ("Long", "long int"),
+    "float16": ("Half", "c10::Half"),
+    "float32": ("Float", "float"),
+    "float64": ("Double", "double"),
 }
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _FROM_NUMPY = {d.np: d for d in ALL}

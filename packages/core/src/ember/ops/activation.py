@@ -8,7 +8,6 @@ from .. import backend
 from .._dtype import as_dtype
 from ..autograd.function import Function
 from ._util import quiet, wrap_dim
-from .linalg import scalar_type_name
 from .pointwise import exp, neg
 
 __all__ = ["softmax", "log_softmax", "softmin"]
@@ -80,7 +79,7 @@ def _prepare(kernel, input, dim, dtype):
         input = input.to(as_dtype(dtype))
     elif not input.is_floating_point():
         raise NotImplementedError(
-            f"\"{kernel}\" not implemented for '{scalar_type_name(input.dtype)}'"
+            f"\"{kernel}\" not implemented for '{input.dtype.scalar_name}'"
         )
     dim = wrap_dim(dim, input._data.ndim)
     return input, dim if input._data.ndim else None

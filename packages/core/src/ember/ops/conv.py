@@ -357,8 +357,8 @@ def _check_input(input, weight, name, nd):
         )
     if input.dtype != weight.dtype:
         raise RuntimeError(
-            f"expected scalar type {weight.dtype.name.capitalize()} but found "
-            f"{input.dtype.name.capitalize()}"
+            f"expected scalar type {input.dtype.scalar_name} but found "
+            f"{weight.dtype.scalar_name}"
         )
 
 
@@ -366,7 +366,10 @@ def _check_common(stride, dilation, groups, weight, batch_shape, in_channels, tr
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if any(d <= 0 for d in dilation):
-        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+        got = list(dilation)
+        if transposed:
+            got = ", ".join(f"dilation_{n}: {d}" for n, d in zip(("height", "width"), dilation))
+        raise RuntimeError(f"dilation should be greater than zero, but got {got}")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     w = list(weight.shape)
@@ -403,7 +406,8 @@ def _check_bias(bias, weight, out_channels, dtype, transposed):
         )
     if bias.dtype != dtype:
         raise RuntimeError(
-            f"Input type ({dtype.name}) and bias type ({bias.dtype.name}) should be the same"
+            f"Input type ({dtype.scalar_name.lower()}) and bias type "
+            f"({bias.dtype.scalar_name.lower()}) should be the same"
         )
 
 

@@ -19,29 +19,6 @@ from .pointwise import mul
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "addmm", "baddbmm", "einsum"]
 
-# torch's names for dtypes in its messages: (ScalarType, C++ type)
-_TYPE_NAMES = {
-    "bool": ("Bool", "bool"),
-    "uint8": ("Byte", "unsigned char"),
-    "int8": ("Char", "signed char"),
-    "int16": ("Short", "short int"),
-    "int32": ("Int", "int"),
-    "int64": ("Long", "long int"),
-    "float16": ("Half", "c10::Half"),
-    "float32": ("Float", "float"),
-    "float64": ("Double", "double"),
-}
-
-
-def scalar_type_name(dtype):
-    """torch's ScalarType name of ``dtype`` (``Float``, ``Long``), as its messages print it."""
-    return _TYPE_NAMES[dtype.name][0]
-
-
-def _cpp_type_name(dtype):
-    return _TYPE_NAMES[dtype.name][1]
-
-
 # ----------------------------------------------------------------------------- products
 
 
@@ -167,15 +144,15 @@ def _require_same_dtype(x, y, style):
     if style == "mm":
         message = (
             "expected m1 and m2 to have the same dtype, but got: "
-            f"{_cpp_type_name(a)} != {_cpp_type_name(b)}"
+            f"{a.cpp_name} != {b.cpp_name}"
         )
     elif style == "dot":
         message = (
             "dot : expected both vectors to have same dtype, but found "
-            f"{scalar_type_name(a)} and {scalar_type_name(b)}"
+            f"{a.scalar_name} and {b.scalar_name}"
         )
     else:
-        message = f"expected scalar type {scalar_type_name(a)} but found {scalar_type_name(b)}"
+        message = f"expected scalar type {a.scalar_name} but found {b.scalar_name}"
     raise RuntimeError(message)
 
 
@@ -319,8 +296,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     _require_dims(mat2, 2, f"mat2 must be a matrix, got {mat2._data.ndim}-D tensor")
     if input.dtype is not mat2.dtype:
         raise RuntimeError(
-            f"self and mat2 must have the same dtype, but got {scalar_type_name(input.dtype)} "
-            f"and {scalar_type_name(mat2.dtype)}"
+            f"self and mat2 must have the same dtype, but got {input.dtype.scalar_name} "
+            f"and {mat2.dtype.scalar_name}"
         )
     (n, k), (k2, m) = mat1._data.shape, mat2._data.shape
     _check_mm_shapes(n, k, k2, m)
@@ -334,7 +311,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     _require_dims(batch1, 3, "batch1 must be a 3D tensor")
     _require_dims(batch2, 3, "batch2 must be a 3D tensor")
     if not input.dtype is batch1.dtype is batch2.dtype:
-        names = [_cpp_type_name(t.dtype) for t in (input, batch1, batch2)]
+        names = [t.dtype.cpp_name for t in (input, batch1, batch2)]
         raise RuntimeError(
             "Input dtypes must be the same, got: input {}, batch1: {}, batch2: {}".format(*names)
         )
@@ -554,3 +531,7 @@ def einsum(equation, *operands):
         _require_same_dtype(operands[0], t, "einsum")
     inputs, output = _parse_einsum(equation, [t._data.shape for t in operands])
     return Einsum.apply(*operands, inputs=tuple(inputs), output=output)
+
+
+def _cpp_type_name(dtype):  # TEMPORARY shim for ops/attention.py; use dtype.cpp_name
+    return dtype.cpp_name

@@ -8,14 +8,10 @@ fused Function; batch norm's running statistics are updated by it in place, as t
 does. What differs between the norms is only which axes are reduced and how the weight is
 shaped to broadcast:
 
-==============  =========================  ==============================
-norm            view of ``x``              reduced axes, weight shape
-==============  =========================  ==============================
-batch           ``(N, C, *)``              ``(0, 2, ...)``, ``(1, C, 1...)``
-instance        ``(N, C, *)``              ``(2, ...)``, ``(1, C, 1...)``
-layer           ``(*, *normalized_shape)`` trailing axes, ``normalized_shape``
-group           ``(N, G, C // G, S)``      ``(2, 3)``, ``(1, G, C // G, 1)``
-==============  =========================  ==============================
+- batch: ``(N, C, *)`` reduced over ``(0, 2, ...)``, weight ``(1, C, 1, ...)``;
+- instance: ``(N, C, *)`` reduced over ``(2, ...)``, weight ``(1, C, 1, ...)``;
+- layer: ``(*, *normalized_shape)`` reduced over the trailing dims, weight ``normalized_shape``;
+- group: viewed as ``(N, G, C // G, S)``, reduced over ``(2, 3)``, weight ``(1, G, C // G, 1)``.
 """
 
 from __future__ import annotations
@@ -93,14 +89,15 @@ class _Normalize(Function):
             # must be recomputed as functions of x for their own derivatives to flow.
             xc = x - x.mean(dims, keepdim=True)
             invstd = (xc.square().mean(dims, keepdim=True) + ctx.eps).rsqrt()
+            xhat = xc * invstd
         else:
-            xc = x - Tensor._make(ctx.mean)
             invstd = Tensor._make(ctx.invstd)
-        xhat = xc * invstd
+            xhat = (x - Tensor._make(ctx.mean)) * invstd
         need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
         gx = None
         if need_x:
-            # d xhat: g - mean(g) - xhat * mean(g * xhat), all over dims, times invstd
+            # with g = dL/dxhat: dL/dx = invstd * (g - mean(g) - xhat * mean(g * xhat)),
+            # the means over dims
             g = gy if weight is None else gy * weight
             g_mean = g.mean(dims, keepdim=True)
             gxhat_mean = (g * xhat).mean(dims, keepdim=True)

@@ -7,8 +7,13 @@ import numbers
 import warnings
 
 from ..._creation import empty
-from ...ops.normalization import group_norm, instance_norm, layer_norm, local_response_norm
-from ...ops.normalization import rms_norm
+from ...ops.normalization import (
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
 from .. import init
 from ..parameter import Parameter
 from .batchnorm import _NormBase
