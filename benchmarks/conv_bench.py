@@ -2,7 +2,7 @@
 
 Prints ms per call and GFLOP/s (multiply-adds counted as two flops; forward + backward counts the
 input-gradient and weight-gradient GEMMs too). Where ``torch`` is importable, the same layers
-run through ``torch.nn.functional.conv2d``, alternating with ember's runs so both see the same
+run through ``torch.nn.functional.conv2d`` on the same device, alternating with ember's runs so both see the same
 machine state, and the ratio ember / torch is printed.
 
     python benchmarks/conv_bench.py [--batch 2] [--repeat 5] [--device cpu]
@@ -60,6 +60,8 @@ def _torch_step(x, w, b, gy, backward):
     else:
         with torch.no_grad():
             torch.nn.functional.conv2d(x, w, b, padding=1)
+    if x.is_cuda:
+        torch.cuda.synchronize()
 
 
 def _best(step, repeat, other=None):
@@ -83,7 +85,8 @@ def main():
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    use_torch = torch is not None and args.device == "cpu"
+    xp = ember.backend.array_module(ember.device(args.device))
+    use_torch = torch is not None and (args.device == "cpu" or torch.cuda.is_available())
     print(
         f"conv2d 3x3 pad 1, batch {args.batch}, float32, device {args.device}"
         + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if use_torch else "")
@@ -96,7 +99,7 @@ def main():
         b = rng.standard_normal(c_out, dtype=np.float32)
         gy = rng.standard_normal((args.batch, c_out, size, size), dtype=np.float32)
         flops = 2.0 * args.batch * c_out * c_in * 9 * size * size
-        blocks = len(_conv._blocks(np, args.batch, size, c_in * 9 * size * 4, size))
+        blocks = len(_conv._blocks(xp, args.batch, size, c_in * 9 * size * 4, size))
         # the first layer needs no input gradient, like a network's first layer
         needs_gx = c_in != 3
         ex, ew, eb, egy = (ember.tensor(a, device=args.device) for a in (x, w, b, gy))
@@ -104,7 +107,7 @@ def main():
         ew.requires_grad_()
         eb.requires_grad_()
         if use_torch:
-            tx, tw, tb, tgy = (torch.from_numpy(a) for a in (x, w, b, gy))
+            tx, tw, tb, tgy = (torch.from_numpy(a).to(args.device) for a in (x, w, b, gy))
             tx.requires_grad_(needs_gx)
             tw.requires_grad_()
             tb.requires_grad_()

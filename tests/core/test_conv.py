@@ -314,6 +314,7 @@ TRANSPOSE_CASES = [
     ((2, 2, 3, 3), (2, 3, 3, 2), {"stride": 2, "padding": 1, "output_padding": 1}),
     ((1, 4, 3, 2), (4, 1, 2, 3), {"stride": (3, 2), "output_padding": (2, 0), "groups": 2}),
     ((1, 2, 3, 3), (2, 2, 3, 3), {"dilation": 2, "padding": (2, 1), "output_padding": 1}),
+    ((1, 2, 5, 4), (2, 3, 3, 2), {"padding": (2, 1)}),  # padding beyond the kernel: crops
 ]
 
 

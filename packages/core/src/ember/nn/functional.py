@@ -14,10 +14,16 @@ from ..ops.linear import bilinear, linear
 from ..ops.loss import *
 from ..ops.normalization import *
 from ..ops.padding import *
+from ..ops.pointwise import sigmoid, tanh
 from ..ops.pooling import *
 from ..ops.sampling import *
 
 
 def relu(input, inplace=False):
-    """max(0, x) element-wise; ``inplace=True`` overwrites ``input``."""
+    """max(0, x) element-wise; ``inplace=True`` overwrites ``input``. The gradient at 0 is 0."""
     return input.relu_() if inplace else _pointwise.relu(input)
+
+
+def relu_(input):
+    """In-place version of ``relu``."""
+    return input.relu_()

@@ -1,16 +1,57 @@
-"""Activation functions: the softmax family (``softmax``, ``log_softmax``, ``softmin``)."""
+"""Activation functions: the softmax family, and the element-wise activations of
+``torch.nn.functional`` (ReLU variants, the ELU family, GELU, SiLU, softplus, shrinks...).
+
+The softmax family are fused Functions (their stable forms need a max and a sum). The
+element-wise activations are compositions of pointwise operations (``where``, ``clamp``,
+``exp``, ``erf``, ...), so their gradients, and gradients of gradients, come from those
+primitives. Where a function has a kink, the composition is chosen so that its gradient
+there follows torch's convention, stated in each docstring.
+"""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from .. import backend
 from .._dtype import as_dtype
 from ..autograd.function import Function
 from ._util import quiet, wrap_dim
-from .pointwise import exp, neg
+from .pointwise import abs, clamp, erf, exp, expm1, log1p, neg, sigmoid, tanh, where
 
-__all__ = ["softmax", "log_softmax", "softmin"]
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "softmin",
+    "threshold",
+    "threshold_",
+    "hardtanh",
+    "hardtanh_",
+    "relu6",
+    "leaky_relu",
+    "leaky_relu_",
+    "prelu",
+    "rrelu",
+    "rrelu_",
+    "elu",
+    "elu_",
+    "selu",
+    "selu_",
+    "celu",
+    "celu_",
+    "gelu",
+    "silu",
+    "mish",
+    "hardsigmoid",
+    "hardswish",
+    "softplus",
+    "softsign",
+    "logsigmoid",
+    "tanhshrink",
+    "softshrink",
+    "hardshrink",
+    "glu",
+]
 
 
 def _shifted(x, axis):
@@ -78,9 +119,7 @@ def _prepare(kernel, input, dim, dtype):
     if dtype is not None:
         input = input.to(as_dtype(dtype))
     elif not input.is_floating_point():
-        raise NotImplementedError(
-            f"\"{kernel}\" not implemented for '{input.dtype.scalar_name}'"
-        )
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name}'")
     dim = wrap_dim(dim, input._data.ndim)
     return input, dim if input._data.ndim else None
 
@@ -115,3 +154,272 @@ def log_softmax(input, dim, dtype=None):
 def softmin(input, dim, dtype=None):
     """``softmax(-x)``: largest weight on the smallest element. Arguments as ``softmax``."""
     return softmax(neg(input), _implicit_dim("softmin", dim, input), dtype)
+
+
+# ------------------------------------------------------------------- element-wise activations
+
+
+def _in_place(fn, input, *args):
+    """``fn(input, *args)`` written into ``input``'s memory (torch's ``inplace=True``).
+
+    A composite saves its input for backward in inner nodes that ``Tensor._inplace`` does not
+    see, so while autograd records it runs on a copy: overwriting ``input`` must not change
+    what backward reads.
+    """
+    return input._inplace(lambda x, *a: fn(x.clone() if x.requires_grad else x, *a), *args)
+
+
+def _in_place_variant(fn):
+    """The trailing-underscore function (``elu_``) of an activation with ``inplace=``."""
+
+    def variant(input, *args, **kwargs):
+        return fn(input, *args, inplace=True, **kwargs)
+
+    variant.__name__ = variant.__qualname__ = fn.__name__ + "_"
+    variant.__doc__ = f"In-place version of ``{fn.__name__}``."
+    return variant
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``value`` where ``input <= threshold``, else ``input`` (NaN passes through).
+
+    The gradient is 1 where ``input > threshold``, else 0.
+    """
+    if inplace:
+        return _in_place(_threshold, input, threshold, value)
+    return where(input <= threshold, value, input)
+
+
+_threshold = threshold  # inside threshold() its parameter hides the function's name
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``input`` clamped to ``[min_val, max_val]``.
+
+    The gradient is 1 strictly inside the interval and 0 at and beyond its ends, as in torch
+    (``clamp`` passes it at the ends, so this is written with ``where``).
+    """
+    if inplace:
+        return _in_place(hardtanh, input, min_val, max_val)
+    return where(input <= min_val, min_val, where(input >= max_val, max_val, input))
+
+
+def relu6(input, inplace=False):
+    """``min(max(0, x), 6)``: ``hardtanh(input, 0, 6)`` (gradient 0 at 0 and at 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``x`` for ``x > 0``, else ``negative_slope * x``; at 0 the gradient is the slope."""
+    if inplace:
+        return _in_place(leaky_relu, input, negative_slope)
+    return where(input > 0, input, input * negative_slope)
+
+
+def prelu(input, weight):
+    """``leaky_relu`` with a learnt slope: ``x`` for ``x > 0``, else ``weight * x``.
+
+    Args:
+        input: tensor whose dimension 1 holds the channels (a 0- or 1-D input is one channel).
+        weight: a 0-d or 1-element tensor shared by all channels, or one slope per channel.
+    """
+    if input.dtype != weight.dtype:
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {input.dtype.scalar_name} and "
+            f"{weight.dtype.scalar_name}"
+        )
+    ndim = input._data.ndim
+    if weight.numel() != 1:
+        if ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if ndim > 1 else 1
+        if channels != weight.numel():
+            raise RuntimeError(
+                "Mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {weight.numel()} and channel size = {channels}."
+            )
+    if weight._data.ndim > 1:
+        raise RuntimeError(
+            f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
+            f"{weight._data.ndim}"
+        )
+    if ndim != weight._data.ndim:
+        # one slope per channel, broadcast over dimension 1 (not the last one)
+        shape = [1] * ndim
+        if ndim > 1:
+            shape[1] = weight.numel()
+        weight = weight.reshape(shape)
+    return where(input > 0, input, weight * input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: in training each ``x <= 0`` is scaled by its own slope drawn
+    from U(lower, upper) (the gradient is that slope); in evaluation the slope is the mean
+    ``(lower + upper) / 2``."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if inplace:
+        return _in_place(rrelu, input, lower, upper, training)
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    slopes = input.new_empty(input.shape).uniform_(lower, upper)
+    return input * where(input <= 0, slopes, 1.0)
+
+
+def _elu(input, alpha, scale=1.0, input_scale=1.0):
+    """``scale * x`` for ``x > 0``, else ``scale * alpha * (exp(input_scale * x) - 1)``.
+
+    At 0 the gradient is the negative branch's, ``scale * alpha * input_scale``, as in torch.
+    """
+    # where() differentiates both branches; clamping keeps the unused exp finite, since its
+    # zero gradient times an infinite exp would be NaN
+    negative = expm1(clamp(input, max=0.0) * input_scale) * alpha
+    y = where(input > 0, input, negative)
+    return y if scale == 1.0 else y * scale
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """Exponential linear unit: ``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    if inplace:
+        return _in_place(elu, input, alpha)
+    return _elu(input, alpha)
+
+
+# Klambauer et al. (2017), to the digits torch uses
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """Scaled ELU: ``scale * elu(x, alpha)`` with alpha ≈ 1.6733 and scale ≈ 1.0507, the
+    constants that keep activations at zero mean and unit variance."""
+    if inplace:
+        return _in_place(selu, input)
+    return _elu(input, _SELU_ALPHA, _SELU_SCALE)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """Continuously differentiable ELU: ``x`` for ``x > 0``, else
+    ``alpha * (exp(x / alpha) - 1)``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    if inplace:
+        return _in_place(celu, input, alpha)
+    return _elu(input, alpha, input_scale=1.0 / alpha)
+
+
+threshold_ = _in_place_variant(threshold)
+hardtanh_ = _in_place_variant(hardtanh)
+leaky_relu_ = _in_place_variant(leaky_relu)
+rrelu_ = _in_place_variant(rrelu)
+elu_ = _in_place_variant(elu)
+selu_ = _in_place_variant(selu)
+celu_ = _in_place_variant(celu)
+
+_SQRT1_2 = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit ``x * Φ(x)``, Φ the standard normal CDF.
+
+    Args:
+        approximate: ``'none'`` computes Φ with ``erf``; ``'tanh'`` uses
+            ``0.5 * (1 + tanh(sqrt(2/π) * (x + 0.044715 x³)))``.
+    """
+    if approximate == "none":
+        return input * 0.5 * (1.0 + erf(input * _SQRT1_2))
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * _SQRT_2_OVER_PI
+        return input * 0.5 * (1.0 + tanh(inner))
+    raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+def silu(input, inplace=False):
+    """Sigmoid linear unit (swish): ``x * sigmoid(x)``."""
+    if inplace:
+        return _in_place(silu, input)
+    return input * sigmoid(input)
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))``."""
+    if inplace:
+        return _in_place(mish, input)
+    return input * tanh(softplus(input))
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(x + 3) / 6``: 0 for ``x <= -3``, 1 for ``x >= 3``, linear between.
+
+    The gradient is 1/6 strictly inside (-3, 3) and 0 at the ends.
+    """
+    if inplace:
+        return _in_place(hardsigmoid, input)
+    return relu6(input + 3.0) / 6.0
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6``.
+
+    torch's gradient is ``x / 3 + 1/2`` on the closed interval [-3, 3] (so -0.5 at -3 and 1.5
+    at 3), 0 below and 1 above: exactly what ``clamp``'s gradient, which passes at the bounds,
+    gives here. (torch's vectorised CPU kernel takes 1 at exactly 3; its CUDA kernel 1.5.)
+    """
+    if inplace:
+        return _in_place(hardswish, input)
+    return input * clamp(input + 3.0, 0.0, 6.0) / 6.0
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``
+    (where the two agree to machine precision), as in torch."""
+    scaled = input * beta if beta != 1.0 else input
+    # the clamp keeps the discarded branch finite: where() differentiates it too, and a zero
+    # gradient times exp's overflow to inf would be NaN
+    soft = log1p(exp(clamp(scaled, max=threshold)))
+    if beta != 1.0:
+        soft = soft / beta
+    return where(scaled > threshold, input, soft)
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    return input / (abs(input) + 1.0)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x))``, computed as ``-softplus(-x)`` so it never takes the log of an
+    underflowed 0."""
+    return neg(softplus(neg(input)))
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    return input - tanh(input)
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0; the gradient is
+    0 on the closed interval [-lambd, lambd], as in torch."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return input - clamp(input, -lambd, lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0 (gradient 0 at ``±lambd``)."""
+    return where(abs(input) <= lambd, 0.0, input)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: ``a * sigmoid(b)``, ``a`` and ``b`` the two halves of ``input``
+    along ``dim``."""
+    if input._data.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = wrap_dim(dim, input._data.ndim)
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {size}")
+    a, b = input.chunk(2, dim)
+    return a * sigmoid(b)

@@ -162,26 +162,29 @@ def scaled_dot_product_attention(
 # ------------------------------------------------------------------------ multi-head attention
 
 
-def _none_or_dtype(input):
-    return None if input is None else input.dtype
-
-
-def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+def _canonical_mask(mask, mask_name, target_type, other=None, other_name=""):
     """A boolean (True = masked out) or float mask as a float one in ``target_type``:
-    -inf where masked, 0 elsewhere. Float masks are returned as they are."""
+    -inf where masked, 0 elsewhere. Float masks are returned as they are. Like torch, warn
+    when ``other`` (the call's other mask) is of another type."""
     if mask is None:
         return None
     if mask.dtype is not bool_ and not mask.is_floating_point():
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
-    if check_other and other_type is not None and mask.dtype is not other_type:
+    if other is not None and mask.dtype is not other.dtype:
         warnings.warn(
             f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type "
             "for both instead.",
-            stacklevel=3,
+            stacklevel=4,
         )
     if mask.dtype is bool_:
         mask = zeros_like(mask, dtype=target_type).masked_fill_(mask, _NEG_INF)
     return mask
+
+
+def _canonical_masks(padding_mask, padding_name, attn_mask, attn_name, target_type):
+    """The key padding mask and attention mask of one call, both as float masks."""
+    padding_mask = _canonical_mask(padding_mask, padding_name, target_type, attn_mask, attn_name)
+    return padding_mask, _canonical_mask(attn_mask, attn_name, target_type)
 
 
 def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
@@ -346,7 +349,7 @@ def multi_head_attention_forward(
     tgt_len, bsz, embed_dim = query.shape
     src_len = key.shape[0]
     key_padding_mask = _canonical_mask(
-        key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask), "attn_mask", query.dtype
+        key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask"
     )
     if is_causal and attn_mask is None:
         raise RuntimeError(
@@ -357,7 +360,7 @@ def multi_head_attention_forward(
         # the hint alone is enough for scaled_dot_product_attention
         attn_mask = None
     else:
-        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", query.dtype)
         if key_padding_mask is not None:
             is_causal = False  # the merged mask is no longer causal
 

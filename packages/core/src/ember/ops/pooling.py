@@ -376,13 +376,17 @@ def _from_2d(y):
     return y.reshape(*y.shape[:-2], y.shape[-1])
 
 
-def _single(value, name, what):
+def _single(value, name, what, default=None):
+    """``value`` (an int or a one-element sequence) as an int; ``default`` for None or ()."""
+    if default is not None and (value is None or (not isinstance(value, int) and not value)):
+        return default
     if isinstance(value, numbers.Integral):
         return int(value)
     value = tuple(value)
     if len(value) != 1:
         raise RuntimeError(
-            f"{name}() {what} must be an int, list of ints or tuple of ints of size 1 but got size {len(value)}"
+            f"{name}() {what} must be an int, list of ints or tuple of ints of size 1 but got "
+            f"size {len(value)}"
         )
     return int(value[0])
 
@@ -434,11 +438,7 @@ def max_pool1d(
         f"input, but got:{list(input.shape)}",
     )
     k = _single(kernel_size, name, "kernel_size")
-    s = (
-        k
-        if stride is None or (not isinstance(stride, int) and not stride)
-        else _single(stride, name, "stride")
-    )
+    s = _single(stride, name, "stride", k)
     p = _single(padding, name, "padding")
     d = _single(dilation, name, "dilation")
     for value, what in ((k, "kernel_size"), (s, "stride"), (d, "dilation")):
@@ -510,11 +510,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """1-d average pooling over ``(N, C, L)`` or ``(C, L)`` input; see ``avg_pool2d``."""
     x = _as_2d(input, "avg_pool1d", None)
     k = _single(kernel_size, "avg_pool1d", "kernel_size")
-    s = (
-        k
-        if stride is None or (not isinstance(stride, int) and not stride)
-        else _single(stride, "avg_pool1d", "stride")
-    )
+    s = _single(stride, "avg_pool1d", "stride", k)
     p = _single(padding, "avg_pool1d", "padding")
     return _from_2d(avg_pool2d(x, (1, k), (1, s), (0, p), ceil_mode, count_include_pad))
 

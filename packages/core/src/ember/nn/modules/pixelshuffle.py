@@ -1,3 +1,38 @@
-"""(being written)"""
+"""``PixelShuffle`` and ``PixelUnshuffle``: channels to space and back."""
 
-__all__ = []
+from __future__ import annotations
+
+from ...ops.sampling import pixel_shuffle, pixel_unshuffle
+from .module import Module
+
+__all__ = ["PixelShuffle", "PixelUnshuffle"]
+
+
+class PixelShuffle(Module):
+    """Rearrange ``(*, C * r^2, H, W)`` into ``(*, C, H * r, W * r)``, ``r = upscale_factor``
+    (efficient sub-pixel convolution, Shi et al., 2016)."""
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """Rearrange ``(*, C, H * r, W * r)`` into ``(*, C * r^2, H, W)``, ``r =
+    downscale_factor``: the inverse of ``PixelShuffle``."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"

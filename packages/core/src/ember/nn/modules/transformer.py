@@ -11,20 +11,15 @@ import copy
 
 from ..._creation import empty
 from ..._dtype import float32
-from ...ops.attention import (
-    _canonical_mask,
-    _causal_mask,
-    _none_or_dtype,
-    multi_head_attention_forward,
-)
+from ...ops.attention import _canonical_masks, _causal_mask, multi_head_attention_forward
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from . import dropout as _dropout
-from . import normalization as _normalization
 from .container import ModuleList
 from .linear import Linear
 from .module import Module
+from .normalization import LayerNorm
 
 __all__ = [
     "MultiheadAttention",
@@ -169,14 +164,9 @@ class MultiheadAttention(Module):
             ``(N, L, S)`` (per head ``(N, num_heads, L, S)``) or None.
         """
         is_batched = query.dim() == 3
-        key_padding_mask = _canonical_mask(
-            key_padding_mask,
-            "key_padding_mask",
-            _none_or_dtype(attn_mask),
-            "attn_mask",
-            query.dtype,
+        key_padding_mask, attn_mask = _canonical_masks(
+            key_padding_mask, "key_padding_mask", attn_mask, "attn_mask", query.dtype
         )
-        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
         if self.batch_first and is_batched:
             # transpose so that "query is key is value" still holds: the projection uses it
             if key is value:
@@ -266,7 +256,7 @@ def _feed_forward(layer, x):
 
 
 def _layer_norm(d_model, eps, bias, factory):
-    return _normalization.LayerNorm(d_model, eps=eps, bias=bias, **factory)
+    return LayerNorm(d_model, eps=eps, bias=bias, **factory)
 
 
 class TransformerEncoderLayer(Module):
@@ -325,14 +315,9 @@ class TransformerEncoderLayer(Module):
             src_key_padding_mask: ``(N, S)`` mask of the padding positions.
             is_causal: a hint that ``src_mask`` is the causal mask.
         """
-        src_key_padding_mask = _canonical_mask(
-            src_key_padding_mask,
-            "src_key_padding_mask",
-            _none_or_dtype(src_mask),
-            "src_mask",
-            src.dtype,
+        src_key_padding_mask, src_mask = _canonical_masks(
+            src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", src.dtype
         )
-        src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype, False)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -502,14 +487,9 @@ class TransformerEncoder(Module):
             src_key_padding_mask: ``(N, S)`` mask of the padding positions.
             is_causal: whether ``mask`` is the causal mask; None detects it from the values.
         """
-        src_key_padding_mask = _canonical_mask(
-            src_key_padding_mask,
-            "src_key_padding_mask",
-            _none_or_dtype(mask),
-            "mask",
-            src.dtype,
+        src_key_padding_mask, mask = _canonical_masks(
+            src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype
         )
-        mask = _canonical_mask(mask, "mask", None, "", src.dtype, False)
         batch_first = self.layers[0].self_attn.batch_first
         is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
         output = src
