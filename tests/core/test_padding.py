@@ -13,7 +13,12 @@ from ember.testing import assert_close, check_op
 
 rng = np.random.default_rng(0)
 
-_NUMPY_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_NUMPY_MODE = {
+    "constant": "constant",
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+}
 
 
 def _pad_ref(x, pad, mode, value=0.0):
@@ -63,7 +68,9 @@ def test_pad_reflect_example():
 def test_pad_largest_amounts_each_mode_allows():
     x = rng.standard_normal((1, 2, 4))
     # reflect: below the size; circular: up to the size
-    check_op(lambda t: F.pad(t, (3, 3), mode="reflect"), lambda a: _pad_ref(a, (3, 3), "reflect"), x)
+    check_op(
+        lambda t: F.pad(t, (3, 3), mode="reflect"), lambda a: _pad_ref(a, (3, 3), "reflect"), x
+    )
     check_op(
         lambda t: F.pad(t, (4, 4), mode="circular"), lambda a: _pad_ref(a, (4, 4), "circular"), x
     )

@@ -77,7 +77,10 @@ def _resize_ref(x, size, mode, align_corners=False, scale_factors=None):
             i0 = min(math.floor(r), n - 1)
             if cubic:
                 taps.append(
-                    [(min(max(i0 + k, 0), n - 1), _cubic_kernel(r - (i0 + k))) for k in (-1, 0, 1, 2)]
+                    [
+                        (min(max(i0 + k, 0), n - 1), _cubic_kernel(r - (i0 + k)))
+                        for k in (-1, 0, 1, 2)
+                    ]
                 )
             else:
                 t = r - i0
@@ -133,7 +136,9 @@ def test_interpolate_scale_factor_uses_its_inverse(mode, align_corners, factor):
     factors = list(factor) if isinstance(factor, tuple) else [factor] * 2
     size = [math.floor(n * f) for n, f in zip(x.shape[2:], factors)]
     expected = _resize_ref(x, size, mode, bool(align_corners), factors)
-    got = F.interpolate(ember.tensor(x), scale_factor=factor, mode=mode, align_corners=align_corners)
+    got = F.interpolate(
+        ember.tensor(x), scale_factor=factor, mode=mode, align_corners=align_corners
+    )
     assert_close(got, expected)
     # recompute_scale_factor: the coordinates follow the sizes instead
     recomputed = F.interpolate(
@@ -275,7 +280,11 @@ def _affine_grid_ref(theta, size, align_corners):
     for b in range(n):
         for i in range(h):
             for j in range(w):
-                point = [_base_coordinate(j, w, align_corners), _base_coordinate(i, h, align_corners), 1]
+                point = [
+                    _base_coordinate(j, w, align_corners),
+                    _base_coordinate(i, h, align_corners),
+                    1,
+                ]
                 grid[b, i, j] = theta[b] @ point
     return grid
 
@@ -362,9 +371,7 @@ def test_grid_sample_bilinear_reference_and_gradients(padding_mode, align_corner
     # points inside and well outside the input, away from the kinks of floor and clamp
     grid = rng.uniform(-1.8, 1.8, (2, 3, 2, 2))
     check_op(
-        lambda a, g: F.grid_sample(
-            a, g, padding_mode=padding_mode, align_corners=align_corners
-        ),
+        lambda a, g: F.grid_sample(a, g, padding_mode=padding_mode, align_corners=align_corners),
         lambda a, g: _grid_sample_ref(a, g, "bilinear", padding_mode, align_corners),
         x,
         grid,
@@ -376,7 +383,10 @@ def test_grid_sample_nearest_reference(padding_mode):
     x = rng.standard_normal((1, 2, 4, 3))
     grid = rng.uniform(-1.5, 1.5, (1, 4, 3, 2))
     y = F.grid_sample(
-        ember.tensor(x), ember.tensor(grid), mode="nearest", padding_mode=padding_mode,
+        ember.tensor(x),
+        ember.tensor(grid),
+        mode="nearest",
+        padding_mode=padding_mode,
         align_corners=False,
     )
     assert_close(y, _grid_sample_ref(x, grid, "nearest", padding_mode, False))

@@ -187,8 +187,21 @@ def test_gelu_activation():
 
     gelu = np.vectorize(lambda v: 0.5 * v * (1 + erf(v / math.sqrt(2))))
     x = rng.standard_normal((3, 2, D))
-    layer = _randomised(nn.TransformerEncoderLayer(D, H, FF, activation="gelu"))
-    assert_close(layer(_t(x)), _encoder_layer_ref(x, _state(layer), False, act=gelu))
+    for activation in ("gelu", nn.GELU()):
+        layer = _randomised(nn.TransformerEncoderLayer(D, H, FF, activation=activation))
+        assert_close(layer(_t(x)), _encoder_layer_ref(x, _state(layer), False, act=gelu))
+    # a module activation is a child, registered last as in torch
+    assert [name for name, _ in layer.named_children()] == [
+        "self_attn",
+        "linear1",
+        "dropout",
+        "linear2",
+        "norm1",
+        "norm2",
+        "dropout1",
+        "dropout2",
+        "activation",
+    ]
 
 
 # -------------------------------------------------------------------------------- stacks

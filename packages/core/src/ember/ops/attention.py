@@ -12,9 +12,9 @@ import warnings
 
 from .._creation import full, zeros, zeros_like
 from .._dtype import bool_
-from . import dropout as _dropout
 from .activation import softmax
-from .linalg import _cpp_type_name, baddbmm, bmm
+from .dropout import dropout
+from .linalg import baddbmm, bmm
 from .linear import linear
 from .shape import cat
 
@@ -38,8 +38,8 @@ def _validate_sdpa_input(query, key, value, attn_mask):
     if not (query.dtype is key.dtype is value.dtype):
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
-            f"{_cpp_type_name(query.dtype)} key.dtype: {_cpp_type_name(key.dtype)} and "
-            f"value.dtype: {_cpp_type_name(value.dtype)} instead."
+            f"{query.dtype.cpp_name} key.dtype: {key.dtype.cpp_name} and "
+            f"value.dtype: {value.dtype.cpp_name} instead."
         )
     if not query.device == key.device == value.device:
         raise RuntimeError(
@@ -57,8 +57,8 @@ def _validate_sdpa_input(query, key, value, attn_mask):
     if attn_mask is not None and attn_mask.dtype.name not in ("bool", "float32", query.dtype.name):
         raise RuntimeError(
             "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
-            f"attn_mask.dtype: {_cpp_type_name(attn_mask.dtype)} and  query.dtype: "
-            f"{_cpp_type_name(query.dtype)} instead."
+            f"attn_mask.dtype: {attn_mask.dtype.cpp_name} and  query.dtype: "
+            f"{query.dtype.cpp_name} instead."
         )
 
 
@@ -155,7 +155,7 @@ def scaled_dot_product_attention(
         scores = scores + bias
     weights = _safe_softmax(scores, None if is_causal else bias)  # a causal row is never empty
     if dropout_p > 0.0:
-        weights = _dropout.dropout(weights, dropout_p)
+        weights = dropout(weights, dropout_p)
     return weights.matmul(value)
 
 
@@ -466,7 +466,7 @@ def multi_head_attention_forward(
             weights = baddbmm(attn_mask.expand(bsz * num_heads, -1, -1), q_scaled, k_t)
         weights = softmax(weights, -1)
         if dropout_p > 0.0:
-            weights = _dropout.dropout(weights, dropout_p)
+            weights = dropout(weights, dropout_p)
         attn_output = bmm(weights, v)
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:

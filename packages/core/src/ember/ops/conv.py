@@ -395,11 +395,8 @@ def _check_common(stride, dilation, groups, weight, batch_shape, in_channels, tr
             f"weight of size {w} instead"
         )
     if batch_shape[1] != in_channels:
-        prefix = (
-            f"Given transposed=1, weight of size {w}"
-            if transposed
-            else (f"Given groups={groups}, weight of size {w}")
-        )
+        given = "transposed=1" if transposed else f"groups={groups}"
+        prefix = f"Given {given}, weight of size {w}"
         raise RuntimeError(
             f"{prefix}, expected input{list(batch_shape)} to have {in_channels} channels, but "
             f"got {batch_shape[1]} channels instead"
@@ -423,8 +420,15 @@ def _check_bias(bias, weight, out_channels, dtype, transposed):
 
 
 def _as_2d(x, nd):
-    """A 1-d convolution's tensor as a 2-d one of height 1 (and back with ``_from_2d``)."""
+    """A 1-d convolution's tensor as a 2-d one of height 1."""
     return x if nd == 2 else x.reshape(*x.shape[:2], 1, x.shape[2])
+
+
+def _as_given(y, nd, batched):
+    """A 2-d result back in the caller's terms: 1-d, unbatched."""
+    if nd == 1:
+        y = y.reshape(*y.shape[:2], y.shape[3])
+    return y if batched else y.reshape(*y.shape[1:])
 
 
 def _lift(values, nd, fill):
@@ -467,9 +471,7 @@ def _convnd(name, nd, input, weight, bias, stride, padding, dilation, groups):
     geom = _Geometry(_lift(stride, nd, 1), _lift(dilation, nd, 1), _lift(before, nd, 0), groups)
     out_size = _out_size(_lift(size, nd, 1), _lift(kernel, nd, 1), geom, _lift(after, nd, 0))
     y = _Conv.apply(_as_2d(x, nd), _as_2d(weight, nd), bias, geom, out_size)
-    if nd == 1:
-        y = y.reshape(*y.shape[:2], y.shape[3])
-    return y if batched else y.reshape(*y.shape[1:])
+    return _as_given(y, nd, batched)
 
 
 def _conv_transposend(
@@ -511,9 +513,7 @@ def _conv_transposend(
         )
     geom = _Geometry(s, d, _lift(padding, nd, 0), groups)
     y = _ConvTranspose.apply(_as_2d(x, nd), _as_2d(weight, nd), bias, geom, _lift(out, nd, 1))
-    if nd == 1:
-        y = y.reshape(*y.shape[:2], y.shape[3])
-    return y if batched else y.reshape(*y.shape[1:])
+    return _as_given(y, nd, batched)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -143,8 +143,7 @@ def _require_same_dtype(x, y, style):
         return
     if style == "mm":
         message = (
-            "expected m1 and m2 to have the same dtype, but got: "
-            f"{a.cpp_name} != {b.cpp_name}"
+            f"expected m1 and m2 to have the same dtype, but got: {a.cpp_name} != {b.cpp_name}"
         )
     elif style == "dot":
         message = (
@@ -531,7 +530,3 @@ def einsum(equation, *operands):
         _require_same_dtype(operands[0], t, "einsum")
     inputs, output = _parse_einsum(equation, [t._data.shape for t in operands])
     return Einsum.apply(*operands, inputs=tuple(inputs), output=output)
-
-
-def _cpp_type_name(dtype):  # TEMPORARY shim for ops/attention.py; use dtype.cpp_name
-    return dtype.cpp_name

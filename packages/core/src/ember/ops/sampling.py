@@ -3,8 +3,9 @@
 
 ``interpolate`` is separable: each spatial axis in turn is resampled by a gather of neighbour
 indices and a weighted sum over the taps (one tap for nearest, two for linear, four for cubic),
-with torch's source-index formulas. Its gradient adds each output's share back at the same
-indices (``index_add``), so gradients of every order come from the same two operations.
+with torch's source-index formulas. Its gradient is the same gather-and-sum with the taps
+transposed (each input position gathers the outputs that read it, with their weights), so
+gradients of every order come from one operation and no scatter is needed.
 
 ``grid_sample`` reads the four neighbours of each sampling point with ``gather`` and weighs them
 with bilinear weights computed by tensor operations from the grid, so gradients reach both the
@@ -23,7 +24,7 @@ from .. import backend
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import quiet
-from .indexing import Gather, IndexAdd
+from .indexing import Gather
 from .padding import pad
 from .pointwise import where
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -38,32 +39,56 @@ __all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle", "affine_grid", "gr
 
 class _Resample(Function):
     """One axis of a separable resampling: ``y[..., j, ...] = sum_k w[k, j] * x[..., idx[k, j],
-    ...]``, ``idx`` and ``w`` of shape (taps, out); ``w`` None means one tap of weight 1."""
+    ...]`` for ``taps = (idx, w)``, both (taps, out); ``w`` None means weights of 1.
+
+    The gradient is the same operation with the transposed taps (``adjoint``: for each input
+    position, the outputs that read it), so forward and backward are each other's derivative.
+    """
 
     @staticmethod
-    def forward(ctx, x, axis, idx, w):
-        ctx.args = (axis, idx, w, x.shape[axis])
+    def forward(ctx, x, axis, taps, adjoint):
+        ctx.args = (axis, adjoint, taps)
+        idx, w = taps
         y = backend.array_module(x).take(x, idx.ravel(), axis=axis)
-        if w is None:
+        if w is None and len(idx) == 1:
             return y
         y = y.reshape(x.shape[:axis] + idx.shape + x.shape[axis + 1 :])
-        return (y * _trailing(w, x.ndim - axis - 1)).sum(axis=axis)
+        if w is not None:
+            y = y * w.reshape(w.shape + (1,) * (x.ndim - axis - 1))
+        return y.sum(axis=axis)
 
     @staticmethod
     def backward(ctx, gy):
-        axis, idx, w, n = ctx.args
-        if w is not None:
-            # each output's gradient, once per tap and weighted, then added at the tap's index
-            gy = (gy.unsqueeze(axis) * Tensor._make(_trailing(w, gy.ndim - axis - 1))).flatten(
-                axis, axis + 1
-            )
-        shape = gy.shape[:axis] + (n,) + gy.shape[axis + 1 :]
-        return IndexAdd.apply(gy.new_zeros(shape), axis, idx.ravel(), gy, 1), None, None, None
+        axis, adjoint, taps = ctx.args
+        return _Resample.apply(gy, axis, adjoint, taps), None, None, None
 
 
-def _trailing(w, k):
-    """``w`` with ``k`` unit dims appended, to broadcast against the dims after the axis."""
-    return w.reshape(w.shape + (1,) * k)
+def _transpose_taps(idx, w, n):
+    """The taps of the adjoint of resampling with ``(idx, w)`` from an axis of ``n``: row ``r``
+    of the result names, for every input position, its ``r``-th reader and that reader's
+    weight (weight 0 where a position has fewer readers)."""
+    m = idx.shape[1]
+    positions = idx.ravel()
+    readers = np.broadcast_to(np.arange(m), idx.shape).ravel()
+    weights = np.ones(positions.size) if w is None else w.ravel()
+    order = np.argsort(positions, kind="stable")
+    positions, readers, weights = positions[order], readers[order], weights[order]
+    counts = np.bincount(positions, minlength=n)
+    rank = np.arange(positions.size) - (np.cumsum(counts) - counts)[positions]
+    rows = int(counts.max())
+    idx_t = np.zeros((rows, n), dtype=np.int64)
+    idx_t[rank, positions] = readers
+    if w is None and (counts == rows).all():
+        return idx_t, None
+    w_t = np.zeros((rows, n), dtype=weights.dtype)
+    w_t[rank, positions] = weights
+    return idx_t, w_t
+
+
+def _on_device(xp, taps, dtype):
+    """Taps computed with numpy, on the input's device, weights in its dtype."""
+    idx, w = taps
+    return xp.asarray(idx), None if w is None else xp.asarray(w, dtype=dtype)
 
 
 def _scale(n, m, align_corners, scale, ct):
@@ -183,6 +208,8 @@ def _check_mode(input, mode):
     ndim = input.ndim
     if ndim - 2 in _KERNEL_DIMS.get(mode, ()):
         return
+    if mode == "area" and ndim == 5:
+        raise NotImplementedError("interpolate(): mode 'area' needs 3-D or 4-D input in ember")
     needs = {"linear": 3, "bilinear": 4, "trilinear": 5}
     if mode in needs and ndim in (3, 4, 5):
         raise NotImplementedError(f"Got {ndim}D input, but {mode} mode needs {needs[mode]}D input")
@@ -264,9 +291,10 @@ def interpolate(
         taps = _axis_taps(mode if kernel == "nearest" else kernel, n, m, align_corners, scale, ct)
         if taps is None:
             continue
-        idx, w = taps
-        w = None if w is None else xp.asarray(w, dtype=input.dtype.np)
-        x = _Resample.apply(x, 2 + i, xp.asarray(idx), w)
+        dt = input.dtype.np
+        forward = _on_device(xp, taps, dt)
+        adjoint = _on_device(xp, _transpose_taps(*taps, n), dt)
+        x = _Resample.apply(x, 2 + i, forward, adjoint)
     return input.clone() if x is input else x
 
 

@@ -15,8 +15,8 @@ from ...ops.attention import _canonical_masks, _causal_mask, multi_head_attentio
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from . import dropout as _dropout
 from .container import ModuleList
+from .dropout import Dropout
 from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
@@ -212,6 +212,10 @@ class MultiheadAttention(Module):
 
 
 def _get_activation_fn(activation):
+    """The activation named "relu" or "gelu"; any other value is returned as it is (a
+    callable such as ``F.relu`` or an ``nn.Module``)."""
+    if not isinstance(activation, str):
+        return activation
     if activation == "relu":
         return F.relu
     if activation == "gelu":
@@ -237,17 +241,14 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
         return is_causal is True
     sz = size if size is not None else mask.shape[-2]
     causal = _causal_mask(sz, sz, mask.dtype, mask.device)
-    # compared by broadcasting rather than equal(), so a batched mask can be checked too
     return tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all())
 
 
-def _init_feed_forward(layer, d_model, dim_feedforward, dropout, activation, bias, factory):
-    """Create ``linear1``, ``dropout``, ``linear2`` (registered in torch's order) and the
-    activation (a name, "relu" or "gelu", or any callable)."""
+def _init_feed_forward(layer, d_model, dim_feedforward, dropout, bias, factory):
+    """Create ``linear1``, ``dropout`` and ``linear2``, registered in torch's order."""
     layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
-    layer.dropout = _dropout.Dropout(dropout)
+    layer.dropout = Dropout(dropout)
     layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
-    layer.activation = _get_activation_fn(activation) if isinstance(activation, str) else activation
 
 
 def _feed_forward(layer, x):
@@ -299,12 +300,13 @@ class TransformerEncoderLayer(Module):
         self.self_attn = MultiheadAttention(
             d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
         )
-        _init_feed_forward(self, d_model, dim_feedforward, dropout, activation, bias, factory)
+        _init_feed_forward(self, d_model, dim_feedforward, dropout, bias, factory)
         self.norm_first = norm_first
         self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, factory)
         self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, factory)
-        self.dropout1 = _dropout.Dropout(dropout)
-        self.dropout2 = _dropout.Dropout(dropout)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.activation = _get_activation_fn(activation)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """Pass ``src`` through the layer.
@@ -376,14 +378,15 @@ class TransformerDecoderLayer(Module):
         self.multihead_attn = MultiheadAttention(
             d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **factory
         )
-        _init_feed_forward(self, d_model, dim_feedforward, dropout, activation, bias, factory)
+        _init_feed_forward(self, d_model, dim_feedforward, dropout, bias, factory)
         self.norm_first = norm_first
         self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, factory)
         self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, factory)
         self.norm3 = _layer_norm(d_model, layer_norm_eps, bias, factory)
-        self.dropout1 = _dropout.Dropout(dropout)
-        self.dropout2 = _dropout.Dropout(dropout)
-        self.dropout3 = _dropout.Dropout(dropout)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
+        self.activation = _get_activation_fn(activation)
 
     def forward(
         self,
