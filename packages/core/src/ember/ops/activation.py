@@ -421,10 +421,26 @@ def softsign(input):
     return input / (abs(input) + 1.0)
 
 
+class LogSigmoid(Function):
+    """``log(sigmoid(x))``, finite for inputs of any size; fused because the binary
+    cross-entropy with logits runs it on every training step."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = backend.array_module(x)
+        ctx.save_for_backward(x)
+        # log(1 / (1 + e^-x)) = min(x, 0) - log(1 + e^-|x|): no exponential can overflow
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * sigmoid(-x)
+
+
 def logsigmoid(input):
-    """``log(sigmoid(x))``, computed as ``-softplus(-x)`` so it never takes the log of an
-    underflowed 0."""
-    return neg(softplus(neg(input)))
+    """``log(sigmoid(x))``, stable for inputs of any size."""
+    return LogSigmoid.apply(input)
 
 
 def tanhshrink(input):

@@ -169,9 +169,10 @@ def _bags(input, offsets, include_last_offset):
     bounds = offsets._data.astype(np.int64)
     if not include_last_offset:
         bounds = xp.concatenate([bounds, xp.asarray([indices.size])])
-    n_bags = bounds.size - 1
-    bag = xp.repeat(xp.arange(n_bags), xp.diff(bounds))
-    return indices[: bag.size], bag, n_bags
+    # position m is in bag b when bounds[b] <= m < bounds[b + 1] (cupy's repeat takes no
+    # array of counts, so no repeat(arange, diff(bounds)))
+    bag = xp.searchsorted(bounds[1:], xp.arange(int(bounds[-1])), side="right")
+    return indices[: bag.size], bag, bounds.size - 1
 
 
 def _check_offsets(input, offsets, include_last_offset):

@@ -23,8 +23,8 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ._util import quiet
-from .activation import log_softmax, softmax
-from .pointwise import clamp, exp, log, log1p, minimum, sigmoid, where
+from .activation import log_softmax, logsigmoid, softmax
+from .pointwise import clamp, exp, log, log1p, minimum, where
 from .reduction import norm
 
 __all__ = [
@@ -101,26 +101,6 @@ def _require_float(kernel, input):
 
 
 # ------------------------------------------------------------------- shared building blocks
-
-
-class LogSigmoid(Function):
-    """``log(sigmoid(x))``, finite for logits of any size."""
-
-    @staticmethod
-    def forward(ctx, x):
-        xp = backend.array_module(x)
-        ctx.save_for_backward(x)
-        # log(1 / (1 + e^-x)) = min(x, 0) - log(1 + e^-|x|): no exponential can overflow
-        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
-
-    @staticmethod
-    def backward(ctx, gy):
-        (x,) = ctx.saved_tensors
-        return gy * sigmoid(-x)
-
-
-def _log_sigmoid(x):
-    return LogSigmoid.apply(x)
 
 
 def _pairwise_distance(x1, x2, p, eps):
@@ -590,7 +570,7 @@ def binary_cross_entropy_with_logits(
         raise ValueError(
             f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
-    log_sig = _log_sigmoid(input)
+    log_sig = logsigmoid(input)
     if pos_weight is not None:
         log_sig = log_sig * ((pos_weight - 1) * target + 1)
     loss = (1 - target) * input - log_sig
@@ -748,7 +728,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     """The two-class logistic loss ``log(1 + exp(-target * input))`` (targets 1 or -1),
     computed as ``-log σ(target * input)`` so it never overflows."""
     reduction = _reduction(size_average, reduce, reduction)
-    return _reduce(-_log_sigmoid(target * input), reduction)
+    return _reduce(-logsigmoid(target * input), reduction)
 
 
 def multi_margin_loss(

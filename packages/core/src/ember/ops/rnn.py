@@ -78,9 +78,9 @@ def _schedule(steps, batch, reverse, batch_sizes):
 
 
 def _composed_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, batch_sizes):
-    """One layer-direction built from differentiable per-step operations: the reference for
-    ``RecurrentLayer`` and its path to higher-order gradients. Returns ``(y, h_n, c_n)``
-    (``c_n`` None but for LSTM)."""
+    """One layer-direction built from differentiable per-step operations, the reference
+    ``RecurrentLayer`` is tested against. Returns ``(y, h_n, c_n)`` (``c_n`` None but for
+    LSTM)."""
     steps, batch = x.shape[0], x.shape[1]
     gx = linear(x, w_ih, b_ih)
     h, c = h0, c0

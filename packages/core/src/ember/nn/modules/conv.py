@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections.abc
 import math
 
 from ..._creation import empty
@@ -11,23 +10,9 @@ from ...ops.padding import pad
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from ._utils import _pair, _single
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
-
-
-def _ntuple(n):
-    """torch's ``_ntuple``: a sequence as a tuple, anything else repeated ``n`` times."""
-
-    def parse(x):
-        if isinstance(x, collections.abc.Iterable):
-            return tuple(x)
-        return (x,) * n
-
-    return parse
-
-
-_single = _ntuple(1)
-_pair = _ntuple(2)
 
 
 class _ConvNd(Module):
