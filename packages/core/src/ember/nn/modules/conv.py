@@ -9,8 +9,8 @@ from ...ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ...ops.padding import pad
 from .. import init
 from ..parameter import Parameter
-from .module import Module
 from ._utils import _pair, _single
+from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 

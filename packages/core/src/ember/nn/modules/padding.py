@@ -8,8 +8,8 @@ right, then top, bottom, then front, back.
 from __future__ import annotations
 
 from ...ops.padding import pad
-from .module import Module
 from ._utils import _ntuple
+from .module import Module
 
 __all__ = [
     "ZeroPad1d",

@@ -4,8 +4,8 @@ its arguments and calls the functional of the same name."""
 from __future__ import annotations
 
 from ...ops import pooling as P
-from .module import Module
 from ._utils import _pair, _single
+from .module import Module
 
 __all__ = [
     "MaxPool1d",
