@@ -416,6 +416,8 @@ def test_pack_errors():
         pack_padded_sequence(x, [4, 2, 0])
     with pytest.raises(RuntimeError, match="Expected `len\\(lengths\\)` to be equal to batch"):
         pack_padded_sequence(x, [4, 2])
+    with pytest.raises(RuntimeError, match="a length \\(5\\) is greater than the sequence dim"):
+        pack_padded_sequence(x, [5, 2, 1])
     packed = pack_padded_sequence(x, [4, 2, 1])
     with pytest.raises(ValueError, match="Expected total_length to be at least the length"):
         pad_packed_sequence(packed, total_length=3)

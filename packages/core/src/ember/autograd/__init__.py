@@ -53,6 +53,8 @@ class Function(_function.Function):
         )
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
+        if not any(ctx.needs_input_grad):
+            return out
         multi = isinstance(out, tuple)
         outs = out if multi else (out,)
         # Hand the engine arrays, as built-in ops do: saved input/output tensors are matched
@@ -62,4 +64,4 @@ class Function(_function.Function):
         )
         raw = [a._data if isinstance(a, _function.Tensor) else a for a in args]
         arrays = tuple(o._data for o in outs)
-        return _function._finish(ctx, args, raw, arrays if multi else arrays[0])
+        return _function._record(ctx, args, raw, arrays if multi else arrays[0])

@@ -82,7 +82,7 @@ class Node:
             out._grad_fn = self
             out._output_nr = value
             return out
-        if value is None or isinstance(value, Tensor):
+        if value is None or isinstance(value, Tensor) or value.__class__ in (int, float, bool):
             return value
         return Tensor._make(value)
 
@@ -130,9 +130,9 @@ class Node:
         self._freed = True
 
 
-def _as_array(y, xp):
+def _as_array(y):
     # numpy reductions and 0-d arithmetic return numpy scalars; a tensor always holds an array
-    return np.asarray(y) if xp is np and not isinstance(y, np.ndarray) else y
+    return np.asarray(y) if isinstance(y, np.generic) else y
 
 
 class Function:
@@ -153,18 +153,24 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        raw = [a._data if isinstance(a, Tensor) else a for a in args]
+        raw = []
+        needs_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a._data)
+                needs_grad = needs_grad or a._requires_grad
+            else:
+                raw.append(a)
         if backend.cp is not None:
             raw = _check_same_device(raw)
-        if _grad_mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args):
+        if needs_grad and _grad_mode.enabled:
             ctx = Node(cls)
-            return _finish(ctx, args, raw, cls.forward(ctx, *raw, **kwargs))
+            return _record(ctx, args, raw, cls.forward(ctx, *raw, **kwargs))
         # Nothing to record: forward writes into a scratch context that is dropped at once.
         y = cls.forward(_Scratch(cls), *raw, **kwargs)
-        if isinstance(y, tuple):
-            xp = backend.array_module(y[0])
-            return tuple(Tensor._make(_as_array(o, xp)) for o in y)
-        return Tensor._make(_as_array(y, backend.array_module(y)))
+        if y.__class__ is tuple:
+            return tuple(Tensor._make(_as_array(o)) for o in y)
+        return Tensor._make(y if y.__class__ is np.ndarray else _as_array(y))
 
 
 class _Scratch:
@@ -182,38 +188,41 @@ class _Scratch:
         pass
 
 
-def _finish(ctx, args, raw, y):
-    """Wrap forward's array(s) in tensors and, when grad mode is on, record ``ctx`` as their
-    ``grad_fn`` (only floating-point outputs require grad)."""
-    multi = isinstance(y, tuple)
+def _record(ctx, args, raw, y):
+    """Wrap forward's array(s) in tensors and record ``ctx`` as their ``grad_fn`` (only
+    floating-point outputs require grad). The hot path of every differentiable operation."""
+    multi = y.__class__ is tuple
     returned = y if multi else (y,)
-    xp = backend.array_module(returned[0])
-    outputs = tuple(_as_array(o, xp) for o in returned)
-    record = _grad_mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
-    if not record:
-        results = tuple(Tensor._make(o) for o in outputs)
-        return results if multi else results[0]
-    ctx._edges = tuple(
-        (a._grad_fn, a._output_nr, a if a._grad_fn is None else None, a._data.shape, a._data.dtype)
-        if isinstance(a, Tensor) and a._requires_grad
-        else None
-        for a in args
-    )
-    ctx.needs_input_grad = tuple(e is not None for e in ctx._edges)
-    if any(o is a for o in outputs for a in raw):
-        # forward handed an input array back unchanged; the output gets its own view
-        outputs = tuple(o.view() if any(o is a for a in raw) else o for o in outputs)
-    ctx._pack(args, raw, returned, outputs)
+    outputs = tuple(o if o.__class__ is np.ndarray else _as_array(o) for o in returned)
+    edges = []
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            fn = a._grad_fn
+            edges.append(
+                (fn, a._output_nr, a if fn is None else None, a._data.shape, a._data.dtype)
+            )
+        else:
+            edges.append(None)
+    ctx._edges = edges = tuple(edges)
+    ctx.needs_input_grad = tuple(e is not None for e in edges)
+    for a in raw:
+        if any(o is a for o in outputs):
+            # forward handed an input array back unchanged; the output gets its own view
+            outputs = tuple(o.view() if o is a else o for o in outputs)
+    if ctx._to_save:
+        ctx._pack(args, raw, returned, outputs)
     results = []
     for k, o in enumerate(outputs):
-        t = Tensor._make(o, o.dtype.kind == "f")
-        if t._requires_grad:
+        if o.dtype.kind == "f":
+            t = Tensor._make(o, True)
             t._grad_fn = ctx
             t._output_nr = k
+        else:
+            t = Tensor._make(o)
         results.append(t)
     if multi:
         ctx._n_outputs = len(outputs)
-        ctx._output_meta = [(o.shape, o.dtype, xp) for o in outputs]
+        ctx._output_meta = [(o.shape, o.dtype, backend.array_module(o)) for o in outputs]
         return tuple(results)
     return results[0]
 
@@ -244,15 +253,6 @@ def _check_same_device(raw):
 
 # ---------------------------------------------------------------------------------------------
 # The engine
-
-
-def _fit(g, shape, np_dtype):
-    """Undo broadcasting and dtype promotion: the gradient takes its input's shape and dtype."""
-    if g._data.shape != shape:
-        g = g.sum_to_size(shape)
-    if g._data.dtype != np_dtype:
-        g = g.to(from_numpy(np_dtype))
-    return g
 
 
 def _run_hooks(hooks, g):
@@ -305,7 +305,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
     With ``inputs`` given (``autograd.grad``), gradients for those tensors are returned and no
     ``.grad`` is touched; otherwise they accumulate into the ``.grad`` of the graph's leaves.
     """
-    capture = None
+    capture = results = None
     if inputs is not None:
         capture = {}  # (node or leaf id) -> slot in the result
         for i, t in enumerate(inputs):
@@ -344,45 +344,58 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
-            for k, g in enumerate(grads):
-                if g is None:
-                    continue
-                if node._hooks and k in node._hooks:
-                    g = grads[k] = _run_hooks(node._hooks[k], g)
-                if node._retained and k in node._retained:
-                    node._retained[k].grad = g if create_graph else g.detach()
-                if capture is not None:
-                    for slot in capture.get((id(node), k), ()):
-                        results[slot] = g
+            if node._hooks is not None or node._retained is not None or capture is not None:
+                _visit_outputs(node, grads, create_graph, capture, results)
             if node._freed:
                 raise RuntimeError(_FREED)
-            if all(g is None for g in grads):
-                input_grads = (None,) * len(node._edges)
+            if grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
+                input_grads = ()  # nothing flows through: the children only lose a dependency
             else:
                 input_grads = _call_backward(node, grads)
             if not retain_graph:
                 node._release()
-            for edge, g in zip(node._edges, input_grads):
+            for i, edge in enumerate(node._edges):
                 if edge is None:
                     continue
                 child, k, leaf, shape, np_dtype = edge
+                g = input_grads[i] if input_grads else None
                 if g is not None:
-                    g = _fit(g, shape, np_dtype)
+                    # undo broadcasting and promotion: the gradient takes its input's shape
+                    # and dtype
+                    if g._data.shape != shape:
+                        g = g.sum_to_size(shape)
+                    if g._data.dtype != np_dtype:
+                        g = g.to(from_numpy(np_dtype))
                 if child is None:
                     if g is not None:
                         deliver_leaf(leaf, g)
                     continue
+                buf = buffers.get(child)
+                if buf is None:
+                    buf = buffers[child] = [None] * child._n_outputs
                 if g is not None:
-                    buf = buffers.setdefault(child, [None] * child._n_outputs)
                     buf[k] = g if buf[k] is None else buf[k] + g
-                else:
-                    buffers.setdefault(child, [None] * child._n_outputs)
-                deps[child] -= 1
-                if deps[child] == 0:
+                remaining = deps[child] - 1
+                deps[child] = remaining
+                if remaining == 0:
                     ready.append(child)
     finally:
         _grad_mode.enabled = prev_mode
     return results if capture is not None else None
+
+
+def _visit_outputs(node, grads, create_graph, capture, results):
+    """Before a node runs: its outputs' tensor hooks, retained grads and captured grads."""
+    for k, g in enumerate(grads):
+        if g is None:
+            continue
+        if node._hooks and k in node._hooks:
+            g = grads[k] = _run_hooks(node._hooks[k], g)
+        if node._retained and k in node._retained:
+            node._retained[k].grad = g if create_graph else g.detach()
+        if capture is not None:
+            for slot in capture.get((id(node), k), ()):
+                results[slot] = g
 
 
 def _call_backward(node, grads):

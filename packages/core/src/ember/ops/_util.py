@@ -9,7 +9,9 @@ import numpy as np
 from .._dtype import result_type
 from .._tensor import Tensor, _wrap_dim
 
-__all__ = ["operands", "as_tensor_arg", "wrap_dim", "normalize_dims", "quiet"]
+_PYTHON_NUMBERS = (int, float)
+
+__all__ = ["operands", "cast", "as_tensor_arg", "wrap_dim", "normalize_dims", "quiet"]
 
 wrap_dim = _wrap_dim
 
@@ -33,12 +35,10 @@ def operands(*args):
             if isinstance(b, Tensor):
                 if a._data.dtype == b._data.dtype:
                     return a._data.dtype, args
-            elif (
-                a._data.dtype.kind == "f"
-                and isinstance(b, (int, float))
-                and b.__class__ is not bool
-            ):
-                return a._data.dtype, (a, a._data.dtype.type(b))
+            elif b.__class__ in _PYTHON_NUMBERS and a._data.dtype.kind == "f":
+                # a float tensor and a Python number: numpy keeps the array's dtype for a
+                # Python scalar (NEP 50), exactly torch's rule, so the number passes as it is
+                return a._data.dtype, args
     dt = result_type(*args).np
     return dt, tuple(a if isinstance(a, Tensor) else _scalar(a, dt) for a in args)
 
@@ -49,6 +49,14 @@ def _scalar(value, dt):
     except OverflowError:
         # torch wraps an out-of-range Python int into the tensor's integer type (uint8 + 1000)
         return np.array(value, dtype=np.int64).astype(dt)[()]
+
+
+def cast(x, dtype):
+    """``x`` as ``dtype``: arrays convert only when they differ; Python numbers pass through
+    (``operands`` only lets them through where numpy's rule gives torch's dtype)."""
+    if x.__class__ in _PYTHON_NUMBERS:
+        return x
+    return x if x.dtype == dtype else x.astype(dtype)
 
 
 def as_tensor_arg(value, name):

@@ -16,7 +16,7 @@ from .._creation import zeros_like
 from .._dtype import bool_, from_numpy, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import operands, quiet
+from ._util import cast, operands, quiet
 
 # ----------------------------------------------------------------------------- arithmetic
 
@@ -25,7 +25,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, x, y, dtype, alpha):
         ctx.alpha = alpha
-        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        x, y = cast(x, dtype), cast(y, dtype)
         return x + y if alpha == 1 else x + alpha * y
 
     @staticmethod
@@ -37,7 +37,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, x, y, dtype, alpha):
         ctx.alpha = alpha
-        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        x, y = cast(x, dtype), cast(y, dtype)
         return x - y if alpha == 1 else x - alpha * y
 
     @staticmethod
@@ -48,7 +48,7 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, x, y, dtype):
-        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        x, y = cast(x, dtype), cast(y, dtype)
         ctx.save_for_backward(x, y)
         return x * y
 
@@ -63,7 +63,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, x, y, dtype):
-        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        x, y = cast(x, dtype), cast(y, dtype)
         with quiet():
             out = x / y
         ctx.save_for_backward(y, out)
@@ -80,7 +80,7 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, x, e, dtype):
-        x, e = x.astype(dtype, copy=False), e.astype(dtype, copy=False)
+        x, e = cast(x, dtype), cast(e, dtype)
         if x.dtype.kind in "iu" and (e < 0).any():
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         with quiet():
@@ -91,6 +91,8 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, gy):
         x, e, out = ctx.saved_tensors
+        if not isinstance(e, Tensor):  # a Python exponent
+            return gy * e * pow(x, e - 1) if e != 0 else zeros_like(gy), None
         gx = ge = None
         if ctx.needs_input_grad[0]:
             # e * x^(e-1), defined as 0 where e == 0; the exponent is masked first so x = 0
@@ -106,7 +108,7 @@ class Pow(Function):
 class FloorDivide(Function):
     @staticmethod
     def forward(ctx, x, y, dtype):
-        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        x, y = cast(x, dtype), cast(y, dtype)
         _check_int_division(y)
         with quiet():
             return np.floor_divide(x, y) if backend.array_module(x) is np else x // y
@@ -119,7 +121,7 @@ class FloorDivide(Function):
 class TruncDivide(Function):
     @staticmethod
     def forward(ctx, x, y, dtype):
-        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        x, y = cast(x, dtype), cast(y, dtype)
         xp = backend.array_module(x)
         if x.dtype.kind == "f":
             with quiet():
@@ -137,7 +139,7 @@ class Remainder(Function):
 
     @staticmethod
     def forward(ctx, x, y, dtype):
-        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        x, y = cast(x, dtype), cast(y, dtype)
         _check_int_division(y)
         ctx.save_for_backward(x, y)
         with quiet():
@@ -150,7 +152,7 @@ class Remainder(Function):
 
 
 def _check_int_division(y):
-    if y.dtype.kind in "iub" and (y == 0).any():
+    if not isinstance(y, (int, float)) and y.dtype.kind in "iub" and (y == 0).any():
         raise ZeroDivisionError("ZeroDivisionError")
 
 
@@ -469,12 +471,12 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, x, lo, hi, dtype):
         xp = backend.array_module(x)
-        x = x.astype(dtype, copy=False)
+        x = cast(x, dtype)
         y = x
         if lo is not None:
-            y = xp.maximum(y, lo.astype(dtype, copy=False))
+            y = xp.maximum(y, cast(lo, dtype))
         if hi is not None:
-            y = xp.minimum(y, hi.astype(dtype, copy=False))
+            y = xp.minimum(y, cast(hi, dtype))
         ctx.save_for_backward(x, lo, hi)
         return y
 
@@ -510,7 +512,7 @@ clip = clamp
 class _MinMax(Function):
     @staticmethod
     def forward(ctx, x, y, dtype):
-        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        x, y = cast(x, dtype), cast(y, dtype)
         ctx.save_for_backward(x, y)
         return ctx.fn._kernel(backend.array_module(x), x, y)
 
@@ -552,7 +554,7 @@ class Where(Function):
     def forward(ctx, condition, x, y, dtype):
         ctx.save_for_backward(condition)
         xp = backend.array_module(condition)
-        return xp.where(condition, x.astype(dtype, copy=False), y.astype(dtype, copy=False))
+        return xp.where(condition, cast(x, dtype), cast(y, dtype))
 
     @staticmethod
     def backward(ctx, gy):
@@ -599,7 +601,7 @@ def _compare(name, kernel):
     def forward(ctx, *arrays):
         *arrays, dtype = arrays
         xp = backend.array_module(arrays[0])
-        return kernel(xp, *(a.astype(dtype, copy=False) for a in arrays))
+        return kernel(xp, *(cast(a, dtype) for a in arrays))
 
     return type(name, (Function,), {"forward": staticmethod(forward)})
 

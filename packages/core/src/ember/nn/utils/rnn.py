@@ -217,6 +217,11 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
             "pack_sequence to sidestep this requirement if you do not need ONNX "
             "exportability."
         )
+    steps = input.shape[1 if batch_first else 0]
+    if lengths[0] > steps:  # torch reads past the input here; say so instead
+        raise RuntimeError(
+            f"a length ({lengths[0]}) is greater than the sequence dimension of input ({steps})"
+        )
     batch_sizes = (lengths[None, :] > np.arange(lengths[0])[:, None]).sum(1)
     data = _pack(input, batch_sizes, batch_first)
     return PackedSequence(data, tensor(batch_sizes, dtype=int64), sorted_indices)
