@@ -4,3 +4,5 @@ The torchvision counterpart of Ember.
 """
 
 __version__ = "0.1.0"
+
+from . import datasets

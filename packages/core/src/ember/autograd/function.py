@@ -195,20 +195,22 @@ def _record(ctx, args, raw, y):
     returned = y if multi else (y,)
     outputs = tuple(o if o.__class__ is np.ndarray else _as_array(o) for o in returned)
     edges = []
+    needs = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
             fn = a._grad_fn
             edges.append(
                 (fn, a._output_nr, a if fn is None else None, a._data.shape, a._data.dtype)
             )
+            needs.append(True)
         else:
             edges.append(None)
-    ctx._edges = edges = tuple(edges)
-    ctx.needs_input_grad = tuple(e is not None for e in edges)
-    for a in raw:
-        if any(o is a for o in outputs):
-            # forward handed an input array back unchanged; the output gets its own view
-            outputs = tuple(o.view() if o is a else o for o in outputs)
+            needs.append(False)
+    ctx._edges = tuple(edges)
+    ctx.needs_input_grad = tuple(needs)
+    if _returns_an_input(outputs, raw):
+        # forward handed an input array back unchanged; the output gets its own view
+        outputs = tuple(o.view() if _returns_an_input((o,), raw) else o for o in outputs)
     if ctx._to_save:
         ctx._pack(args, raw, returned, outputs)
     results = []
@@ -225,6 +227,14 @@ def _record(ctx, args, raw, y):
         ctx._output_meta = [(o.shape, o.dtype, backend.array_module(o)) for o in outputs]
         return tuple(results)
     return results[0]
+
+
+def _returns_an_input(outputs, raw):
+    for o in outputs:
+        for a in raw:
+            if o is a:
+                return True
+    return False
 
 
 def _check_same_device(raw):

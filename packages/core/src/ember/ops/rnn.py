@@ -21,11 +21,11 @@ freezes; a reversed one has not started yet) and output zeros.
 from __future__ import annotations
 
 from .. import backend
-from .. import random as _random
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from . import pointwise as _pw
+from .dropout import dropout as dropout_fn
 from .linear import linear
 from .shape import cat, stack
 
@@ -351,13 +351,6 @@ class RecurrentLayer(Function):
 # ------------------------------------------------------------------------- the networks
 
 
-def _dropout(x, p):
-    """Inverted dropout between layers (training only): zero with probability ``p``, scale
-    the rest by 1 / (1 - p)."""
-    keep = Tensor._make(_random.bernoulli_array(x._data, 1 - p, None))
-    return x * keep * (0.0 if p == 1 else 1 / (1 - p))
-
-
 def _check_dtypes(input, params):
     for w in params:
         if w.dtype is not input.dtype:
@@ -413,7 +406,7 @@ def _stacked(
                 cn.append(result[2])
         x = outs[0] if directions == 1 else cat(outs, 2)
         if dropout and train and layer < num_layers - 1:
-            x = _dropout(x, dropout)
+            x = dropout_fn(x, dropout)
     h_n = stack(hn)
     return x, ((h_n, stack(cn)) if mode == "LSTM" else h_n)
 
