@@ -143,9 +143,9 @@ def test_batchnorm_module_eval_uses_running_stats(device):
     m(ember.randn(4, 3, 2, 2, device=device))
     m.eval()
     x = rng.standard_normal((2, 3, 2, 2)).astype(np.float32)
-    before = m.running_mean.numpy().copy(), m.num_batches_tracked.item()
+    before = m.running_mean.cpu().numpy().copy(), m.num_batches_tracked.item()
     y = m(ember.tensor(x, device=device))
-    rm, rv = m.running_mean.numpy(), m.running_var.numpy()
+    rm, rv = m.running_mean.cpu().numpy(), m.running_var.cpu().numpy()
     expected = _affine_ref(
         (x - _per_channel_ref(rm, 4)) / np.sqrt(_per_channel_ref(rv, 4) + EPS),
         np.array([1.0, 2.0, -1.0]),
