@@ -5,4 +5,4 @@ The torchvision counterpart of Ember.
 
 __version__ = "0.1.0"
 
-from . import datasets, io, models, utils
+from . import datasets, io, models, transforms, utils
