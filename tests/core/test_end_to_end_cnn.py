@@ -60,7 +60,9 @@ def test_small_cnn_learns_bars(data):
     ember.manual_seed(0)
     model = _model()
     optimizer = ember.optim.Adam(model.parameters(), lr=1e-2)
-    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, generator=ember.Generator().manual_seed(0))
+    loader = DataLoader(
+        TensorDataset(x, y), batch_size=32, shuffle=True, generator=ember.Generator().manual_seed(0)
+    )
     for _ in range(3):
         _epoch(model, optimizer, loader)
     model.eval()
@@ -97,5 +99,7 @@ def test_checkpoint_mid_training_resumes_exactly(data, tmp_path):
     resumed_optimizer.load_state_dict(checkpoint["optimizer"])
     ember.set_rng_state(checkpoint["rng"])
     resumed_shuffle = ember.Generator().set_state(checkpoint["shuffle"])
-    resumed_loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, generator=resumed_shuffle)
+    resumed_loader = DataLoader(
+        TensorDataset(x, y), batch_size=64, shuffle=True, generator=resumed_shuffle
+    )
     assert _epoch(resumed, resumed_optimizer, resumed_loader) == expected

@@ -289,7 +289,7 @@ def test_network_errors():
 def test_fused_layer_matches_composed_reference(mode, reverse, batch_sizes, device):
     proj = mode == "LSTM_PROJ"
     mode = "LSTM" if proj else mode
-    gates, hidden, out_size = ops_rnn._GATES[mode], 3, (2 if proj else 3)
+    gates, hidden, out_size = ops_rnn.GATES[mode], 3, (2 if proj else 3)
 
     def t(*shape):
         return ember.tensor(rng.standard_normal(shape), requires_grad=True, device=device)

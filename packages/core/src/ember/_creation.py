@@ -189,7 +189,10 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     return _place(np.eye(n, n if m is None else m, dtype=dt.np), device, requires_grad)
 
 
-def _like(factory):
+def make_like(factory):
+    """The ``*_like`` form of a factory taking ``(size, *, dtype, device, requires_grad)``
+    (``ember.random`` makes ``rand_like`` and ``randn_like`` with it too)."""
+
     def like(input, *, dtype=None, device=None, requires_grad=False):
         return factory(
             input.shape,
@@ -203,9 +206,9 @@ def _like(factory):
     return like
 
 
-zeros_like = _like(zeros)
-ones_like = _like(ones)
-empty_like = _like(empty)
+zeros_like = make_like(zeros)
+ones_like = make_like(ones)
+empty_like = make_like(empty)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):

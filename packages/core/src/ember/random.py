@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _dtype as dtypes
 from . import backend
+from ._creation import make_like
 from ._tensor import Tensor, _sizes
 
 __all__ = [
@@ -233,22 +234,8 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _finish(perm, requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):
-    return rand(
-        input.shape,
-        dtype=dtype or input.dtype,
-        device=device or input.device,
-        requires_grad=requires_grad,
-    )
-
-
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):
-    return randn(
-        input.shape,
-        dtype=dtype or input.dtype,
-        device=device or input.device,
-        requires_grad=requires_grad,
-    )
+rand_like = make_like(rand)
+randn_like = make_like(randn)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):

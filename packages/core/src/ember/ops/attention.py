@@ -23,7 +23,7 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 _NEG_INF = float("-inf")
 
 
-def _causal_mask(L, S, dtype, device):
+def causal_mask(L, S, dtype, device):
     """The additive causal mask ``(L, S)``: 0 where key j <= query i may be attended, -inf
     above the diagonal (the same as a lower-triangular boolean mask)."""
     return full((L, S), _NEG_INF, dtype=dtype, device=device).triu(1)
@@ -137,7 +137,7 @@ def scaled_dot_product_attention(
                 "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                 "is_causal=True"
             )
-        bias = _causal_mask(L, S, query.dtype, query.device)
+        bias = causal_mask(L, S, query.dtype, query.device)
     elif attn_mask is not None and attn_mask.dtype is bool_:
         bias = _bool_to_additive(attn_mask, query.dtype)
     elif attn_mask is not None:
@@ -181,8 +181,9 @@ def _canonical_mask(mask, mask_name, target_type, other=None, other_name=""):
     return mask
 
 
-def _canonical_masks(padding_mask, padding_name, attn_mask, attn_name, target_type):
-    """The key padding mask and attention mask of one call, both as float masks."""
+def canonical_masks(padding_mask, padding_name, attn_mask, attn_name, target_type):
+    """The key padding mask and attention mask of one call, both as float masks (the
+    Transformer layers of ``nn`` prepare theirs with it too)."""
     padding_mask = _canonical_mask(padding_mask, padding_name, target_type, attn_mask, attn_name)
     return padding_mask, _canonical_mask(attn_mask, attn_name, target_type)
 

@@ -17,13 +17,13 @@ order come free.
 from __future__ import annotations
 
 import numbers
-from typing import NamedTuple
 
 import numpy as np
 
 from .. import backend
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ._windows import Geometry, col2im_add, crop_canvas, pad_for_windows, zero_canvas
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
@@ -49,54 +49,15 @@ _MIN_BLOCK_COLUMNS = 1024
 # copy saves, and the GEMMs with K = C instead of 9 * C run less efficiently.
 
 
-class _Geometry(NamedTuple):
-    """How windows sit on the (unpadded) input: window (i, j) of the output covers input rows
-    ``i * stride[0] - padding[0] + k * dilation[0]`` for kernel rows ``k``, likewise columns."""
-
-    stride: tuple
-    dilation: tuple
-    padding: tuple  # zeros added before each spatial dim; after-padding follows from the sizes
-    groups: int
-
-
 # ---------------------------------------------------------------------------------------------
 # Array kernels
 
 
-def _pad(x, before, after, value=0):
-    """``x`` with ``before[i]``/``after[i]`` entries of ``value`` around its i-th spatial dim (the
-    last ``len(before)`` dims); negative amounts crop instead."""
-    nd = len(before)
-    spatial = x.shape[-nd:]
-    crop = tuple(slice(max(-b, 0), s - max(-a, 0)) for s, b, a in zip(spatial, before, after))
-    x = x[(..., *crop)]
-    grow = [(max(b, 0), max(a, 0)) for b, a in zip(before, after)]
-    if not any(b or a for b, a in grow):
-        return x
-    xp = backend.array_module(x)
-    shape = x.shape[:-nd] + tuple(s + b + a for s, (b, a) in zip(x.shape[-nd:], grow))
-    out = xp.full(shape, value, dtype=x.dtype)
-    out[(..., *(slice(b, b + s) for s, (b, _) in zip(x.shape[-nd:], grow)))] = x
-    return out
-
-
-def _padded(x, kernel, geom, out_size, value=0):
-    """``x`` padded so that every window of the output lies inside it (cropped of rows no
-    window reaches)."""
-    after = [
-        (o - 1) * s + (k - 1) * d + 1 - p - n
-        for o, s, k, d, p, n in zip(
-            out_size, geom.stride, kernel, geom.dilation, geom.padding, x.shape[-2:]
-        )
-    ]
-    return _pad(x, geom.padding, after, value)
-
-
-def _windows(x, kernel, geom, out_size):
+def _im2col(x, kernel, geom, out_size):
     """A strided view ``(N, G, C/G, KH, KW, OH, OW)`` of the padded ``x`` whose element
     ``[n, g, c, kh, kw, oh, ow]`` is the input under kernel tap ``(kh, kw)`` of window
     ``(oh, ow)``: the im2col matrix without a copy."""
-    x = _padded(x, kernel, geom, out_size)
+    x = pad_for_windows(x, kernel, geom, out_size)
     n, c = x.shape[:2]
     g = geom.groups
     sn, sc, sh, sw = x.strides
@@ -121,64 +82,32 @@ def _blocks(xp, n, rows, row_bytes, row_len):
     return [(i, min(n, i + images), 0, rows) for i in range(0, n, images)]
 
 
+def _patch_blocks(x, kernel, geom, out_size):
+    """Yield the im2col matrix of ``x`` in blocks (see ``_blocks``): ``(images, columns,
+    cols)`` with ``cols`` (n1 - n0, G, C/G * KH * KW, (r1 - r0) * OW) the patches of images
+    ``images = n0:n1`` and output rows ``r0:r1``, flattened to ``columns`` of the output."""
+    xp = backend.array_module(x)
+    g, ow = geom.groups, out_size[1]
+    k = x.shape[1] // g * kernel[0] * kernel[1]
+    windows = _im2col(x, kernel, geom, out_size)
+    for n0, n1, r0, r1 in _blocks(xp, x.shape[0], out_size[0], g * k * ow * x.itemsize, ow):
+        cols = windows[n0:n1, ..., r0:r1, :].reshape(n1 - n0, g, k, (r1 - r0) * ow)
+        yield slice(n0, n1), slice(r0 * ow, r1 * ow), cols
+
+
 def _conv(x, w, geom, out_size):
     """``y[n, o] = sum_c,kh,kw w[o, c, kh, kw] * x_padded[n, c, window]``: (N, C, H, W) ->
     (N, O, OH, OW) for ``w`` of shape (O, C/G, KH, KW)."""
     xp = backend.array_module(x)
     n = x.shape[0]
-    oc, _, kh, kw = w.shape
+    oc = w.shape[0]
     g = geom.groups
     oh, ow = out_size
-    k = w[0].size
-    windows = _windows(x, (kh, kw), geom, out_size)
-    wmat = w.reshape(g, oc // g, k)
+    wmat = w.reshape(g, oc // g, w[0].size)
     y = xp.empty((n, g, oc // g, oh * ow), dtype=x.dtype)
-    for n0, n1, r0, r1 in _blocks(xp, n, oh, g * k * ow * x.itemsize, ow):
-        cols = windows[n0:n1, ..., r0:r1, :].reshape(n1 - n0, g, k, (r1 - r0) * ow)
-        xp.matmul(wmat, cols, out=y[n0:n1, ..., r0 * ow : r1 * ow])
+    for images, columns, cols in _patch_blocks(x, w.shape[2:], geom, out_size):
+        xp.matmul(wmat, cols, out=y[images, ..., columns])
     return y.reshape(n, oc, oh, ow)
-
-
-def _tap(i, j, geom, out_size, r0=0):
-    """Index of the padded input under kernel tap ``(i, j)`` of the windows of output rows
-    ``r0:r0 + out_size[0]``: a strided slice of shape ``(..., *out_size)``."""
-    (sh, sw), (dh, dw), (oh, ow) = geom.stride, geom.dilation, out_size
-    top, left = i * dh + r0 * sh, j * dw
-    return (
-        ...,
-        slice(top, top + (oh - 1) * sh + 1, sh),
-        slice(left, left + (ow - 1) * sw + 1, sw),
-    )
-
-
-def _col2im_add(out, cols, geom, r0):
-    """Add ``cols`` (N, C, KH, KW, R, OW), the window columns of output rows ``r0:r0 + R``, into
-    the padded image ``out`` (N, C, Hp, Wp), one kernel tap at a time: within one tap no two
-    windows share a pixel, so plain strided ``+=`` is exact where ``add.at`` would be needed
-    for the whole scatter at once."""
-    kh, kw = cols.shape[2:4]
-    for i in range(kh):
-        for j in range(kw):
-            out[_tap(i, j, geom, cols.shape[4:], r0)] += cols[:, :, i, j]
-
-
-def _canvas(xp, shape, kernel, geom, out_size, dtype):
-    """Zeros for the padded image of ``shape`` ``(..., H, W)``, big enough for every window of
-    the output (for col2im to add into)."""
-    *lead, h, w = shape
-    size = [
-        max(p + e, (o - 1) * s + (k - 1) * d + 1)
-        for e, o, s, k, d, p in zip(
-            (h, w), out_size, geom.stride, kernel, geom.dilation, geom.padding
-        )
-    ]
-    return xp.zeros((*lead, *size), dtype=dtype)
-
-
-def _uncanvas(canvas, geom, size):
-    """The (contiguous) image of spatial ``size`` inside a padded canvas."""
-    (ph, pw), (h, w) = geom.padding, size
-    return backend.array_module(canvas).ascontiguousarray(canvas[..., ph : ph + h, pw : pw + w])
 
 
 def _conv_transpose(y, w, geom, in_size):
@@ -196,17 +125,17 @@ def _conv_transpose(y, w, geom, in_size):
         # col2im adds every tap into the output separately.
         flipped = w.reshape(g, oc // g, cg, kh, kw).swapaxes(1, 2)[..., ::-1, ::-1]
         pads = tuple(d * (k - 1) - p for d, k, p in zip(geom.dilation, (kh, kw), geom.padding))
-        flipped_geom = _Geometry((1, 1), geom.dilation, pads, g)
+        flipped_geom = Geometry((1, 1), geom.dilation, pads, g)
         return _conv(y, flipped.reshape(g * cg, oc // g, kh, kw), flipped_geom, in_size)
     k = cg * kh * kw
     wmat = w.reshape(g, oc // g, k).swapaxes(1, 2)
     ys = y.reshape(n, g, oc // g, oh * ow)
-    canvas = _canvas(xp, (n, g * cg, *in_size), (kh, kw), geom, (oh, ow), y.dtype)
+    canvas = zero_canvas(xp, (n, g * cg, *in_size), (kh, kw), geom, (oh, ow), y.dtype)
     for n0, n1, r0, r1 in _blocks(xp, n, oh, g * k * ow * y.itemsize, ow):
         cols = xp.matmul(wmat, ys[n0:n1, ..., r0 * ow : r1 * ow])
         cols = cols.reshape(n1 - n0, g * cg, kh, kw, r1 - r0, ow)
-        _col2im_add(canvas[n0:n1], cols, geom, r0)
-    return _uncanvas(canvas, geom, in_size)
+        col2im_add(canvas[n0:n1], cols, geom, r0)
+    return crop_canvas(canvas, geom, in_size)
 
 
 def _conv_weight(x, gy, geom, kernel):
@@ -216,13 +145,10 @@ def _conv_weight(x, gy, geom, kernel):
     n, oc, oh, ow = gy.shape
     g = geom.groups
     cg = x.shape[1] // g
-    k = cg * kernel[0] * kernel[1]
-    windows = _windows(x, kernel, geom, (oh, ow))
     gys = gy.reshape(n, g, oc // g, oh * ow)
-    gw = xp.zeros((g, oc // g, k), dtype=x.dtype)
-    for n0, n1, r0, r1 in _blocks(xp, n, oh, g * k * ow * x.itemsize, ow):
-        cols = windows[n0:n1, ..., r0:r1, :].reshape(n1 - n0, g, k, (r1 - r0) * ow)
-        gw += xp.matmul(gys[n0:n1, ..., r0 * ow : r1 * ow], cols.swapaxes(-1, -2)).sum(axis=0)
+    gw = xp.zeros((g, oc // g, cg * kernel[0] * kernel[1]), dtype=x.dtype)
+    for images, columns, cols in _patch_blocks(x, kernel, geom, (oh, ow)):
+        gw += xp.matmul(gys[images, ..., columns], cols.swapaxes(-1, -2)).sum(axis=0)
     return gw.reshape(oc, cg, *kernel)
 
 
@@ -230,15 +156,19 @@ def _conv_weight(x, gy, geom, kernel):
 # Functions: the trio conv / transposed conv / weight gradient, each other's derivatives
 
 
+def _add_bias(y, b):
+    """``y`` (N, C, H, W) plus the per-channel bias ``b`` (or None), in place."""
+    if b is not None:
+        y += b.reshape(-1, 1, 1)
+    return y
+
+
 class _Conv(Function):
     @staticmethod
     def forward(ctx, x, w, b, geom, out_size):
         ctx.geom = geom
         ctx.save_for_backward(x, w)
-        y = _conv(x, w, geom, out_size)
-        if b is not None:
-            y += b.reshape(-1, 1, 1)
-        return y
+        return _add_bias(_conv(x, w, geom, out_size), b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -255,10 +185,7 @@ class _ConvTranspose(Function):
     def forward(ctx, y, w, b, geom, in_size):
         ctx.geom = geom
         ctx.save_for_backward(y, w)
-        x = _conv_transpose(y, w, geom, in_size)
-        if b is not None:
-            x += b.reshape(-1, 1, 1)
-        return x
+        return _add_bias(_conv_transpose(y, w, geom, in_size), b)
 
     @staticmethod
     def backward(ctx, gx):
@@ -291,7 +218,7 @@ class _Unfold(Function):
     def forward(ctx, x, kernel, geom, out_size):
         ctx.args = (kernel, geom, x.shape[2:])
         n, c = x.shape[:2]
-        windows = _windows(x, kernel, geom, out_size)
+        windows = _im2col(x, kernel, geom, out_size)
         return windows.reshape(n, c * kernel[0] * kernel[1], out_size[0] * out_size[1])
 
     @staticmethod
@@ -308,9 +235,9 @@ class _Fold(Function):
         n = cols.shape[0]
         c = cols.shape[1] // (kernel[0] * kernel[1])
         cols = cols.reshape(n, c, *kernel, *out_size)
-        canvas = _canvas(xp, (n, c, *size), kernel, geom, out_size, cols.dtype)
-        _col2im_add(canvas, cols, geom, 0)
-        return _uncanvas(canvas, geom, size)
+        canvas = zero_canvas(xp, (n, c, *size), kernel, geom, out_size, cols.dtype)
+        col2im_add(canvas, cols, geom, 0)
+        return crop_canvas(canvas, geom, size)
 
     @staticmethod
     def backward(ctx, gx):
@@ -468,7 +395,7 @@ def _convnd(name, nd, input, weight, bias, stride, padding, dilation, groups):
             f"Calculated padded input size per channel: ({_dims(padded)}). Kernel size: "
             f"({_dims(effective)}). Kernel size can't be greater than actual input size"
         )
-    geom = _Geometry(_lift(stride, nd, 1), _lift(dilation, nd, 1), _lift(before, nd, 0), groups)
+    geom = Geometry(_lift(stride, nd, 1), _lift(dilation, nd, 1), _lift(before, nd, 0), groups)
     out_size = _out_size(_lift(size, nd, 1), _lift(kernel, nd, 1), geom, _lift(after, nd, 0))
     y = _Conv.apply(_as_2d(x, nd), _as_2d(weight, nd), bias, geom, out_size)
     return _as_given(y, nd, batched)
@@ -511,7 +438,7 @@ def _conv_transposend(
             f"Given input size per channel: ({_dims(_lift(size, nd, 1))}). Calculated output "
             f"size per channel: ({_dims(_lift(out, nd, 1))}). Output size is too small"
         )
-    geom = _Geometry(s, d, _lift(padding, nd, 0), groups)
+    geom = Geometry(s, d, _lift(padding, nd, 0), groups)
     y = _ConvTranspose.apply(_as_2d(x, nd), _as_2d(weight, nd), bias, geom, _lift(out, nd, 1))
     return _as_given(y, nd, batched)
 
@@ -633,7 +560,7 @@ def _fold_args(kernel_size, dilation, padding, stride):
             raise RuntimeError(
                 f"{text}, but got {label}_height: {values[0]} {label}_width: {values[1]}"
             )
-    return kernel, _Geometry(stride, dilation, padding, 1)
+    return kernel, Geometry(stride, dilation, padding, 1)
 
 
 def _pair_of(value, name):

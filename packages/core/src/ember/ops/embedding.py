@@ -2,7 +2,7 @@
 rows) and ``one_hot``.
 
 A lookup's gradient sums the output gradient into the looked-up rows, repeated indices
-accumulating (one ``bincount``, ``indexing._sum_rows``). ``embedding_bag`` is composed of the
+accumulating (one ``bincount``, ``indexing.sum_rows``). ``embedding_bag`` is composed of the
 same lookup and of ``index_add`` / ``gather``, so it is differentiable to any order.
 """
 
@@ -14,7 +14,7 @@ from .. import backend
 from .._dtype import int32, int64
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .indexing import Gather, IndexAdd, _sum_rows
+from .indexing import Gather, IndexAdd, sum_rows
 
 __all__ = ["embedding", "embedding_bag", "one_hot"]
 
@@ -48,7 +48,7 @@ class EmbeddingBackward(Function):
         rows = gy.reshape(-1, gy.shape[-1])
         if scale is not None:
             rows = rows * scale.astype(rows.dtype)[:, None]
-        return _sum_rows(indices.reshape(-1), rows, num_weights)
+        return sum_rows(indices.reshape(-1), rows, num_weights)
 
     @staticmethod
     def backward(ctx, ggw):

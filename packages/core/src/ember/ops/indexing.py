@@ -8,6 +8,10 @@ does not.
 
 Gradients of what gathers in forward scatter-add in backward, duplicates accumulating, and
 every backward is made of these same differentiable operations.
+
+The Functions (``Gather``, ``ScatterAdd``, ``IndexAdd``, ...) and the kernel ``sum_rows`` are
+shared with other op modules (embedding, sampling), which apply them directly on arguments
+they have already checked; only the functions in ``__all__`` are public.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from . import pointwise as _pw
 from ._util import wrap_dim
-from .shape import Slice, SliceBackward, _broadcast_shape, expand, reshape
+from .shape import Slice, SliceBackward, expand, infer_size, reshape
 
 __all__ = [
     "gather",
@@ -43,7 +47,7 @@ __all__ = [
 # ------------------------------------------------------------------------- kernels
 
 
-def _sum_rows(rows, values, n):
+def sum_rows(rows, values, n):
     """``n`` rows of zeros with ``values[i]`` added to row ``rows[i]``, repeats accumulating.
 
     ``values`` is (M, R). One ``bincount`` over flat positions: two to seven times faster
@@ -158,7 +162,7 @@ class _Advanced:
         # indexed dims back where they belong
         at = self.dims[0] if self.adjacent() else 0
         values = xp.moveaxis(values, tuple(range(at, at + nb)), tuple(range(nb)))
-        summed = _sum_rows(rows, values.reshape(rows.size, math.prod(rest)), math.prod(sizes))
+        summed = sum_rows(rows, values.reshape(rows.size, math.prod(rest)), math.prod(sizes))
         return xp.moveaxis(summed.reshape(sizes + rest), tuple(range(k)), self.dims)
 
 
@@ -535,16 +539,13 @@ class ScatterAdd(Function):
         index, out = _nd(index), _nd(x)
         rows = _flat_positions(_along_dim(index, dim), out.shape, index.shape)
         values = _nd(src)[_prefix(index.shape)].astype(x.dtype, copy=False)
-        added = _sum_rows(rows, values.reshape(-1, 1), out.size)
+        added = sum_rows(rows, values.reshape(-1, 1), out.size)
         return x + added.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, gy):
         (index,) = ctx.saved_tensors
-        gsrc = None
-        if ctx.needs_input_grad[3]:
-            gsrc = _pad(Gather.apply(gy, ctx.dim, index), ctx.src_shape)
-        return gy, None, None, gsrc
+        return gy, None, None, _src_grad(ctx, gy, index)
 
 
 class Scatter(Function):
@@ -563,10 +564,7 @@ class Scatter(Function):
         gx = None
         if ctx.needs_input_grad[0]:
             gx = Scatter.apply(gy, ctx.dim, index, _scatter_src("scatter", gy, index, 0))
-        gsrc = None
-        if ctx.needs_input_grad[3]:
-            gsrc = _pad(Gather.apply(gy, ctx.dim, index), ctx.src_shape)
-        return gx, None, None, gsrc
+        return gx, None, None, _src_grad(ctx, gy, index)
 
 
 class ScatterMultiply(Function):
@@ -594,11 +592,16 @@ class ScatterMultiply(Function):
         return flat.reshape(x.shape)
 
 
-def _pad(g, shape):
-    """``g`` in the leading block of zeros of ``shape`` (src may be larger than index)."""
-    if tuple(g.shape) == tuple(shape):
+def _src_grad(ctx, gy, index):
+    """The gradient of a scatter's ``src`` (input 3), or None where not needed: ``gy``
+    gathered at ``index``, in the leading block of zeros of src's shape (src may be larger
+    than index)."""
+    if not ctx.needs_input_grad[3]:
+        return None
+    g = Gather.apply(gy, ctx.dim, index)
+    if tuple(g.shape) == tuple(ctx.src_shape):
         return g
-    return SliceBackward.apply(g, shape, _prefix(g.shape))
+    return SliceBackward.apply(g, ctx.src_shape, _prefix(g.shape))
 
 
 def gather(input, dim, index):
@@ -666,7 +669,7 @@ def take_along_dim(input, indices, dim=None):
     a, b = list(input._data.shape), list(indices._data.shape)
     n_in, n_idx = a[dim], b[dim]
     a[dim] = b[dim] = 1
-    shape = list(_broadcast_shape([a, b]))
+    shape = list(infer_size([a, b]))
     input = expand(input, shape[:dim] + [n_in] + shape[dim + 1 :])
     indices = expand(indices, shape[:dim] + [n_idx] + shape[dim + 1 :])
     return gather(input, dim, indices)
@@ -724,9 +727,7 @@ class IndexAdd(Function):
         ctx.save_for_backward(index)
         xp = backend.array_module(x)
         values = _rows(source, dim).astype(x.dtype, copy=False)
-        summed = _sum_rows(
-            index.reshape(-1).astype(np.int64, copy=False), values, _nd(x).shape[dim]
-        )
+        summed = sum_rows(index.reshape(-1).astype(np.int64, copy=False), values, _nd(x).shape[dim])
         moved = xp.moveaxis(_nd(x), dim, 0).shape
         added = xp.moveaxis(summed.reshape(moved), 0, dim).reshape(x.shape)
         return x + (added if alpha == 1 else added * x.dtype.type(alpha))

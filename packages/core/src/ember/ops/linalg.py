@@ -136,8 +136,9 @@ def _require_dims(t, ndim, message):
         raise RuntimeError(message)
 
 
-def _require_same_dtype(x, y, style):
-    """torch checks dtypes per kernel, and each kernel words it its own way."""
+def require_same_dtype(x, y, style):
+    """torch checks dtypes per kernel, and each kernel words it its own way (also used by
+    ``linear``)."""
     a, b = x.dtype, y.dtype
     if a is b:
         return
@@ -215,15 +216,15 @@ def matmul(input, other):
         if len(xs) == 1:
             return dot(input, other)
         _check_mv_shapes(rows, xs[-1], ys[0])
-        _require_same_dtype(input, other, "mv")
+        require_same_dtype(input, other, "mv")
         return (Mv if len(xs) == 2 else Matmul).apply(input, other)
     if len(ys) == 2:
         _check_mm_shapes(rows, xs[-1], ys[0], ys[1])
-        _require_same_dtype(input, other, "mm")
+        require_same_dtype(input, other, "mm")
         return (Mm if len(xs) == 2 else Matmul).apply(input, other)
     batch = math.prod(_broadcast_batch(xs[:-2], ys[:-2]))
     _check_bmm_shapes(batch, xs[-1], batch, ys[-2])
-    _require_same_dtype(input, other, "bmm")
+    require_same_dtype(input, other, "bmm")
     return Matmul.apply(input, other)
 
 
@@ -233,7 +234,7 @@ def mm(input, mat2):
     _require_dims(mat2, 2, "mat2 must be a matrix")
     (n, k), (k2, m) = input._data.shape, mat2._data.shape
     _check_mm_shapes(n, k, k2, m)
-    _require_same_dtype(input, mat2, "mm")
+    require_same_dtype(input, mat2, "mm")
     return Mm.apply(input, mat2)
 
 
@@ -243,7 +244,7 @@ def bmm(input, mat2):
     _require_dims(mat2, 3, "batch2 must be a 3D tensor")
     (b, _, k), (b2, k2, _) = input._data.shape, mat2._data.shape
     _check_bmm_shapes(b, k, b2, k2)
-    _require_same_dtype(input, mat2, "bmm")
+    require_same_dtype(input, mat2, "bmm")
     return Bmm.apply(input, mat2)
 
 
@@ -255,7 +256,7 @@ def mv(input, vec):
         )
     (n, k), (k2,) = input._data.shape, vec._data.shape
     _check_mv_shapes(n, k, k2)
-    _require_same_dtype(input, vec, "mv")
+    require_same_dtype(input, vec, "mv")
     return Mv.apply(input, vec)
 
 
@@ -265,7 +266,7 @@ def dot(input, tensor):
         raise RuntimeError(
             f"1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors"
         )
-    _require_same_dtype(input, tensor, "dot")
+    require_same_dtype(input, tensor, "dot")
     n, n2 = input._data.size, tensor._data.size
     if n != n2:
         raise RuntimeError(
@@ -300,7 +301,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
         )
     (n, k), (k2, m) = mat1._data.shape, mat2._data.shape
     _check_mm_shapes(n, k, k2, m)
-    _require_same_dtype(mat1, mat2, "mm")
+    require_same_dtype(mat1, mat2, "mm")
     return Addmm.apply(input.expand((n, m)), mat1, mat2, beta, alpha)
 
 
@@ -527,6 +528,6 @@ def einsum(equation, *operands):
             "one operand and its subscripts list"
         )
     for t in operands[1:]:
-        _require_same_dtype(operands[0], t, "einsum")
+        require_same_dtype(operands[0], t, "einsum")
     inputs, output = _parse_einsum(equation, [t._data.shape for t in operands])
     return Einsum.apply(*operands, inputs=tuple(inputs), output=output)

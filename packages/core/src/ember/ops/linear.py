@@ -7,7 +7,7 @@ import math
 
 from .. import backend
 from ..autograd.function import Function
-from .linalg import _require_same_dtype
+from .linalg import require_same_dtype
 
 __all__ = ["linear", "bilinear"]
 
@@ -77,7 +77,7 @@ class Bilinear(Function):
 def _check_dtypes(input, weight, bias):
     # torch's words: linear without bias is a matmul, with bias an addmm (self = bias)
     if bias is None:
-        _require_same_dtype(input, weight, "mm")
+        require_same_dtype(input, weight, "mm")
         return
     for name, t in (("mat1", input), ("self", bias)):
         if t.dtype is not weight.dtype:
@@ -153,7 +153,7 @@ def bilinear(input1, input2, weight, bias=None):
             f"{bias.shape[0]} but expected {weight.shape[0]}"
         )
     for t in (input2, weight) if bias is None else (input2, weight, bias):
-        _require_same_dtype(input1, t, "scalar")
+        require_same_dtype(input1, t, "scalar")
     batch = input1.shape[:-1]
     y = Bilinear.apply(
         input1.reshape(-1, input1.shape[-1]), input2.reshape(-1, input2.shape[-1]), weight, bias

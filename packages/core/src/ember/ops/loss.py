@@ -53,9 +53,10 @@ _REDUCTIONS = ("none", "mean", "sum")
 # ------------------------------------------------------------------------------ reduction
 
 
-def _legacy_get_string(size_average, reduce):
+def legacy_get_string(size_average, reduce):
     """The ``reduction`` that the deprecated ``size_average`` / ``reduce`` pair means (both
-    default to True): mean, sum when only ``size_average`` is False, none when ``reduce`` is."""
+    default to True): mean, sum when only ``size_average`` is False, none when ``reduce`` is.
+    The loss modules of ``nn`` share it (torch's ``_Reduction.legacy_get_string``)."""
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     if size_average and reduce:
@@ -76,7 +77,7 @@ def _legacy_get_string(size_average, reduce):
 def _reduction(size_average, reduce, reduction, valid=_REDUCTIONS):
     """The reduction to apply: the legacy arguments win when given; unknown names raise."""
     if size_average is not None or reduce is not None:
-        return _legacy_get_string(size_average, reduce)
+        return legacy_get_string(size_average, reduce)
     if reduction not in valid:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction

@@ -144,6 +144,30 @@ def _check_floating(name, input):
         raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype.scalar_name}'")
 
 
+def _check_per_channel(name, input, running_mean, running_var, weight, bias):
+    """The checks batch and instance norm share: a floating input, C-element tensors."""
+    _check_floating(name, input)
+    _check_channels(
+        input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
+
+
+def _normalize_per_channel(input, running_mean, running_var, weight, bias, dims, momentum, eps):
+    """Batch and instance norm by the input's own statistics over ``dims``, with per-channel
+    ``weight`` and ``bias``; the running statistics (when given) are updated in place."""
+    shape = _channel_shape(input)
+    return _Normalize.apply(
+        input,
+        _per_channel(weight, shape),
+        _per_channel(bias, shape),
+        running_mean,
+        running_var,
+        dims,
+        eps,
+        momentum,
+    )
+
+
 # ------------------------------------------------------------------------------- batch norm
 
 
@@ -177,26 +201,15 @@ def batch_norm(
     """
     if training:
         _verify_batch_size(input.size())
-    _check_floating("batch_norm", input)
-    _check_channels(
-        input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
-    )
+    _check_per_channel("batch_norm", input, running_mean, running_var, weight, bias)
     if not training:
         for name, t in (("running_mean", running_mean), ("running_var", running_var)):
             if t is None:
                 raise RuntimeError(f"{name} must be defined in evaluation mode")
         return _with_statistics(input, running_mean, running_var, weight, bias, eps)
-    shape = _channel_shape(input)
     dims = (0, *range(2, input.dim()))
-    return _Normalize.apply(
-        input,
-        _per_channel(weight, shape),
-        _per_channel(bias, shape),
-        running_mean,
-        running_var,
-        dims,
-        eps,
-        momentum,
+    return _normalize_per_channel(
+        input, running_mean, running_var, weight, bias, dims, momentum, eps
     )
 
 
@@ -231,27 +244,16 @@ def instance_norm(
     """
     if use_input_stats:
         _verify_spatial_size(input.size())
-    _check_floating("instance_norm", input)
-    _check_channels(
-        input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
-    )
+    _check_per_channel("instance_norm", input, running_mean, running_var, weight, bias)
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise RuntimeError(
                 "Expected running_mean and running_var to be defined when use_input_stats is false"
             )
         return _with_statistics(input, running_mean, running_var, weight, bias, eps)
-    shape = _channel_shape(input)
     dims = tuple(range(2, input.dim()))
-    return _Normalize.apply(
-        input,
-        _per_channel(weight, shape),
-        _per_channel(bias, shape),
-        running_mean,
-        running_var,
-        dims,
-        eps,
-        momentum,
+    return _normalize_per_channel(
+        input, running_mean, running_var, weight, bias, dims, momentum, eps
     )
 
 

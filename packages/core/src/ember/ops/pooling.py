@@ -19,7 +19,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
-from .conv import _canvas, _Geometry, _padded, _tap, _uncanvas
+from ._windows import Geometry, col2im_add, crop_canvas, pad_for_windows, tap_slice, zero_canvas
 
 __all__ = [
     "max_pool1d",
@@ -59,7 +59,7 @@ class _Windows:
             [np.arange(o) * s - p + i * d for i in range(k)]
             for k, s, p, d, o in zip(kernel, stride, padding, dilation, out_size)
         )
-        return cls(rows, cols, _Geometry(stride, dilation, padding, 1))
+        return cls(rows, cols, Geometry(stride, dilation, padding, 1))
 
     @classmethod
     def adaptive(cls, size, out_size):
@@ -78,7 +78,7 @@ class _Windows:
         geom = None
         if all(o and n % o == 0 for n, o in zip(size, out_size)):
             k = tuple(n // o for n, o in zip(size, out_size))
-            geom = _Geometry(k, (1, 1), (0, 0), 1)
+            geom = Geometry(k, (1, 1), (0, 0), 1)
         return cls(rows, cols, geom)
 
     @property
@@ -91,10 +91,10 @@ class _Windows:
         xp = backend.array_module(x)
         if self.geom is not None:
             kernel = (len(self.rows), len(self.cols))
-            x = _padded(x, kernel, self.geom, self.out_size, fill)
+            x = pad_for_windows(x, kernel, self.geom, self.out_size, fill)
             for i, r in enumerate(self.rows):
                 for j, c in enumerate(self.cols):
-                    yield x[_tap(i, j, self.geom, self.out_size)], r, c
+                    yield x[tap_slice(i, j, self.geom, self.out_size)], r, c
             return
         for r in self.rows:
             x_r = x[..., xp.asarray(r), :]
@@ -164,16 +164,26 @@ class _MaxPool(Function):
         return _ScatterAdd.apply(gy, ctx.idx, ctx.shape), None, None
 
 
+def _scatter(v, idx, shape, accumulate):
+    """Zeros of ``shape`` with ``v`` put per plane at ``idx``: added where indices repeat
+    (``accumulate``) or assigned."""
+    xp = backend.array_module(v)
+    out = xp.zeros(math.prod(shape), dtype=v.dtype)
+    flat = _flat(idx, shape[-2] * shape[-1])
+    if accumulate:
+        xp.add.at(out, flat, v.ravel())
+    else:
+        out[flat] = v.ravel()
+    return out.reshape(shape)
+
+
 class _ScatterAdd(Function):
     """``out[..., idx] += v`` per plane, into zeros of ``shape``."""
 
     @staticmethod
     def forward(ctx, v, idx, shape):
-        xp = backend.array_module(v)
         ctx.idx = idx
-        out = xp.zeros(math.prod(shape), dtype=v.dtype)
-        xp.add.at(out, _flat(idx, shape[-2] * shape[-1]), v.ravel())
-        return out.reshape(shape)
+        return _scatter(v, idx, shape, accumulate=True)
 
     @staticmethod
     def backward(ctx, gout):
@@ -185,11 +195,8 @@ class _Put(Function):
 
     @staticmethod
     def forward(ctx, v, idx, shape):
-        xp = backend.array_module(v)
         ctx.idx = idx
-        out = xp.zeros(math.prod(shape), dtype=v.dtype)
-        out[_flat(idx, shape[-2] * shape[-1])] = v.ravel()
-        return out.reshape(shape)
+        return _scatter(v, idx, shape, accumulate=False)
 
     @staticmethod
     def backward(ctx, gout):
@@ -241,11 +248,13 @@ class _AvgPoolBackward(Function):
         ctx.args = (windows, divisor)
         share = gy / xp.asarray(divisor, dtype=gy.dtype)
         kernel, geom = (len(windows.rows), len(windows.cols)), windows.geom
-        canvas = _canvas(xp, shape, kernel, geom, windows.out_size, gy.dtype)
-        for i in range(kernel[0]):
-            for j in range(kernel[1]):
-                canvas[_tap(i, j, geom, windows.out_size)] += share
-        return _uncanvas(canvas, geom, shape[-2:])
+        canvas = zero_canvas(xp, shape, kernel, geom, windows.out_size, gy.dtype)
+        # every tap of a window gets the same share: its columns are one broadcast view
+        cols = xp.broadcast_to(
+            share[..., None, None, :, :], (*share.shape[:-2], *kernel, *share.shape[-2:])
+        )
+        col2im_add(canvas, cols, geom, 0)
+        return crop_canvas(canvas, geom, shape[-2:])
 
     @staticmethod
     def backward(ctx, ggx):

@@ -40,8 +40,9 @@ __all__ = [
     "gru_cell",
 ]
 
-# gate blocks stacked in the rows of weight_ih / weight_hh
-_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+# gate blocks stacked in the rows of weight_ih / weight_hh (shared with nn.RNNBase, which
+# runs its layers through ``stacked``)
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # ------------------------------------------------------------------ composed reference
@@ -256,7 +257,7 @@ class _Kernel:
         if bias is not None:
             gx += bias
         # gates as (T, B, gates, H), so that kernels name a gate by its block number
-        self.gx = gx.reshape(steps, batch, _GATES[mode], -1)
+        self.gx = gx.reshape(steps, batch, GATES[mode], -1)
         self.hs = xp.empty((steps + 1, *h0.shape), x.dtype)  # states in processing order
         self.hs[0] = h0
         if c0 is not None:
@@ -360,7 +361,7 @@ def _check_dtypes(input, params):
             )
 
 
-def _stacked(
+def stacked(
     mode, input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_sizes
 ):
     """Run the layers over a time-major ``(T, B, features)`` input.
@@ -415,7 +416,7 @@ def _sequence(mode):
     def run(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
         if batch_first:
             input = input.transpose(0, 1)
-        output, h_n = _stacked(
+        output, h_n = stacked(
             mode, input, hx, params, has_biases, num_layers, dropout, train, bidirectional, None
         )
         if batch_first:
@@ -451,12 +452,12 @@ gru.__doc__ = "A multi-layer GRU over a padded sequence (``torch.gru``), as ``rn
 # ---------------------------------------------------------------------------- the cells
 
 
-def _check_cell(input, hx, w_ih, name=""):
+def _check_cell(input, hx, w_ih, mode):
     if input.shape[1] != w_ih.shape[1]:
         raise RuntimeError(
             f"input has inconsistent input_size: got {input.shape[1]} expected {w_ih.shape[1]}"
         )
-    hidden = w_ih.shape[0] // {"lstm": 4, "gru": 3}.get(name, 1)
+    hidden = w_ih.shape[0] // GATES[mode]
     for k, h in enumerate(hx):
         if input.shape[0] != h.shape[0]:
             raise RuntimeError(
@@ -471,23 +472,23 @@ def _check_cell(input, hx, w_ih, name=""):
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman RNN step: ``tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)`` for ``(B, input_size)``
     input and ``(B, hidden_size)`` state."""
-    _check_cell(input, (hx,), w_ih)
+    _check_cell(input, (hx,), w_ih, "RNN_TANH")
     return _rnn_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh, relu=False)
 
 
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """``rnn_tanh_cell`` with ReLU in place of tanh."""
-    _check_cell(input, (hx,), w_ih)
+    _check_cell(input, (hx,), w_ih, "RNN_RELU")
     return _rnn_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh, relu=True)
 
 
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step; ``hx = (h, c)``, returns ``(h', c')``."""
-    _check_cell(input, hx, w_ih, "lstm")
+    _check_cell(input, hx, w_ih, "LSTM")
     return _lstm_step(linear(input, w_ih, b_ih), hx[0], hx[1], w_hh, b_hh)
 
 
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step; returns ``h'``."""
-    _check_cell(input, (hx,), w_ih, "gru")
+    _check_cell(input, (hx,), w_ih, "GRU")
     return _gru_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh)

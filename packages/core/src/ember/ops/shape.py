@@ -424,9 +424,10 @@ def _infer_size_message(k, i, s, result, shape):
     )
 
 
-def _broadcast_shape(shapes, message=_infer_size_message):
-    """The shape ``shapes`` broadcast to; ``message(k, i, size, result, shape)`` words the
-    error when argument ``k`` does not fit at dimension ``i``."""
+def infer_size(shapes, message=_infer_size_message):
+    """The shape ``shapes`` broadcast to (torch's ``infer_size``, shared with indexing);
+    ``message(k, i, size, result, shape)`` words the error when argument ``k`` does not fit
+    at dimension ``i``."""
     ndim = max((len(s) for s in shapes), default=0)
     result = [1] * ndim
     for k, shape in enumerate(shapes):
@@ -450,12 +451,12 @@ def broadcast_shapes(*shapes):
             f"to {result}"
         )
 
-    return Size(_broadcast_shape(shapes, message))
+    return Size(infer_size(shapes, message))
 
 
 def broadcast_tensors(*tensors):
     """``tensors`` expanded to their common broadcast shape (views)."""
-    shape = _broadcast_shape([t._data.shape for t in tensors])
+    shape = infer_size([t._data.shape for t in tensors])
     return tuple(expand(t, shape) for t in tensors)
 
 

@@ -7,11 +7,9 @@ from .optimizer import (
     Optimizer,
     _check_lr,
     _check_value,
-    _count_step,
     _decay_square_,
     _gradient,
-    _scalar_state,
-    _zeros_like,
+    _next_step,
 )
 
 __all__ = ["Adadelta"]
@@ -69,14 +67,8 @@ class Adadelta(Optimizer):
         lr, rho, eps = group["lr"], group["rho"], group["eps"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
         for p in params:
-            x = p._data
-            xp = backend.array_module(x)
-            state = self.state[p]
-            if not state:
-                state["step"] = _scalar_state(0.0)
-                state["square_avg"] = _zeros_like(x)
-                state["acc_delta"] = _zeros_like(x)
-            _count_step(state["step"])
+            x, xp, state = p._data, backend.array_module(p._data), self.state[p]
+            _next_step(state, x, ("square_avg", "acc_delta"))
             g = _gradient(x, p.grad._data, weight_decay, maximize)
 
             square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data

@@ -7,16 +7,11 @@ import math
 from .. import backend
 from .optimizer import (
     Optimizer,
+    _adam_gradient,
+    _adam_moments_,
     _addcdiv_,
-    _check_betas,
-    _check_lr,
-    _check_value,
-    _count_step,
-    _decay_square_,
-    _gradient,
-    _lerp_,
-    _scalar_state,
-    _zeros_like,
+    _check_adam_args,
+    _next_step,
 )
 
 __all__ = ["Adam", "AdamW"]
@@ -64,10 +59,7 @@ class Adam(Optimizer):
         fused=None,
         decoupled_weight_decay=False,
     ):
-        _check_lr(lr)
-        _check_value("epsilon", eps)
-        _check_betas(betas)
-        _check_value("weight_decay", weight_decay)
+        _check_adam_args(lr, betas, eps, weight_decay)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -83,27 +75,16 @@ class Adam(Optimizer):
 
     def _update_group(self, group, params):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-        decoupled = group["decoupled_weight_decay"]
+        amsgrad = group["amsgrad"]
+        buffers = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
         for p in params:
-            x = p._data
-            xp = backend.array_module(x)
-            state = self.state[p]
-            if not state:
-                state["step"] = _scalar_state(0.0)
-                state["exp_avg"] = _zeros_like(x)
-                state["exp_avg_sq"] = _zeros_like(x)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = _zeros_like(x)
-            step = _count_step(state["step"])
-            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-            if decoupled and weight_decay != 0:
-                x *= 1 - lr * weight_decay
-            g = _gradient(x, p.grad._data, 0 if decoupled else weight_decay, maximize)
+            x, xp, state = p._data, backend.array_module(p._data), self.state[p]
+            step = _next_step(state, x, buffers)
+            g = _adam_gradient(x, p.grad._data, group)
 
+            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             work = xp.empty_like(x)
-            _lerp_(xp, m, g, 1 - beta1, work)
-            _decay_square_(xp, v, beta2, g, work)
+            _adam_moments_(xp, m, v, g, group["betas"], work)
             if amsgrad:
                 v_max = state["max_exp_avg_sq"]._data
                 xp.maximum(v_max, v, out=v_max)

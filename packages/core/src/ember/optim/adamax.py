@@ -3,18 +3,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import (
-    Optimizer,
-    _addcdiv_,
-    _check_betas,
-    _check_lr,
-    _check_value,
-    _count_step,
-    _gradient,
-    _lerp_,
-    _scalar_state,
-    _zeros_like,
-)
+from .optimizer import Optimizer, _addcdiv_, _check_adam_args, _gradient, _lerp_, _next_step
 
 __all__ = ["Adamax"]
 
@@ -53,10 +42,7 @@ class Adamax(Optimizer):
         maximize=False,
         foreach=None,
     ):
-        _check_lr(lr)
-        _check_value("epsilon", eps)
-        _check_betas(betas)
-        _check_value("weight_decay", weight_decay)
+        _check_adam_args(lr, betas, eps, weight_decay)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -71,14 +57,8 @@ class Adamax(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
         for p in params:
-            x = p._data
-            xp = backend.array_module(x)
-            state = self.state[p]
-            if not state:
-                state["step"] = _scalar_state(0.0)
-                state["exp_avg"] = _zeros_like(x)
-                state["exp_inf"] = _zeros_like(x)
-            step = _count_step(state["step"])
+            x, xp, state = p._data, backend.array_module(p._data), self.state[p]
+            step = _next_step(state, x, ("exp_avg", "exp_inf"))
             g = _gradient(x, p.grad._data, weight_decay, maximize)
 
             exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data

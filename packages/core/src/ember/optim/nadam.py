@@ -5,16 +5,12 @@ from __future__ import annotations
 from .. import backend
 from .optimizer import (
     Optimizer,
+    _adam_gradient,
+    _adam_moments_,
     _addcdiv_,
-    _check_betas,
-    _check_lr,
+    _check_adam_args,
     _check_value,
-    _count_step,
-    _decay_square_,
-    _gradient,
-    _lerp_,
-    _scalar_state,
-    _zeros_like,
+    _next_step,
 )
 
 __all__ = ["NAdam"]
@@ -61,10 +57,7 @@ class NAdam(Optimizer):
         maximize=False,
         foreach=None,
     ):
-        _check_lr(lr)
-        _check_value("epsilon", eps)
-        _check_betas(betas)
-        _check_value("weight_decay", weight_decay)
+        _check_adam_args(lr, betas, eps, weight_decay)
         _check_value("momentum_decay", momentum_decay)
         defaults = dict(
             lr=lr,
@@ -80,21 +73,11 @@ class NAdam(Optimizer):
 
     def _update_group(self, group, params):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]
-        decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
+        momentum_decay = group["momentum_decay"]
         for p in params:
-            x = p._data
-            xp = backend.array_module(x)
-            state = self.state[p]
-            if not state:
-                state["step"] = _scalar_state(0.0)
-                state["mu_product"] = _scalar_state(1.0)
-                state["exp_avg"] = _zeros_like(x)
-                state["exp_avg_sq"] = _zeros_like(x)
-            step = _count_step(state["step"])
-            if decoupled and weight_decay != 0:
-                x *= 1 - lr * weight_decay
-            g = _gradient(x, p.grad._data, 0 if decoupled else weight_decay, maximize)
+            x, xp, state = p._data, backend.array_module(p._data), self.state[p]
+            step = _next_step(state, x, ("exp_avg", "exp_avg_sq"), mu_product=1.0)
+            g = _adam_gradient(x, p.grad._data, group)
 
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
@@ -104,8 +87,7 @@ class NAdam(Optimizer):
 
             exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
             work, denom = xp.empty_like(x), xp.empty_like(x)
-            _lerp_(xp, exp_avg, g, 1 - beta1, work)
-            _decay_square_(xp, exp_avg_sq, beta2, g, work)
+            _adam_moments_(xp, exp_avg, exp_avg_sq, g, group["betas"], work)
             xp.divide(exp_avg_sq, 1 - beta2**step, out=denom)
             xp.sqrt(denom, out=denom)
             denom += eps

@@ -311,6 +311,22 @@ def _count_step(step):
     return float(step._data)
 
 
+def _next_step(state, x, buffers, **scalars):
+    """Count one more step of the parameter whose array is ``x``, creating its ``state`` on
+    the first: ``step`` and each of ``scalars`` (name=initial value) as 0-d CPU tensors, then
+    each of ``buffers`` as zeros shaped like ``x``, in torch's order of keys.
+
+    Returns the new step count as a float.
+    """
+    if not state:
+        state["step"] = _scalar_state(0.0)
+        for name, value in scalars.items():
+            state[name] = _scalar_state(value)
+        for name in buffers:
+            state[name] = _zeros_like(x)
+    return _count_step(state["step"])
+
+
 def _check_lr(lr):
     if not lr >= 0.0:
         raise ValueError(f"Invalid learning rate: {lr}")
@@ -328,6 +344,14 @@ def _check_betas(betas):
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
+def _check_adam_args(lr, betas, eps, weight_decay):
+    """torch's checks of the hyperparameters the Adam family shares, in its order."""
+    _check_lr(lr)
+    _check_value("epsilon", eps)
+    _check_betas(betas)
+    _check_value("weight_decay", weight_decay)
+
+
 def _gradient(x, g, weight_decay, maximize):
     """The gradient an update follows: ``-g`` when maximizing, plus the L2 term ``wd * x``.
 
@@ -342,6 +366,26 @@ def _gradient(x, g, weight_decay, maximize):
             decayed += g
         return decayed
     return -g if maximize else g
+
+
+def _adam_gradient(x, g, group):
+    """``_gradient`` for the optimizers with ``decoupled_weight_decay`` (Adam, RAdam, NAdam):
+    decoupled (AdamW), the weights first shrink in place, ``x *= 1 - lr * weight_decay``, and
+    the gradient gets no L2 term."""
+    weight_decay = group["weight_decay"]
+    if group["decoupled_weight_decay"]:
+        if weight_decay != 0:
+            x *= 1 - group["lr"] * weight_decay
+        weight_decay = 0
+    return _gradient(x, g, weight_decay, group["maximize"])
+
+
+def _adam_moments_(xp, exp_avg, exp_avg_sq, g, betas, work):
+    """Adam's running averages, in place: ``exp_avg = beta1 * exp_avg + (1 - beta1) * g``
+    (torch's lerp) and ``exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g**2``."""
+    beta1, beta2 = betas
+    _lerp_(xp, exp_avg, g, 1 - beta1, work)
+    _decay_square_(xp, exp_avg_sq, beta2, g, work)
 
 
 def _lerp_(xp, start, end, weight, work):

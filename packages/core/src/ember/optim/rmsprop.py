@@ -8,12 +8,10 @@ from .optimizer import (
     _addcdiv_,
     _check_lr,
     _check_value,
-    _count_step,
     _decay_square_,
     _gradient,
     _lerp_,
-    _scalar_state,
-    _zeros_like,
+    _next_step,
 )
 
 __all__ = ["RMSprop"]
@@ -81,18 +79,14 @@ class RMSprop(Optimizer):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum = group["weight_decay"], group["momentum"]
         centered, maximize = group["centered"], group["maximize"]
+        buffers = ["square_avg"]
+        if momentum > 0:
+            buffers.append("momentum_buffer")
+        if centered:
+            buffers.append("grad_avg")
         for p in params:
-            x = p._data
-            xp = backend.array_module(x)
-            state = self.state[p]
-            if not state:
-                state["step"] = _scalar_state(0.0)
-                state["square_avg"] = _zeros_like(x)
-                if momentum > 0:
-                    state["momentum_buffer"] = _zeros_like(x)
-                if centered:
-                    state["grad_avg"] = _zeros_like(x)
-            _count_step(state["step"])
+            x, xp, state = p._data, backend.array_module(p._data), self.state[p]
+            _next_step(state, x, buffers)
             g = _gradient(x, p.grad._data, weight_decay, maximize)
 
             work = xp.empty_like(x)

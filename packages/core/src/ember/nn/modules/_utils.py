@@ -1,8 +1,12 @@
-"""Argument helpers shared by the layer modules (torch.nn.modules.utils)."""
+"""Helpers shared by the layer modules: argument tuples (torch.nn.modules.utils) and optional
+parameters."""
 
 from __future__ import annotations
 
 import collections.abc
+
+from ..._creation import empty
+from ..parameter import Parameter
 
 
 def _ntuple(n):
@@ -18,3 +22,11 @@ def _ntuple(n):
 
 _single = _ntuple(1)
 _pair = _ntuple(2)
+
+
+def _optional_parameter(module, name, learnt, shape, device=None, dtype=None):
+    """Register parameter ``name`` of ``module``: of ``shape`` and uninitialised (its
+    ``reset_parameters`` fills it) when ``learnt``, else None, declared but absent, as torch
+    registers a layer's disabled ``bias``."""
+    param = Parameter(empty(shape, device=device, dtype=dtype)) if learnt else None
+    module.register_parameter(name, param)

@@ -9,7 +9,7 @@ from ...ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ...ops.padding import pad
 from .. import init
 from ..parameter import Parameter
-from ._utils import _pair, _single
+from ._utils import _optional_parameter, _pair, _single
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
@@ -81,10 +81,7 @@ class _ConvNd(Module):
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
         self.weight = Parameter(empty(shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _optional_parameter(self, "bias", bias, out_channels, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

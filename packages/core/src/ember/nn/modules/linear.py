@@ -8,6 +8,7 @@ from ..._creation import empty
 from ...ops.linear import bilinear, linear
 from .. import init
 from ..parameter import Parameter
+from ._utils import _optional_parameter
 from .module import Module
 
 __all__ = ["Identity", "Linear", "Bilinear"]
@@ -47,10 +48,7 @@ class Linear(Module):
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _optional_parameter(self, "bias", bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -100,10 +98,7 @@ class Bilinear(Module):
         self.weight = Parameter(
             empty((out_features, in1_features, in2_features), device=device, dtype=dtype)
         )
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _optional_parameter(self, "bias", bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -36,7 +36,7 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            self.reduction = F._legacy_get_string(size_average, reduce)
+            self.reduction = F.legacy_get_string(size_average, reduce)
         else:
             self.reduction = reduction
 
@@ -216,31 +216,28 @@ class GaussianNLLLoss(_Loss):
         )
 
 
-class CosineEmbeddingLoss(_Loss):
+class _PairMarginLoss(_Loss):
+    """A ``margin`` loss of two inputs and a target of 1 or -1; ``_fn`` is its functional."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return type(self)._fn(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_PairMarginLoss):
     """Cosine similarity loss of pairs labelled 1 or -1; see
     ``nn.functional.cosine_embedding_loss``."""
 
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1, input2, target):
-        return F.cosine_embedding_loss(
-            input1, input2, target, margin=self.margin, reduction=self.reduction
-        )
+    _fn = staticmethod(F.cosine_embedding_loss)
 
 
-class MarginRankingLoss(_Loss):
+class MarginRankingLoss(_PairMarginLoss):
     """Hinge loss on the ranking of two inputs; see ``nn.functional.margin_ranking_loss``."""
 
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1, input2, target):
-        return F.margin_ranking_loss(
-            input1, input2, target, margin=self.margin, reduction=self.reduction
-        )
+    _fn = staticmethod(F.margin_ranking_loss)
 
 
 class HingeEmbeddingLoss(_Loss):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numbers
 import warnings
 
-from ..._creation import empty
 from ...ops.normalization import (
     group_norm,
     instance_norm,
@@ -15,7 +14,7 @@ from ...ops.normalization import (
     rms_norm,
 )
 from .. import init
-from ..parameter import Parameter
+from ._utils import _optional_parameter
 from .batchnorm import _NormBase
 from .module import Module
 
@@ -36,7 +35,24 @@ def _as_shape(normalized_shape):
     return tuple(normalized_shape)
 
 
-class LayerNorm(Module):
+class _TrailingNorm(Module):
+    """LayerNorm and RMSNorm: normalisation over the trailing ``normalized_shape`` dims, with
+    an optional element-wise ``weight``."""
+
+    def _init_weight(self, normalized_shape, eps, elementwise_affine, device, dtype):
+        self.normalized_shape = _as_shape(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        shape = self.normalized_shape
+        _optional_parameter(self, "weight", elementwise_affine, shape, device, dtype)
+
+    def extra_repr(self):
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class LayerNorm(_TrailingNorm):
     """Layer normalisation over the trailing ``normalized_shape`` dims of each sample.
 
     y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias, with the biased variance.
@@ -63,18 +79,9 @@ class LayerNorm(Module):
         dtype=None,
     ):
         super().__init__()
-        self.normalized_shape = _as_shape(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(empty(self.normalized_shape, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(empty(self.normalized_shape, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self._init_weight(normalized_shape, eps, elementwise_affine, device, dtype)
+        shape = self.normalized_shape
+        _optional_parameter(self, "bias", elementwise_affine and bias, shape, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -86,11 +93,6 @@ class LayerNorm(Module):
 
     def forward(self, input):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
-
-    def extra_repr(self):
-        return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
-        )
 
 
 class GroupNorm(Module):
@@ -117,12 +119,8 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(empty(num_channels, device=device, dtype=dtype))
-            self.bias = Parameter(empty(num_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _optional_parameter(self, "weight", affine, num_channels, device, dtype)
+        _optional_parameter(self, "bias", affine, num_channels, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -138,7 +136,7 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class RMSNorm(Module):
+class RMSNorm(_TrailingNorm):
     """Root-mean-square normalisation over the trailing ``normalized_shape`` dims:
     y = x / sqrt(mean(x²) + eps) * weight.
 
@@ -153,13 +151,7 @@ class RMSNorm(Module):
         self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None
     ):
         super().__init__()
-        self.normalized_shape = _as_shape(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(empty(self.normalized_shape, device=device, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
+        self._init_weight(normalized_shape, eps, elementwise_affine, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -169,11 +161,6 @@ class RMSNorm(Module):
 
     def forward(self, x):
         return rms_norm(x, self.normalized_shape, self.weight, self.eps)
-
-    def extra_repr(self):
-        return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
-        )
 
 
 class LocalResponseNorm(Module):

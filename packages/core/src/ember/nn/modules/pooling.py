@@ -24,6 +24,8 @@ __all__ = [
 
 
 class _MaxPoolNd(Module):
+    """MaxPool1d and MaxPool2d: their arguments, and ``_fn``, the functional they call."""
+
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
     ):
@@ -41,12 +43,8 @@ class _MaxPoolNd(Module):
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
-
-class MaxPool1d(_MaxPoolNd):
-    """1-d max pooling over ``(N, C, L)`` or ``(C, L)``; see ``MaxPool2d``."""
-
     def forward(self, input):
-        return P.max_pool1d(
+        return type(self)._fn(
             input,
             self.kernel_size,
             self.stride,
@@ -55,6 +53,12 @@ class MaxPool1d(_MaxPoolNd):
             ceil_mode=self.ceil_mode,
             return_indices=self.return_indices,
         )
+
+
+class MaxPool1d(_MaxPoolNd):
+    """1-d max pooling over ``(N, C, L)`` or ``(C, L)``; see ``MaxPool2d``."""
+
+    _fn = staticmethod(P.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -70,19 +74,12 @@ class MaxPool2d(_MaxPoolNd):
         ceil_mode: round the output size up instead of down.
     """
 
-    def forward(self, input):
-        return P.max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _fn = staticmethod(P.max_pool2d)
 
 
 class _MaxUnpoolNd(Module):
+    """MaxUnpool1d and MaxUnpool2d: ``_tuple`` of their dimension and their functional."""
+
     _tuple = None
 
     def __init__(self, kernel_size, stride=None, padding=0):
@@ -94,16 +91,17 @@ class _MaxUnpoolNd(Module):
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
+    def forward(self, input, indices, output_size=None):
+        return type(self)._fn(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
 
 class MaxUnpool1d(_MaxUnpoolNd):
     """The partial inverse of ``MaxPool1d``; see ``MaxUnpool2d``."""
 
     _tuple = staticmethod(_single)
-
-    def forward(self, input, indices, output_size=None):
-        return P.max_unpool1d(
-            input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
+    _fn = staticmethod(P.max_unpool1d)
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
@@ -112,11 +110,7 @@ class MaxUnpool2d(_MaxUnpoolNd):
     picks among the input sizes that pool to the same output size."""
 
     _tuple = staticmethod(_pair)
-
-    def forward(self, input, indices, output_size=None):
-        return P.max_unpool2d(
-            input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
+    _fn = staticmethod(P.max_unpool2d)
 
 
 class _AvgPoolNd(Module):
@@ -190,9 +184,14 @@ class AvgPool2d(_AvgPoolNd):
 
 
 class _AdaptivePoolNd(Module):
+    """The adaptive pools: an ``output_size``, and ``_fn``, the functional they call."""
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
+
+    def forward(self, input):
+        return type(self)._fn(input, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -201,16 +200,14 @@ class _AdaptivePoolNd(Module):
 class AdaptiveAvgPool1d(_AdaptivePoolNd):
     """Average pooling of ``(N, C, L)`` or ``(C, L)`` to length ``output_size``."""
 
-    def forward(self, input):
-        return P.adaptive_avg_pool1d(input, self.output_size)
+    _fn = staticmethod(P.adaptive_avg_pool1d)
 
 
 class AdaptiveAvgPool2d(_AdaptivePoolNd):
     """Average pooling of ``(N, C, H, W)`` or ``(C, H, W)`` to ``output_size`` (an int, or a
     pair whose ``None`` entries keep the input's size), whatever the input size."""
 
-    def forward(self, input):
-        return P.adaptive_avg_pool2d(input, self.output_size)
+    _fn = staticmethod(P.adaptive_avg_pool2d)
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -218,23 +215,26 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         super().__init__(output_size)
         self.return_indices = return_indices
 
+    def forward(self, input):
+        return type(self)._fn(input, self.output_size, self.return_indices)
+
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """Max pooling of ``(N, C, L)`` or ``(C, L)`` to length ``output_size``."""
 
-    def forward(self, input):
-        return P.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+    _fn = staticmethod(P.adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Max pooling of ``(N, C, H, W)`` or ``(C, H, W)`` to ``output_size``; see
     ``AdaptiveAvgPool2d``."""
 
-    def forward(self, input):
-        return P.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+    _fn = staticmethod(P.adaptive_max_pool2d)
 
 
 class _LPPoolNd(Module):
+    """LPPool1d and LPPool2d: their arguments, and ``_fn``, the functional they call."""
+
     def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
         super().__init__()
         self.norm_type = norm_type
@@ -248,20 +248,19 @@ class _LPPoolNd(Module):
             f"ceil_mode={self.ceil_mode}"
         )
 
+    def forward(self, input):
+        return type(self)._fn(
+            input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
+        )
+
 
 class LPPool1d(_LPPoolNd):
     """1-d power-average pooling, ``(sum of x ** p over the window) ** (1 / p)``."""
 
-    def forward(self, input):
-        return P.lp_pool1d(
-            input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
-        )
+    _fn = staticmethod(P.lp_pool1d)
 
 
 class LPPool2d(_LPPoolNd):
     """2-d power-average pooling, ``(sum of x ** p over the window) ** (1 / p)``."""
 
-    def forward(self, input):
-        return P.lp_pool2d(
-            input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
-        )
+    _fn = staticmethod(P.lp_pool2d)

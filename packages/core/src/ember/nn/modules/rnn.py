@@ -17,6 +17,7 @@ from ...ops.indexing import index_select
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence, _pack, _pad
+from ._utils import _optional_parameter
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -76,7 +77,7 @@ class RNNBase(Module):
             )
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if mode not in _rnn._GATES:
+        if mode not in _rnn.GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
         self.mode = mode
         self.input_size = input_size
@@ -88,8 +89,8 @@ class RNNBase(Module):
         self.bidirectional = bidirectional
         self.proj_size = proj_size
 
-        gate_size = _rnn._GATES[mode] * hidden_size
-        real_hidden_size = proj_size if proj_size > 0 else hidden_size
+        gate_size = _rnn.GATES[mode] * hidden_size
+        real_hidden_size = self._output_size()
         directions = 2 if bidirectional else 1
         self._flat_weights_names = []
         self._all_weights = []
@@ -151,14 +152,21 @@ class RNNBase(Module):
                 f"{self.input_size}, got {input.shape[-1]}"
             )
 
+    def _state_shape(self, batch, size):
+        """``(num_layers * directions, batch, size)``: the shape of a hidden or cell state."""
+        directions = 2 if self.bidirectional else 1
+        return (self.num_layers * directions, batch, size)
+
+    def _output_size(self):
+        """H_out: the size of the hidden state, ``proj_size`` for a projected LSTM."""
+        return self.proj_size if self.proj_size > 0 else self.hidden_size
+
     def get_expected_hidden_size(self, input, batch_sizes):
         if batch_sizes is not None:
             mini_batch = int(batch_sizes[0])
         else:
             mini_batch = input.shape[0] if self.batch_first else input.shape[1]
-        directions = 2 if self.bidirectional else 1
-        hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
-        return (self.num_layers * directions, mini_batch, hidden)
+        return self._state_shape(mini_batch, self._output_size())
 
     def check_hidden_size(self, hx, expected_hidden_size, msg="Expected hidden size {}, got {}"):
         if tuple(hx.shape) != expected_hidden_size:
@@ -189,14 +197,8 @@ class RNNBase(Module):
         return hx.unsqueeze(1)
 
     def _zero_state(self, batch, input):
-        directions = 2 if self.bidirectional else 1
-        return zeros(
-            self.num_layers * directions,
-            batch,
-            self.hidden_size,
-            dtype=input.dtype,
-            device=input.device,
-        )
+        shape = self._state_shape(batch, self.hidden_size)
+        return zeros(*shape, dtype=input.dtype, device=input.device)
 
     # ---------------------------------------------------------------------------- forward
 
@@ -232,7 +234,7 @@ class RNNBase(Module):
             x = _pad(input, sizes, False, 0.0, sizes.size)
         else:
             x = input.transpose(0, 1) if self.batch_first else input
-        output, hidden = _rnn._stacked(
+        output, hidden = _rnn.stacked(
             self.mode,
             x,
             hx,
@@ -421,11 +423,9 @@ class LSTM(RNNBase):
         return hx if is_batched else (hx[0].unsqueeze(1), hx[1].unsqueeze(1))
 
     def _zero_state(self, batch, input):
-        directions = 2 if self.bidirectional else 1
-        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
-        shape = (self.num_layers * directions, batch)
         options = {"dtype": input.dtype, "device": input.device}
-        return zeros(*shape, real_hidden, **options), zeros(*shape, self.hidden_size, **options)
+        h0 = zeros(*self._state_shape(batch, self._output_size()), **options)
+        return h0, zeros(*self._state_shape(batch, self.hidden_size), **options)
 
     def _squeeze_hidden(self, hidden):
         return hidden[0].squeeze(1), hidden[1].squeeze(1)
@@ -488,12 +488,8 @@ class RNNCellBase(Module):
         options = {"device": device, "dtype": dtype}
         self.weight_ih = Parameter(empty((num_chunks * hidden_size, input_size), **options))
         self.weight_hh = Parameter(empty((num_chunks * hidden_size, hidden_size), **options))
-        if bias:
-            self.bias_ih = Parameter(empty(num_chunks * hidden_size, **options))
-            self.bias_hh = Parameter(empty(num_chunks * hidden_size, **options))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        _optional_parameter(self, "bias_ih", bias, num_chunks * hidden_size, **options)
+        _optional_parameter(self, "bias_hh", bias, num_chunks * hidden_size, **options)
         self.reset_parameters()
 
     def extra_repr(self):

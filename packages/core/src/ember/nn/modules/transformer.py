@@ -11,10 +11,11 @@ import copy
 
 from ..._creation import empty
 from ..._dtype import float32
-from ...ops.attention import _canonical_masks, _causal_mask, multi_head_attention_forward
+from ...ops.attention import canonical_masks, causal_mask, multi_head_attention_forward
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ._utils import _optional_parameter
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -107,10 +108,7 @@ class MultiheadAttention(Module):
             self.k_proj_weight = Parameter(empty((embed_dim, self.kdim), **factory))
             self.v_proj_weight = Parameter(empty((embed_dim, self.vdim), **factory))
             self.register_parameter("in_proj_weight", None)
-        if bias:
-            self.in_proj_bias = Parameter(empty(3 * embed_dim, **factory))
-        else:
-            self.register_parameter("in_proj_bias", None)
+        _optional_parameter(self, "in_proj_bias", bias, 3 * embed_dim, **factory)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **factory)
         if add_bias_kv:
             self.bias_k = Parameter(empty((1, 1, embed_dim), **factory))
@@ -164,7 +162,7 @@ class MultiheadAttention(Module):
             ``(N, L, S)`` (per head ``(N, num_heads, L, S)``) or None.
         """
         is_batched = query.dim() == 3
-        key_padding_mask, attn_mask = _canonical_masks(
+        key_padding_mask, attn_mask = canonical_masks(
             key_padding_mask, "key_padding_mask", attn_mask, "attn_mask", query.dtype
         )
         if self.batch_first and is_batched:
@@ -240,7 +238,7 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     if is_causal is not None or mask is None:
         return is_causal is True
     sz = size if size is not None else mask.shape[-2]
-    causal = _causal_mask(sz, sz, mask.dtype, mask.device)
+    causal = causal_mask(sz, sz, mask.dtype, mask.device)
     return tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all())
 
 
@@ -258,6 +256,21 @@ def _feed_forward(layer, x):
 
 def _layer_norm(d_model, eps, bias, factory):
     return LayerNorm(d_model, eps=eps, bias=bias, **factory)
+
+
+def _attention_block(attn, dropout, x, mem, attn_mask, key_padding_mask, is_causal):
+    """``dropout(attn(x, mem, mem))``: a layer's self-attention (``mem`` is ``x``, the very
+    tensor, which lets the projection run packed) or attention over the encoder output."""
+    x = attn(
+        x,
+        mem,
+        mem,
+        attn_mask=attn_mask,
+        key_padding_mask=key_padding_mask,
+        need_weights=False,
+        is_causal=is_causal,
+    )[0]
+    return dropout(x)
 
 
 class TransformerEncoderLayer(Module):
@@ -317,7 +330,7 @@ class TransformerEncoderLayer(Module):
             src_key_padding_mask: ``(N, S)`` mask of the padding positions.
             is_causal: a hint that ``src_mask`` is the causal mask.
         """
-        src_key_padding_mask, src_mask = _canonical_masks(
+        src_key_padding_mask, src_mask = canonical_masks(
             src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", src.dtype
         )
         x = src
@@ -330,16 +343,9 @@ class TransformerEncoderLayer(Module):
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            need_weights=False,
-            is_causal=is_causal,
-        )[0]
-        return self.dropout1(x)
+        return _attention_block(
+            self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask, is_causal
+        )
 
     def _ff_block(self, x):
         return self.dropout2(_feed_forward(self, x))
@@ -425,28 +431,14 @@ class TransformerDecoderLayer(Module):
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return self.dropout1(x)
+        return _attention_block(
+            self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask, is_causal
+        )
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False):
-        x = self.multihead_attn(
-            x,
-            mem,
-            mem,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return self.dropout2(x)
+        return _attention_block(
+            self.multihead_attn, self.dropout2, x, mem, attn_mask, key_padding_mask, is_causal
+        )
 
     def _ff_block(self, x):
         return self.dropout3(_feed_forward(self, x))
@@ -490,7 +482,7 @@ class TransformerEncoder(Module):
             src_key_padding_mask: ``(N, S)`` mask of the padding positions.
             is_causal: whether ``mask`` is the causal mask; None detects it from the values.
         """
-        src_key_padding_mask, mask = _canonical_masks(
+        src_key_padding_mask, mask = canonical_masks(
             src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype
         )
         batch_first = self.layers[0].self_attn.batch_first
@@ -686,7 +678,7 @@ class Transformer(Module):
     def generate_square_subsequent_mask(sz, device=None, dtype=None):
         """The causal mask ``(sz, sz)``: -inf above the diagonal (future positions), 0 on and
         below it; float32 on the CPU unless told otherwise."""
-        return _causal_mask(sz, sz, dtype if dtype is not None else float32, device or "cpu")
+        return causal_mask(sz, sz, dtype if dtype is not None else float32, device or "cpu")
 
     def _reset_parameters(self):
         for p in self.parameters():
