@@ -1,0 +1,7 @@
+"""``python -m emberserve start|stop``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
