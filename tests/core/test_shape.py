@@ -559,3 +559,13 @@ def test_integer_and_bool_tensors_keep_their_dtype():
         [True, True, False],
     ]
     assert ember.diag(ember.tensor([1, 2])).tolist() == [[1, 0], [0, 2]]
+
+
+def test_view_shares_memory_or_errors_like_torch():
+    base = ember.zeros(2, 3)
+    v = base.view(6)
+    v[0] = 5.0
+    assert base[0, 0].item() == 5.0
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        base.T.view(6)
+    assert base.T.reshape(6).shape == (6,)

@@ -330,8 +330,16 @@ def reshape(input, shape):
 
 
 def view(input, shape):
-    """Like ``reshape``; torch additionally requires compatible strides, Ember does not."""
-    return reshape(input, shape)
+    """The same data with another shape, sharing memory; like torch, an error when the
+    strides make that impossible (``reshape`` copies instead)."""
+    out = reshape(input, shape)
+    x, y = input._data, out._data
+    if x.size and not backend.array_module(x).may_share_memory(x, y):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return out
 
 
 def flatten(input, start_dim=0, end_dim=-1):

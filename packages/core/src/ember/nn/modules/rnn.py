@@ -353,8 +353,8 @@ class LSTM(RNNBase):
     and with ``proj_size > 0`` projects ``h' = W_hr h'`` to ``proj_size`` features.
 
     Args:
-        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-        device, dtype: as ``RNN``.
+        input_size, hidden_size, num_layers, bias, batch_first: as ``RNN``.
+        dropout, bidirectional, device, dtype: as ``RNN``.
         proj_size: size of the projected hidden state (0: no projection).
 
     Inputs: ``input, (h_0, c_0)``: as ``RNN``, ``c_0`` ``(D * num_layers, N, hidden_size)``.
