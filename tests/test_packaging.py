@@ -38,6 +38,8 @@ IMPORT_TO_DIST = {
 OPTIONAL_IMPORT_HOMES = {
     ("ember", "cupy"): {"backend.py"},
     ("ember", "cupyx"): {"backend.py"},
+    ("embervision", "matplotlib"): {"train.py"},
+    ("embervision", "emberserve"): {"train.py"},
     ("emberserve", "PIL"): {"handlers/image_classifier.py"},
     ("emberserve", "embervision"): {"handlers/image_classifier.py"},
 }
