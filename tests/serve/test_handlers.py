@@ -260,3 +260,20 @@ def test_an_unavailable_device_is_a_clear_archive_error(tmp_path):
 def _linear_reference(x):
     model = linear()
     return x @ model.weight.detach().numpy().T + model.bias.detach().numpy()
+
+
+def test_grayscale_and_padding_match_torchvision_pad():
+    settings = ic._settings(
+        {"resize": 6, "crop": 6, "pad": 2, "channels": 1, "mean": [0.5], "std": [0.25]}
+    )
+    gray = PIL.fromarray(_image(6, 6)).convert("L")
+    out = ic._pipeline(settings)(gray)
+    assert out.shape == (1, 10, 10)
+    core = (np.asarray(gray, np.float32) / 255 - 0.5) / 0.25
+    np.testing.assert_allclose(out[0, 2:-2, 2:-2], core, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out[0, :2], (0 - 0.5) / 0.25)
+    fallback = ic._resize_crop_normalize(gray, 6, 6, [0.5], [0.25], pad=2)
+    np.testing.assert_allclose(out, fallback, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="mean and std need 1 values each"):
+        ic._settings({"channels": 1})
+    assert ic.decode_image(_encode(_image(5, 4)), 100, "L").mode == "L"

@@ -1,10 +1,13 @@
 """The ``image_classifier`` handler: encoded images in, class probabilities out.
 
-Each image (JPEG, PNG, or anything else Pillow reads) is converted to RGB, resized so its
-shorter side is ``resize`` pixels, center-cropped to ``crop`` x ``crop``, scaled to [0, 1] and
-normalised with ``mean`` and ``std`` (all from the manifest's handler config; ImageNet's by
-default), exactly like torchvision's ``Resize, CenterCrop, ToTensor, Normalize``. The model gets
-a float32 ``(N, 3, crop, crop)`` batch and returns logits; the handler applies softmax.
+Each image (JPEG, PNG, or anything else Pillow reads) is converted to RGB (or, with
+``channels: 1``, to grayscale), resized so its shorter side is ``resize`` pixels,
+center-cropped to ``crop`` x ``crop``, zero-padded by ``pad`` pixels on each side, scaled to
+[0, 1] and normalised with ``mean`` and ``std`` (all from the manifest's handler config;
+ImageNet's by default), exactly like torchvision's ``Resize, CenterCrop, Pad, ToTensor,
+Normalize``. The model gets a float32 ``(N, channels, crop + 2 pad, crop + 2 pad)`` batch and
+returns logits; the handler applies softmax. MNIST models trained with ``Pad(2)`` use
+``{"channels": 1, "resize": 28, "crop": 28, "pad": 2, "mean": [0.1307], "std": [0.3081]}``.
 
 - TorchServe API: the body (or form field ``data``; base64 text is accepted too) is one image;
   the response is the ``topk`` most probable labels, ``{"tabby": 0.41, "tiger_cat": 0.22, ...}``,
@@ -49,8 +52,11 @@ DEFAULT_CONFIG = {
     "mean": [0.485, 0.456, 0.406],
     "std": [0.229, 0.224, 0.225],
     "topk": 5,
+    "channels": 3,
+    "pad": 0,
 }
-_VISION_NAMES = ("Compose", "Resize", "CenterCrop", "ToTensor", "Normalize")
+_VISION_NAMES = ("Compose", "Resize", "CenterCrop", "Pad", "ToTensor", "Normalize")
+_MODES = {1: "L", 3: "RGB"}
 
 
 def _require_pillow():
@@ -71,11 +77,19 @@ def _settings(config):
         raise ValueError(
             f"need 0 < crop <= resize, got crop={settings['crop']}, resize={settings['resize']}"
         )
+    channels = settings["channels"]
+    if channels not in _MODES:
+        raise ValueError(f"channels must be 1 or 3, got {channels}")
+    if not len(settings["mean"]) == len(settings["std"]) == channels:
+        raise ValueError(f"mean and std need {channels} values each (one per channel)")
+    if settings["pad"] < 0:
+        raise ValueError(f"pad must be >= 0, got {settings['pad']}")
     return settings
 
 
-def _resize_crop_normalize(image, resize, crop, mean, std):
-    """torchvision's Resize(resize), CenterCrop(crop), ToTensor, Normalize with Pillow + numpy."""
+def _resize_crop_normalize(image, resize, crop, mean, std, pad=0):
+    """torchvision's Resize(resize), CenterCrop(crop), Pad(pad), ToTensor, Normalize with
+    Pillow + numpy."""
     w, h = image.size
     short, long = min(w, h), max(w, h)
     new_long = int(resize * long / short)
@@ -84,24 +98,36 @@ def _resize_crop_normalize(image, resize, crop, mean, std):
     top, left = round((h - crop) / 2), round((w - crop) / 2)
     image = image.crop((left, top, left + crop, top + crop))
     array = np.asarray(image, dtype=np.float32) / 255
+    if array.ndim == 2:  # grayscale
+        array = array[:, :, None]
+    if pad:
+        array = np.pad(array, ((pad, pad), (pad, pad), (0, 0)))
     array = (array - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
     return array.transpose(2, 0, 1)
 
 
 def _pipeline(settings):
-    """A function from an RGB PIL image to a float32 (3, crop, crop) array."""
-    args = settings["resize"], settings["crop"], settings["mean"], settings["std"]
+    """A function from a decoded PIL image to a float32 (channels, size, size) array."""
+    args = (
+        settings["resize"],
+        settings["crop"],
+        settings["mean"],
+        settings["std"],
+        settings["pad"],
+    )
     if vision_transforms is not None and all(hasattr(vision_transforms, n) for n in _VISION_NAMES):
         T = vision_transforms
-        compose = T.Compose(
-            [T.Resize(args[0]), T.CenterCrop(args[1]), T.ToTensor(), T.Normalize(args[2], args[3])]
-        )
+        steps = [T.Resize(args[0]), T.CenterCrop(args[1])]
+        if args[4]:
+            steps.append(T.Pad(args[4]))
+        compose = T.Compose([*steps, T.ToTensor(), T.Normalize(args[2], args[3])])
         return lambda image: compose(image).numpy(force=True)
     return lambda image: _resize_crop_normalize(image, *args)
 
 
-def decode_image(raw, max_pixels):
-    """Decode encoded image bytes to an RGB PIL image, refusing images over ``max_pixels``.
+def decode_image(raw, max_pixels, mode="RGB"):
+    """Decode encoded image bytes to a PIL image in ``mode`` (``"RGB"`` or ``"L"``), refusing
+    images over ``max_pixels``.
 
     Raises:
         InvalidInput: the bytes are not a complete image Pillow can read, or it is too large.
@@ -112,7 +138,7 @@ def decode_image(raw, max_pixels):
         if w * h > max_pixels:
             raise InvalidInput(f"the image is {w}x{h} pixels, over the limit of {max_pixels}")
         image.load()  # decode now: a truncated file fails here, not later
-        return image.convert("RGB")
+        return image.convert(mode)
     except InvalidInput:
         raise
     except Image.UnidentifiedImageError:
@@ -133,7 +159,8 @@ class ImageClassifier(BaseHandler):
         inputs = inputs or [TensorSpec("image", "BYTES", (-1,))]
         if outputs is None:
             with ember.inference_mode():
-                logits = model(ember.zeros(1, 3, settings["crop"], settings["crop"]))
+                size = settings["crop"] + 2 * settings["pad"]
+                logits = model(ember.zeros(1, settings["channels"], size, size))
             outputs = [TensorSpec("probabilities", "FP32", (-1, logits.shape[1]))]
         return list(inputs), list(outputs)
 
@@ -143,6 +170,7 @@ class ImageClassifier(BaseHandler):
         settings = _settings(context.handler_config)
         self.topk = settings["topk"]
         self.transform = _pipeline(settings)
+        self.mode = _MODES[settings["channels"]]
         self.max_pixels = context.system_properties["limit_max_image_pixels"]
         self.labels = context.labels or {}
 
@@ -162,7 +190,11 @@ class ImageClassifier(BaseHandler):
         requests = [self._images(item) for item in batch]
         self._batch = batch
         self._counts = [len(images) for images in requests]
-        arrays = [self.transform(decode_image(raw, self.max_pixels)) for r in requests for raw in r]
+        arrays = [
+            self.transform(decode_image(raw, self.max_pixels, self.mode))
+            for r in requests
+            for raw in r
+        ]
         if not arrays:
             raise InvalidInput("no images in the request")
         return ember.from_numpy(np.stack(arrays)).to(self.device)
