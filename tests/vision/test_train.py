@@ -259,13 +259,22 @@ def test_export_archive(tmp_path):
     exported = archive.Archive(out / "lenet5.emar")
     manifest = exported.manifest
     assert (manifest.factory, manifest.kwargs) == ("embervision.models:lenet5", {"num_classes": 10})
-    assert manifest.handler == "tensor"  # image_classifier is for RGB models
+    # encoded images in, preprocessed as in evaluation: grayscale 32x32 for LeNet-5
+    assert manifest.handler == "image_classifier"
+    config = manifest.handler_config
+    assert config["channels"] == 1 and config["crop"] + 2 * config["pad"] == 32
     exported.extract(tmp_path / "unpacked")
     model = archive.build_model(manifest, tmp_path / "unpacked")
     trained = state_arrays(out / "checkpoint.pt")
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value.numpy(), trained[key], err_msg=key)
     assert exported.labels(tmp_path / "unpacked") == {i: str(i) for i in range(10)}
+
+
+def test_exported_geometry_pads_mnist_digits_like_training():
+    info = train._DATASETS["mnist"]
+    assert train._border(info.size, 32) == 2  # the 28x28 digit plus 2 pixels, as in training
+    assert train._border(32, 224) is None  # a resize
 
 
 def test_without_the_optional_extras(tmp_path, monkeypatch, capsys):

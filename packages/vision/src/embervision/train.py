@@ -256,16 +256,20 @@ def _eval_resize(info, input_size):
     return input_size if info.size is not None else int(input_size * 256 / 224)
 
 
-def _fit(native, input_size):
-    """Geometry taking ``native``-sized square images to ``input_size``: a small even
-    difference is a padded border (LeNet-5's 32×32 input is a 28×28 digit plus 2 pixels, as in
-    the paper), anything else a resize."""
+def _border(native, input_size):
+    """The padding that takes ``native``-sized square images to ``input_size`` when the
+    difference is small and even (LeNet-5's 32×32 input is a 28×28 digit plus 2 pixels, as in
+    the paper), else None (a resize)."""
     difference = input_size - native
-    if difference == 0:
-        return []
-    if 0 < difference <= 8 and difference % 2 == 0:
-        return [T.Pad(difference // 2)]
-    return [T.Resize(input_size)]
+    return difference // 2 if 0 <= difference <= 8 and difference % 2 == 0 else None
+
+
+def _fit(native, input_size):
+    """Geometry taking ``native``-sized square images to ``input_size``: a border or a resize."""
+    pad = _border(native, input_size)
+    if pad is None:
+        return [T.Resize(input_size)]
+    return [T.Pad(pad)] if pad else []
 
 
 def presets(info, input_size, channels, train):
@@ -538,29 +542,29 @@ def _write_metrics(args, history):
 def _export_archive(args, model, classes, info, input_size, channels):
     """Write ``<output-dir>/<model>.emar`` with emberserve, when it is installed.
 
-    RGB models get the ``image_classifier`` handler with this run's eval preprocessing (which
-    resizes where training padded: exact for photographs, close for padded digits); others get
-    the ``tensor`` handler, whose clients send normalised ``(N, C, H, W)`` tensors.
+    The ``image_classifier`` handler gets this run's eval preprocessing, so clients send
+    encoded images (PNG digits for MNIST, photographs for folders).
     """
     try:
         from emberserve import archive  # the optional ``serve`` extra
     except ImportError:
         print("--export-archive: emberserve is not installed (pip install emberserve); skipped")
         return None
-    if channels == 3:
-        handler = "image_classifier"
-        config = {
-            "resize": _eval_resize(info, input_size),
-            "crop": input_size,
-            "mean": list(_channel_stats(info.mean, channels)),
-            "std": list(_channel_stats(info.std, channels)),
-        }
-        inputs = None
+    pad = _border(info.size, input_size) if info.size is not None else None
+    if pad is None:
+        resize, crop, pad = _eval_resize(info, input_size), input_size, 0
     else:
-        handler, config = "tensor", None
-        inputs = [
-            {"name": "input", "datatype": "FP32", "shape": [-1, channels, input_size, input_size]}
-        ]
+        resize = crop = info.size
+    handler = "image_classifier"
+    config = {
+        "channels": channels,
+        "resize": resize,
+        "crop": crop,
+        "pad": pad,
+        "mean": list(_channel_stats(info.mean, channels)),
+        "std": list(_channel_stats(info.std, channels)),
+    }
+    inputs = None
     path = archive.create(
         os.path.join(args.output_dir, f"{args.model}.emar"),
         name=args.model,
