@@ -124,7 +124,9 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        if not ctx.keepdim:
+        # broadcasting restores leading reduced dimensions by itself (a full sum's 0-d gradient
+        # expands directly); only reduced dimensions after a kept one need a size-1 axis back
+        if not ctx.keepdim and ctx.dims != tuple(range(len(ctx.dims))):
             gy = gy.reshape(_kept_shape(ctx.shape, ctx.dims))
         return gy.expand(ctx.shape), None, None, None
 
