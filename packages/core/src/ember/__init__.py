@@ -150,7 +150,7 @@ from .random import (
 )
 from .serialization import load, save
 
-from . import nn, optim  # isort: skip  (built on everything above)
+from . import nn, optim, utils  # isort: skip  (built on everything above)
 
 # torch's dtype aliases
 half, double, short, long = float16, float64, int16, int64
