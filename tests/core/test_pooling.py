@@ -487,3 +487,15 @@ def test_other_error_types():
         match="should be a sequence containing 2 or 4 elements, but it has a length of '3'",
     ):
         F.max_unpool2d(y, i, 2, output_size=(1, 5, 5))
+
+
+def test_disjoint_windows_are_detected_for_the_assignment_fast_path():
+    from ember.ops.pooling import _Windows
+
+    assert _Windows.regular((2, 2), (2, 2), (0, 0), (1, 1), (3, 3)).disjoint
+    assert not _Windows.regular((3, 3), (2, 2), (1, 1), (1, 1), (3, 3)).disjoint
+    assert not _Windows.regular((2, 2), (2, 2), (0, 0), (2, 2), (2, 2)).disjoint
+    # 2x2/2 pooling of a plane with a repeated maximum: each window's gradient lands once
+    x = ember.tensor([[[[1.0, 1.0, 0.0, 2.0], [1.0, 0.0, 2.0, 2.0]]]], requires_grad=True)
+    ember.nn.functional.max_pool2d(x, 2).sum().backward()
+    assert x.grad.tolist() == [[[[1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0]]]]
