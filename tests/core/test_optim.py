@@ -615,3 +615,18 @@ def test_lbfgs_one_group_only():
     a, c, _ = _rosenbrock_problem()
     with pytest.raises(ValueError, match="doesn't support per-parameter options"):
         optim.LBFGS([{"params": [a]}, {"params": [c]}])
+
+
+def test_sgd_update_of_a_large_parameter_is_sliced_but_exact():
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal(600_001).astype(np.float32)
+    grad = rng.standard_normal(600_001).astype(np.float32)
+    p = ember.tensor(start, requires_grad=True)
+    p.grad = ember.tensor(grad)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    opt.step()
+    opt.step()
+    expected = start - grad * np.float32(0.1)
+    buf = grad * np.float32(0.9) + grad
+    expected = expected - buf * np.float32(0.1)
+    np.testing.assert_array_equal(p.detach().numpy(), expected)

@@ -416,3 +416,22 @@ def _addcdiv_(xp, x, value, t1, t2, work):
     xp.multiply(t1, value, out=work)
     work /= t2
     x += work
+
+
+_SLICE = 1 << 18  # elements per slice of _add_scaled_: a 1 MiB float32 temporary
+
+
+def _add_scaled_(x, y, alpha):
+    """``x += alpha * y`` in place, slice by slice for large arrays: the temporary stays small
+    and in cache instead of growing to a copy of ``x`` (411 MiB for VGG's first Linear)."""
+    if (
+        x.size <= _SLICE
+        or x.shape != y.shape
+        or not (x.flags.c_contiguous and y.flags.c_contiguous)
+    ):
+        x += y * alpha
+        return
+    xs, ys = x.reshape(-1), y.reshape(-1)
+    for start in range(0, xs.size, _SLICE):
+        stop = start + _SLICE
+        xs[start:stop] += ys[start:stop] * alpha

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_lr, _check_value, _gradient
+from .optimizer import Optimizer, _add_scaled_, _check_lr, _check_value, _gradient
 
 __all__ = ["SGD"]
 
@@ -88,4 +88,4 @@ class SGD(Optimizer):
                     else:
                         buf += g * (1 - dampening)
                 g = g + buf * momentum if nesterov else buf
-            x -= g * lr
+            _add_scaled_(x, g, -lr)
