@@ -117,12 +117,15 @@ def _conv_transpose(y, w, geom, in_size):
     n, oc, oh, ow = y.shape
     _, cg, kh, kw = w.shape
     g = geom.groups
-    if geom.stride == (1, 1):
+    if geom.stride == (1, 1) and oc * in_size[0] * in_size[1] <= 2 * g * cg * oh * ow:
         # The adjoint of a stride-1 conv is a conv too: of y padded by dilation * (k - 1) -
         # padding, with the kernel flipped and its channel axes swapped. Measured against GEMM
         # + col2im (batch 2, 3x3): 116 ms instead of 150 ms for 64->64 channels at 224x224,
         # equal or slightly faster on the other VGG layers: patches are copied once, where
-        # col2im adds every tap into the output separately.
+        # col2im adds every tap into the output separately. Its patches hold O channels over
+        # the input's H x W against col2im's C over OH x OW; where they are over twice as
+        # many (LeNet's 6->16 5x5 conv: 3136 against 600 per tap), col2im wins: a LeNet-5
+        # train step (batch 64) went from 19.4 to 16.4 ms (best of 30, median of 3 runs).
         flipped = w.reshape(g, oc // g, cg, kh, kw).swapaxes(1, 2)[..., ::-1, ::-1]
         pads = tuple(d * (k - 1) - p for d, k, p in zip(geom.dilation, (kh, kw), geom.padding))
         flipped_geom = Geometry((1, 1), geom.dilation, pads, g)
