@@ -1123,6 +1123,20 @@ class Tensor:
         return self
 
 
+def reset_grads(params, set_to_none=True):
+    """``zero_grad`` of modules and optimizers: drop each ``.grad`` (default) or detach it and
+    fill it with zeros, as torch does."""
+    for p in params:
+        grad = p.grad
+        if grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            grad.detach_()
+            grad.zero_()
+
+
 def _wrap_dim(dim, ndim):
     """Normalise a possibly negative ``dim`` against ``ndim`` with torch's error message."""
     n = max(ndim, 1)

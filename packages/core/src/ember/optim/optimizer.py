@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import backend
 from .._dtype import get_default_dtype
-from .._tensor import Tensor
+from .._tensor import Tensor, reset_grads
 from ..autograd import enable_grad, no_grad
 
 __all__ = ["Optimizer", "required"]
@@ -156,18 +156,7 @@ class Optimizer:
             set_to_none: drop the gradients (``p.grad = None``, the default, cheaper) instead
                 of filling them with zeros.
         """
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        reset_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """Perform a single optimization step.

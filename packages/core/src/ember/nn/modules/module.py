@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from ..._creation import zeros_like
 from ..._dtype import dtype as _dtype_class
-from ..._tensor import Tensor
+from ..._tensor import Tensor, reset_grads
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
@@ -418,17 +418,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                if p.grad.grad_fn is not None:
-                    p.grad.detach_()
-                else:
-                    p.grad.requires_grad_(False)
-                p.grad.zero_()
+        reset_grads(self.parameters(), set_to_none)
 
     def share_memory(self):
         """No-op: Ember tensors are not shared across processes this way; returns self."""
