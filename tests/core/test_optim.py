@@ -630,3 +630,31 @@ def test_sgd_update_of_a_large_parameter_is_sliced_but_exact():
     buf = grad * np.float32(0.9) + grad
     expected = expected - buf * np.float32(0.1)
     np.testing.assert_array_equal(p.detach().numpy(), expected)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"momentum": 0.9, "nesterov": True},
+        {"momentum": 0.9, "dampening": 0.5, "weight_decay": 0.01, "maximize": True},
+    ],
+)
+def test_sgd_sliced_update_matches_the_formula(options):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(300_007)
+    grads = rng.standard_normal((3, 300_007))
+    p = ember.tensor(x.astype(np.float32), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, **options)
+    momentum, dampening = options.get("momentum", 0), options.get("dampening", 0)
+    buf = None
+    for g in grads:  # torch.optim.SGD's algorithm, in float64
+        p.grad = ember.tensor(g.astype(np.float32))
+        opt.step()
+        g = -g if options.get("maximize") else g
+        g = g + options.get("weight_decay", 0) * x
+        if momentum:
+            buf = g if buf is None else momentum * buf + (1 - dampening) * g
+            g = g + momentum * buf if options.get("nesterov") else buf
+        x = x - 0.1 * g
+    np.testing.assert_allclose(p.detach().numpy(), x, rtol=1e-5, atol=1e-6)

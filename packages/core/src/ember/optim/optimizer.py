@@ -407,20 +407,26 @@ def _addcdiv_(xp, x, value, t1, t2, work):
     x += work
 
 
-_SLICE = 1 << 18  # elements per slice of _add_scaled_: a 1 MiB float32 temporary
+_SLICE = 1 << 18  # elements per slice of _slices: 1 MiB of float32, so a slice's passes hit cache
 
 
-def _add_scaled_(x, y, alpha):
-    """``x += alpha * y`` in place, slice by slice for large arrays: the temporary stays small
-    and in cache instead of growing to a copy of ``x`` (411 MiB for VGG's first Linear)."""
+def _slices(*arrays):
+    """Aligned slices of same-shape arrays for an update that runs several passes over them.
+
+    On the CPU, large C-contiguous arrays come in flat slices of ``_SLICE`` elements, so every
+    pass of an update after the first reads its slice from cache, and temporaries stay small
+    instead of growing to a copy of the parameter (411 MiB for VGG-11's first Linear). Small or
+    non-contiguous arrays, and GPU arrays (where each slice would cost kernel launches), come
+    whole, as one "slice".
+    """
+    first = arrays[0]
     if (
-        x.size <= _SLICE
-        or x.shape != y.shape
-        or not (x.flags.c_contiguous and y.flags.c_contiguous)
+        first.size <= _SLICE
+        or backend.array_module(first) is not np
+        or any(a.shape != first.shape or not a.flags.c_contiguous for a in arrays)
     ):
-        x += y * alpha
+        yield arrays
         return
-    xs, ys = x.reshape(-1), y.reshape(-1)
-    for start in range(0, xs.size, _SLICE):
-        stop = start + _SLICE
-        xs[start:stop] += ys[start:stop] * alpha
+    flat = [a.reshape(-1) for a in arrays]
+    for start in range(0, first.size, _SLICE):
+        yield tuple(a[start : start + _SLICE] for a in flat)
