@@ -234,9 +234,10 @@ def test_blocked_gemm_matches_one_block(monkeypatch):
         return y, xt.grad, wt.grad
 
     expected = run()
-    monkeypatch.setattr(conv_module, "_MIN_BLOCK_COLUMNS", 1)
-    # the forward's 3 output rows of 2 * 3 * 3 patch values by 5 columns, 360 bytes each
-    for budget, blocks in [(1, 9), (720, 6), (2160, 2)]:
+    # the forward's 3 output rows of 2 * 3 * 3 patch values by 5 columns, 360 bytes each; images
+    # go side by side until the GEMM has _MIN_BLOCK_COLUMNS columns (30: two images of 15)
+    for min_columns, budget, blocks in [(1, 1, 9), (1, 720, 6), (30, 2160, 2)]:
+        monkeypatch.setattr(conv_module, "_MIN_BLOCK_COLUMNS", min_columns)
         monkeypatch.setattr(conv_module, "_CPU_BLOCK_BYTES", budget)
         assert len(conv_module._blocks(np, 3, 3, 360, 5)) == blocks
         for got, want in zip(run(), expected):

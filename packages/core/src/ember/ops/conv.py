@@ -23,6 +23,7 @@ import numpy as np
 from .. import backend
 from .._tensor import Tensor
 from ..autograd.function import Function
+from . import _winograd
 from ._windows import Geometry, col2im_add, crop_canvas, pad_for_windows, zero_canvas
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
@@ -39,6 +40,13 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold",
 _CPU_BLOCK_BYTES = 2 << 20
 _GPU_BLOCK_BYTES = 256 << 20
 _MIN_BLOCK_COLUMNS = 1024
+
+# Winograd F(2x2, 3x3) (see _winograd) for 3x3 stride-1 float convolutions on the CPU, where
+# measured faster than im2col: (TO BE FILLED)
+_WINOGRAD_MIN_CHANNELS = 128  # input channels per group: the depth of its 16 GEMMs
+_WINOGRAD_MIN_OUT_CHANNELS = 64  # per group
+# output pixels over 4 GEMM columns (the halo row and column are junk)
+_WINOGRAD_MIN_TILE_USE = {"conv": 0.6, "widening": 0.75, "weight gradient": 0.4}
 
 # The "shifted-window" alternative (stride 1: out += X[offset:offset + L] @ W[kh, kw] over the
 # flattened padded image, one GEMM per kernel tap, no im2col copy) was measured too, on the
@@ -79,25 +87,61 @@ def _blocks(xp, n, rows, row_bytes, row_len):
             for r in range(0, rows, per_block)
         ]
     images = per_block // max(rows, 1)
+    if xp is np:  # images side by side pay only until the GEMM is wide enough
+        images = min(images, -(-_MIN_BLOCK_COLUMNS // max(rows * row_len, 1)))
     return [(i, min(n, i + images), 0, rows) for i in range(0, n, images)]
 
 
 def _patch_blocks(x, kernel, geom, out_size):
     """Yield the im2col matrix of ``x`` in blocks (see ``_blocks``): ``(images, columns,
-    cols)`` with ``cols`` (n1 - n0, G, C/G * KH * KW, (r1 - r0) * OW) the patches of images
-    ``images = n0:n1`` and output rows ``r0:r1``, flattened to ``columns`` of the output."""
+    cols)`` with ``cols`` (G, C/G * KH * KW, (n1 - n0) * (r1 - r0) * OW) the patches of images
+    ``images = n0:n1`` and output rows ``r0:r1`` (``columns`` of the output), the images side by
+    side: one GEMM per group covers the whole block, however small each image's output."""
     xp = backend.array_module(x)
     g, ow = geom.groups, out_size[1]
     k = x.shape[1] // g * kernel[0] * kernel[1]
     windows = _im2col(x, kernel, geom, out_size)
     for n0, n1, r0, r1 in _blocks(xp, x.shape[0], out_size[0], g * k * ow * x.itemsize, ow):
-        cols = windows[n0:n1, ..., r0:r1, :].reshape(n1 - n0, g, k, (r1 - r0) * ow)
-        yield slice(n0, n1), slice(r0 * ow, r1 * ow), cols
+        block = windows[n0:n1, ..., r0:r1, :].transpose(1, 2, 3, 4, 0, 5, 6)
+        yield slice(n0, n1), slice(r0 * ow, r1 * ow), block.reshape(g, k, -1)
+
+
+def _side_by_side(a):
+    """(N, G, M, L) -> (G, M, N * L): the images of a block side by side, as in the patches of
+    ``_patch_blocks`` (a view for one image, a copy for several)."""
+    n, g, m, l = a.shape
+    return a.transpose(1, 2, 0, 3).reshape(g, m, n * l)
+
+
+def _one_per_image(a, n):
+    """(G, M, N * L) -> (N, G, M, L), the inverse of ``_side_by_side`` (a view)."""
+    g, m, nl = a.shape
+    return a.reshape(g, m, n, nl // n).transpose(2, 0, 1, 3)
+
+
+def _winograd_pays(x, channels, kernel, geom, out_size, weight_gradient=False):
+    """Whether a convolution of ``x`` (or its weight gradient) goes through Winograd F(2x2,
+    3x3) (see _winograd), for ``channels`` (in, out) per group."""
+    if backend.array_module(x) is not np or x.dtype not in (np.float32, np.float64):
+        return False
+    if tuple(kernel) != (3, 3) or geom.stride != (1, 1) or geom.dilation != (1, 1):
+        return False
+    if channels[0] < _WINOGRAD_MIN_CHANNELS or channels[1] < _WINOGRAD_MIN_OUT_CHANNELS:
+        return False
+    oh, ow = out_size
+    tile_use = oh * ow / (4 * (oh // 2 + oh % 2 + 1) * (ow // 2 + ow % 2 + 1))
+    if weight_gradient:
+        return tile_use >= _WINOGRAD_MIN_TILE_USE["weight gradient"]
+    if channels[1] > channels[0]:
+        return tile_use >= _WINOGRAD_MIN_TILE_USE["widening"]
+    return tile_use >= _WINOGRAD_MIN_TILE_USE["conv"]
 
 
 def _conv(x, w, geom, out_size):
     """``y[n, o] = sum_c,kh,kw w[o, c, kh, kw] * x_padded[n, c, window]``: (N, C, H, W) ->
     (N, O, OH, OW) for ``w`` of shape (O, C/G, KH, KW)."""
+    if _winograd_pays(x, (w.shape[1], w.shape[0] // geom.groups), w.shape[2:], geom, out_size):
+        return _winograd.conv3x3(x, w, geom.padding, out_size, geom.groups)
     xp = backend.array_module(x)
     n = x.shape[0]
     oc = w.shape[0]
@@ -106,7 +150,11 @@ def _conv(x, w, geom, out_size):
     wmat = w.reshape(g, oc // g, w[0].size)
     y = xp.empty((n, g, oc // g, oh * ow), dtype=x.dtype)
     for images, columns, cols in _patch_blocks(x, w.shape[2:], geom, out_size):
-        xp.matmul(wmat, cols, out=y[images, ..., columns])
+        out = y[images, ..., columns]
+        if out.shape[0] == 1:
+            xp.matmul(wmat, cols, out=out[0])
+        else:
+            out[...] = _one_per_image(xp.matmul(wmat, cols), out.shape[0])
     return y.reshape(n, oc, oh, ow)
 
 
@@ -135,8 +183,8 @@ def _conv_transpose(y, w, geom, in_size):
     ys = y.reshape(n, g, oc // g, oh * ow)
     canvas = zero_canvas(xp, (n, g * cg, *in_size), (kh, kw), geom, (oh, ow), y.dtype)
     for n0, n1, r0, r1 in _blocks(xp, n, oh, g * k * ow * y.itemsize, ow):
-        cols = xp.matmul(wmat, ys[n0:n1, ..., r0 * ow : r1 * ow])
-        cols = cols.reshape(n1 - n0, g * cg, kh, kw, r1 - r0, ow)
+        cols = xp.matmul(wmat, _side_by_side(ys[n0:n1, ..., r0 * ow : r1 * ow]))
+        cols = cols.reshape(g * cg, kh, kw, n1 - n0, r1 - r0, ow).transpose(3, 0, 1, 2, 4, 5)
         col2im_add(canvas[n0:n1], cols, geom, r0)
     return crop_canvas(canvas, geom, in_size)
 
@@ -144,14 +192,17 @@ def _conv_transpose(y, w, geom, in_size):
 def _conv_weight(x, gy, geom, kernel):
     """The gradient of ``_conv`` w.r.t. its weight: sum over images and windows of output
     gradient times patch, shape (O, C/G, KH, KW)."""
+    g = geom.groups
+    channels = (x.shape[1] // g, gy.shape[1] // g)
+    if _winograd_pays(x, channels, kernel, geom, gy.shape[2:], weight_gradient=True):
+        return _winograd.conv3x3_weight(x, gy, geom.padding, g)
     xp = backend.array_module(x)
     n, oc, oh, ow = gy.shape
-    g = geom.groups
     cg = x.shape[1] // g
     gys = gy.reshape(n, g, oc // g, oh * ow)
     gw = xp.zeros((g, oc // g, cg * kernel[0] * kernel[1]), dtype=x.dtype)
     for images, columns, cols in _patch_blocks(x, kernel, geom, (oh, ow)):
-        gw += xp.matmul(gys[images, ..., columns], cols.swapaxes(-1, -2)).sum(axis=0)
+        gw += xp.matmul(_side_by_side(gys[images, ..., columns]), cols.swapaxes(-1, -2))
     return gw.reshape(oc, cg, *kernel)
 
 
