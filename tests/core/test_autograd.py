@@ -312,6 +312,29 @@ def test_leaf_grads_never_alias_each_other():
     assert g.tolist() == [1.0] * 4
 
 
+def test_leaf_grad_never_aliases_a_pending_gradient():
+    # add's backward hands one gradient to a leaf (x) and to a node (a's) that still waits
+    # for its other consumer; later gradients added into x.grad in place must not reach a's
+    p = ember.tensor([1.0, 2.0], requires_grad=True)
+    x = ember.tensor([3.0, 4.0], requires_grad=True)
+    a = p * 1.0
+    z = a + x
+    loss = (a.exp() * 1.0).sum() + (x * 7.0).sum() + (z * 1.0).sum()
+    loss.backward()
+    assert_close(p.grad, 1 + np.exp([1.0, 2.0]))
+    assert_close(x.grad, [8.0, 8.0])
+
+
+def test_leaf_grad_never_aliases_a_gradient_a_hook_kept():
+    kept = []
+    x = ember.ones(3, requires_grad=True)
+    x.register_hook(kept.append)
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    assert kept[0].tolist() == [2.0] * 3 and kept[1].tolist() == [3.0] * 3
+    assert x.grad.tolist() == [5.0] * 3
+
+
 def test_in_place_on_leaf_requiring_grad_errors_but_no_grad_allows():
     w = ember.ones(3, requires_grad=True)
     with pytest.raises(

@@ -272,3 +272,85 @@ def test_numpy_scalars_and_arrays_on_the_left_defer_to_tensor():
     y = np.float32(2.0) * x
     assert isinstance(y, ember.Tensor)
     assert y.tolist() == [2.0, 4.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int64, np.bool_])
+def test_where_on_large_arrays_matches_numpy_bit_for_bit(dtype):
+    # large enough for where's bitwise path; NaN, infinities and -0.0 must pass unchanged
+    values = RNG.normal(size=(64, 80)) * 100
+    if np.dtype(dtype).kind == "f":
+        values.ravel()[::7], values.ravel()[::11], values.ravel()[::13] = np.inf, np.nan, -0.0
+    a = values.astype(dtype) if dtype is not np.bool_ else values > 0
+    b = (-values[::-1]).astype(dtype) if dtype is not np.bool_ else values < 10
+    cond = RNG.random((64, 80)) > 0.5
+    for other in (b, b[:1], 0, 1):  # arrays, a broadcast row, zero and a nonzero scalar
+        operand = ember.tensor(other) if isinstance(other, np.ndarray) else other
+        result = ember.where(ember.tensor(cond), ember.tensor(a), operand)._data
+        dt = result.dtype
+        expected = np.where(cond, a.astype(dt), np.asarray(other).astype(dt))
+        assert result.shape == expected.shape
+        assert np.array_equal(result.view(np.uint8), expected.view(np.uint8))
+    row = ember.where(ember.tensor(cond[:1]), ember.tensor(a), ember.tensor(b))
+    assert np.array_equal(row._data.view(np.uint8), np.where(cond[:1], a, b).view(np.uint8))
+
+
+def test_relu_gradient_is_zero_where_inactive_even_for_non_finite_gradients():
+    x = ember.tensor(RNG.normal(size=(64, 80)), requires_grad=True)
+    g = RNG.normal(size=(64, 80))
+    g.ravel()[::5] = np.inf
+    ember.relu(x).backward(ember.tensor(g))
+    assert_close(x.grad, np.where(x._data > 0, g, 0.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_relu_on_large_arrays_matches_numpy(dtype):
+    # past the size where relu compares with a block of zeros; NaN propagates; 70001 is no
+    # whole number of blocks
+    a = (RNG.normal(size=70001) * 10).astype(dtype)
+    if a.dtype.kind == "f":
+        a[::97] = np.nan
+    expected = np.maximum(a, 0)
+    assert np.array_equal(
+        ember.relu(ember.tensor(a))._data, expected, equal_nan=a.dtype.kind == "f"
+    )
+    x = ember.tensor(a)
+    x.relu_()
+    assert np.array_equal(x._data, expected, equal_nan=a.dtype.kind == "f")
+    strided = ember.tensor(np.stack([a, a], axis=1))[:, 0]  # not contiguous
+    assert np.array_equal(ember.relu(strided)._data, expected, equal_nan=a.dtype.kind == "f")
+
+
+def test_relu_in_place(device):
+    a = RNG.normal(size=(4, 5))
+    # without a graph: one pass over the tensor's own memory, views see it
+    base = ember.tensor(a, device=device)
+    view = base[1:]
+    with ember.no_grad():
+        out = ember.nn.functional.relu(view, inplace=True)
+    assert out is view
+    assert_close(base, np.concatenate([a[:1], np.maximum(a[1:], 0)]))
+    ints = ember.tensor([-2, 3], device=device)
+    assert ints.relu_().tolist() == [0, 3] and ints.dtype == ember.int64
+    # with a graph: recorded, rebased, and refused on a leaf that requires grad
+    w = ember.tensor(a, device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        w.relu_()
+    y = w * 2
+    ember.nn.ReLU(inplace=True)(y)
+    assert y.grad_fn.name() == "ReluBackward0"
+    y.sum().backward()
+    assert_close(w.grad, np.where(a > 0, 2.0, 0.0))
+
+
+def test_mixed_dtype_operands_are_cast_in_the_graph():
+    # the float32 operand is converted to float64 by a recorded cast, so second derivatives
+    # flow through it; gradients come back in each input's dtype
+    x = ember.tensor([1.0, 2.0], dtype=ember.float32, requires_grad=True)
+    y = ember.tensor([3.0, 4.0], dtype=ember.float64, requires_grad=True)
+    z = x * y
+    assert z.dtype == ember.float64
+    (gy,) = ember.autograd.grad(z.sum(), y, create_graph=True)
+    assert_close(gy, [1.0, 2.0])
+    (gx,) = ember.autograd.grad((gy * gy).sum(), x)
+    assert gx.dtype == ember.float32
+    assert_close(gx, [2.0, 4.0])

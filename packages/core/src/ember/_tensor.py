@@ -39,6 +39,9 @@ def _sizes(args):
     return tuple(int(s) for s in args)
 
 
+_new = object.__new__  # a module global is found faster than an attribute of object
+
+
 class _RemovableHandle:
     """Returned by ``register_hook``: ``handle.remove()`` takes the hook off again."""
 
@@ -87,15 +90,17 @@ class Tensor:
         self._output_nr = 0
         self._hooks = None
 
-    @classmethod
-    def _make(cls, data, requires_grad=False):
-        """Wrap a backend array (no copy). The fast path every operation uses."""
-        t = object.__new__(Tensor)
+    @staticmethod
+    def _make(data, requires_grad=False, grad_fn=None, output_nr=0):
+        """Wrap a backend array (no copy); ``grad_fn`` and ``output_nr`` for the output of a
+        recorded operation. The fast path every operation uses (a staticmethod: no bound
+        method is made per call)."""
+        t = _new(Tensor)
         t._data = data
         t._requires_grad = requires_grad
         t.grad = None
-        t._grad_fn = None
-        t._output_nr = 0
+        t._grad_fn = grad_fn
+        t._output_nr = output_nr
         t._hooks = None
         return t
 
@@ -239,6 +244,8 @@ class Tensor:
         if node is not None:
             if node._retained is None:
                 node._retained = {}
+            if node._hooks is None:
+                node._hooks = {}  # the engine looks for hooks and retained grads at _hooks
             node._retained[self._output_nr] = self
 
     @property
@@ -974,8 +981,8 @@ class Tensor:
         old._grad_fn, old._output_nr = self._grad_fn, self._output_nr
         out = op(old, *args, **kwargs)
         node = out._grad_fn
-        if node is not None and any(value is old for _, value in node._saved or ()):
-            old._data = old._data.copy()
+        if node is not None:
+            node._keep_saved_copy(old._data)
         self._write(out._data)
         self._requires_grad = out._requires_grad
         self._grad_fn, self._output_nr = node, out._output_nr
@@ -1050,7 +1057,7 @@ class Tensor:
         return self._inplace(_pw.tanh)
 
     def relu_(self):
-        return self._inplace(_pw.relu)
+        return _pw.relu_(self)
 
     def floor_(self):
         return self._inplace(_pw.floor)

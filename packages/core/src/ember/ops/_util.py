@@ -8,10 +8,11 @@ import numpy as np
 
 from .._dtype import result_type
 from .._tensor import Tensor, _wrap_dim
+from .conversion import ToDtype
 
 _PYTHON_NUMBERS = (int, float)
 
-__all__ = ["operands", "cast", "as_tensor_arg", "wrap_dim", "normalize_dims", "quiet"]
+__all__ = ["operands", "as_operand", "as_tensor_arg", "wrap_dim", "normalize_dims", "quiet"]
 
 wrap_dim = _wrap_dim
 
@@ -24,23 +25,30 @@ def quiet():
 def operands(*args):
     """Prepare the operands of an element-wise operation by torch's promotion rules.
 
-    Returns ``(dtype, values)``: the numpy result dtype and the operands, with Python numbers
-    turned into numpy scalars of that dtype (constants that need no gradient). Tensors are
-    passed on; forward casts their arrays with ``astype(dtype, copy=False)``.
+    Returns ``(dtype, values)``: the numpy result dtype and the operands in it (see
+    ``as_operand``). A float tensor and a Python number need nothing: numpy keeps the array's
+    dtype for a Python scalar (NEP 50), exactly torch's rule, so the number passes as it is.
     """
     if len(args) == 2:
         a, b = args
-        # the common case: two tensors of one dtype, or a tensor and a number of its category
+        # the common case: two tensors of one dtype, or a float tensor and a Python number
         if isinstance(a, Tensor):
             if isinstance(b, Tensor):
                 if a._data.dtype == b._data.dtype:
                     return a._data.dtype, args
             elif b.__class__ in _PYTHON_NUMBERS and a._data.dtype.kind == "f":
-                # a float tensor and a Python number: numpy keeps the array's dtype for a
-                # Python scalar (NEP 50), exactly torch's rule, so the number passes as it is
                 return a._data.dtype, args
     dt = result_type(*args).np
-    return dt, tuple(a if isinstance(a, Tensor) else _scalar(a, dt) for a in args)
+    return dt, tuple([as_operand(a, dt) for a in args])
+
+
+def as_operand(value, dt):
+    """A tensor or a number as an operand of numpy dtype ``dt``: a tensor of another dtype is
+    converted in the graph (gradients flow back through the cast), a number becomes a numpy
+    scalar (a constant that needs no gradient)."""
+    if isinstance(value, Tensor):
+        return value if value._data.dtype == dt else ToDtype.apply(value, dt)
+    return _scalar(value, dt)
 
 
 def _scalar(value, dt):
@@ -49,14 +57,6 @@ def _scalar(value, dt):
     except OverflowError:
         # torch wraps an out-of-range Python int into the tensor's integer type (uint8 + 1000)
         return np.array(value, dtype=np.int64).astype(dt)[()]
-
-
-def cast(x, dtype):
-    """``x`` as ``dtype``: arrays convert only when they differ; Python numbers pass through
-    (``operands`` only lets them through where numpy's rule gives torch's dtype)."""
-    if x.__class__ in _PYTHON_NUMBERS:
-        return x
-    return x if x.dtype == dtype else x.astype(dtype)
 
 
 def as_tensor_arg(value, name):
