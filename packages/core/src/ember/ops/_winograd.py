@@ -19,12 +19,18 @@ handful of 1-d ufunc calls. The positions of the halo row and column compute jun
 read back; the GEMMs pay for it, ``(TH + 1) (TW + 1) / (TH TW)`` as many columns as tiles
 (1.15x at 28x28, 1.31x at 14x14), which is what limits the method on small images.
 
-Accuracy: F(2x2, 3x3)'s transforms only add, subtract and halve, and float32 results stay as
-close to a float64 reference as the im2col GEMM's (measured: largest error over largest output
-3-7e-7 for both, VGG-sized layers). F(4x4, 3x3) (4x fewer multiplies) was measured too: 1.0-1.4e-5
-relative error in float32, 20-30 times im2col's, and no faster here: its transforms have 2.25x as
-many terms with coefficients other than +-1, and its 36-component weight transform alone took 10
-ms of a 512->512 layer's 45.
+The weight gradient (``conv3x3_weight``) is the adjoint of the same map: ``dw = G^T [sum over
+tiles (A g A^T) * V] G`` for the output gradient's tiles ``g``, 16 GEMMs that contract the
+transformed output gradient with ``V`` over the tiles. (The input gradient of a stride-1
+convolution is a convolution too, with the flipped kernel: ``conv._conv_transpose``.)
+
+Accuracy: F(2x2, 3x3)'s transforms only add, subtract and halve; in float32 its results are as
+close to a float64 reference as im2col's (measured on VGG-sized layers: largest error over
+largest value 5-7e-7 forward, 6-8e-7 weight gradient; im2col 4-7e-7). F(4x4, 3x3) (4x fewer
+multiplies) was measured too: 1.0-1.4e-5 in float32, 20-30 times more, and no faster here: its
+transforms have 2.25x as many terms, most with coefficients other than +-1, and its
+36-component weight transform alone took 10 ms; a 512->512 layer at 28x28 (batch 2) took 45 ms
+against F(2x2, 3x3)'s 30.
 """
 
 from __future__ import annotations
@@ -124,15 +130,15 @@ def _input_transform(xp, flat, size, cols):
     rows = xp.empty((4, 2, min(_CHUNK, size) + 1), dtype=flat.dtype)
     for q0 in range(0, size, _CHUNK):
         n = min(_CHUNK, size - q0)
-        # along the tile's rows: tap i is row i // 2 on of row phase i % 2, for each column
-        # phase; one extra element for the column pass's shift
+        # along the tile's rows: tap i lies in row phase i % 2, i // 2 rows on; for each column
+        # phase, and one element longer for the column pass's shift
         for pc in range(2):
             taps = []
             for i in range(4):
                 start = (2 * (i % 2) + pc) * size + q0 + (i // 2) * cols
                 taps.append(flat[start : start + n + 1])
             _b_transform(xp, taps, rows[:, pc, : n + 1])
-        # along its columns: tap j is column j // 2 on of column phase j % 2
+        # along its columns: tap j lies in column phase j % 2, j // 2 columns on
         for a in range(4):
             _b_transform(
                 xp, [rows[a, j % 2, j // 2 : j // 2 + n] for j in range(4)], v[a, :, q0 : q0 + n]
@@ -156,21 +162,24 @@ def _output_transform(xp, m, y, first, tile_rows, cols):
             _a_transform(xp, m[:, b, span], s[:, b, :length])
         for r in range(2):
             for c in range(2):
-                # the last of the three terms adds straight into y's strided view of this
-                # output phase, saving a pass
+                # output pixels (2 t + r, 2 s + c); the last of the three terms adds straight
+                # into y's strided view of them, saving a pass
                 out = y[:, o0:o1, r::2, c::2][:, :, first : first + tile_rows]
                 sr = s[r, :, :length]
-
-                def grid(a, out=out, o0=o0, o1=o1):
-                    a = a.reshape(o1 - o0, n, tile_rows + 1, cols)
-                    return a[:, :, : out.shape[2], : out.shape[3]].transpose(1, 0, 2, 3)
-
-                if c == 0:
+                if c == 0:  # s0 + s1 + s2
                     xp.add(sr[0], sr[1], out=half[:length])
-                    xp.add(grid(half[:length]), grid(sr[2]), out=out)
-                else:
+                    op, last = xp.add, sr[2]
+                else:  # s1 - s2 - s3
                     xp.subtract(sr[1], sr[2], out=half[:length])
-                    xp.subtract(grid(half[:length]), grid(sr[3]), out=out)
+                    op, last = xp.subtract, sr[3]
+                grid = tile_rows + 1, cols
+                op(_tiles(half[:length], out, *grid), _tiles(last, out, *grid), out=out)
+
+
+def _tiles(flat, like, rows, cols):
+    """A flat (O', N, rows, cols) grid as the (N, O', R, S) view that matches ``like``."""
+    n, o, h, w = like.shape
+    return flat.reshape(o, n, rows, cols)[:, :, :h, :w].transpose(1, 0, 2, 3)
 
 
 def _blocks(n, tile_rows, bytes_per_row):

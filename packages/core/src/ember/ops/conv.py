@@ -9,6 +9,9 @@ the work, all through strided views of the zero-padded input and batched GEMMs:
   added back into place one kernel tap at a time (col2im without ``add.at``).
 - ``_conv_weight``: the weight gradient, patches contracted with the output gradient.
 
+Both ``_conv`` and ``_conv_weight`` hand 3x3 stride-1 convolutions with many channels to
+Winograd F(2x2, 3x3) (``_winograd``) instead, where that measured faster.
+
 The three are each other's derivatives, so the Functions built on them (``_Conv``,
 ``_ConvTranspose``, ``_ConvWeight``) write their backward with one another and gradients of any
 order come free.
@@ -41,12 +44,28 @@ _CPU_BLOCK_BYTES = 2 << 20
 _GPU_BLOCK_BYTES = 256 << 20
 _MIN_BLOCK_COLUMNS = 1024
 
-# Winograd F(2x2, 3x3) (see _winograd) for 3x3 stride-1 float convolutions on the CPU, where
-# measured faster than im2col: (TO BE FILLED)
-_WINOGRAD_MIN_CHANNELS = 128  # input channels per group: the depth of its 16 GEMMs
+# Winograd F(2x2, 3x3) (see _winograd) for 3x3 stride-1 float convolutions on the CPU, where it
+# measured faster than im2col. Forward, ms, im2col -> Winograd (PyTorch 2.13 on the same run),
+# best of 15 interleaved runs, same machine: VGG-11 at 224x224, batch 2: 128->256 @56 22.4 ->
+# 17.8 (17.7), 256->256 @56 42.6 -> 28.7 (33.8), 256->512 @28 21.9 -> 17.4 (17.6), 512->512
+# @28 44.0 -> 28.8 (35.9), 512->512 @14 12.2 -> 11.8 (9.7); VGG-11 at 64x64, batch 8, 256->256
+# @16: forward 17.2 -> 13.6, input gradient 18.3 -> 14.0, weight gradient 17.4 -> 12.6. Where
+# it does not pay:
+# - Fewer input channels: its 16 GEMMs are C deep where im2col's is 9 C, and OpenBLAS runs a
+#   64-deep one at half speed: 64->128 @112 (batch 2) 1.1-1.3x im2col's time, @32 (batch 8)
+#   1.2-1.3x. Few outputs: 256->32 @32 (batch 8) no faster.
+# - Small images: a tile's GEMM column carries its share of the halo row and column, so
+#   ``tile_use`` = output pixels / (4 columns) is 0.93 at 56x56, 0.87 at 28x28, 0.79 at 16x16,
+#   0.77 at 14x14, but 0.66 at 13x13 and 0.64 at 8x8, while the transforms of the weights cost
+#   the same: AlexNet's 13x13 layers (batch 4) 0.9-1.1x im2col's time, all three together no
+#   faster; VGG-11's 8x8 layers (batch 8) 0.96-1.17x, 4x4 1.2-2x.
+# - Widening layers need more of it: the output transform costs about twice the input's per
+#   channel (the weight gradient has none); 128->256 @16 (batch 8) 1.04x, 192->384 @13
+#   1.05-1.10x.
+# On a GPU (cupy) the kernel works but was not measured, so convolutions there keep im2col.
+_WINOGRAD_MIN_CHANNELS = 128  # input channels per group
 _WINOGRAD_MIN_OUT_CHANNELS = 64  # per group
-# output pixels over 4 GEMM columns (the halo row and column are junk)
-_WINOGRAD_MIN_TILE_USE = {"conv": 0.6, "widening": 0.75, "weight gradient": 0.4}
+_WINOGRAD_MIN_TILE_USE = {"conv": 0.75, "widening": 0.85}  # widening: more out than in
 
 # The "shifted-window" alternative (stride 1: out += X[offset:offset + L] @ W[kh, kw] over the
 # flattened padded image, one GEMM per kernel tap, no im2col copy) was measured too, on the
@@ -130,9 +149,7 @@ def _winograd_pays(x, channels, kernel, geom, out_size, weight_gradient=False):
         return False
     oh, ow = out_size
     tile_use = oh * ow / (4 * (oh // 2 + oh % 2 + 1) * (ow // 2 + ow % 2 + 1))
-    if weight_gradient:
-        return tile_use >= _WINOGRAD_MIN_TILE_USE["weight gradient"]
-    if channels[1] > channels[0]:
+    if channels[1] > channels[0] and not weight_gradient:
         return tile_use >= _WINOGRAD_MIN_TILE_USE["widening"]
     return tile_use >= _WINOGRAD_MIN_TILE_USE["conv"]
 
