@@ -25,11 +25,13 @@ def _bilinear_ref(x1, x2, w, b=None):
     return y if b is None else y + b
 
 
-@pytest.mark.parametrize("batch", [(), (4,), (2, 3)])
-def test_linear_matches_numpy_and_gradients(batch, device):
+# out_features 9 against one or two rows takes the weight-on-the-left GEMM, 2 the other
+@pytest.mark.parametrize("batch, out", [((), 2), ((4,), 2), ((2, 3), 2), ((), 9), ((2,), 9)])
+def test_linear_matches_numpy_and_gradients(batch, out, device):
     x = rng.standard_normal((*batch, 3))
-    w = rng.standard_normal((2, 3))
-    b = rng.standard_normal(2)
+    w = rng.standard_normal((out, 3))
+    b = rng.standard_normal(out)
+    assert F.linear(ember.tensor(x), ember.tensor(w)).is_contiguous()
     check_op(F.linear, _linear_ref, x, w, b, gradgrad=True, device=device)
     check_op(F.linear, _linear_ref, x, w, device=device)
     check_op(F.linear, _linear_ref, x, w[0], b[0], device=device)  # a 1-D weight: dot products

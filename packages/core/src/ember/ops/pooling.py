@@ -130,21 +130,32 @@ def _max_over(x, windows, with_indices):
         xp.maximum(y, values, out=y)
     if not with_indices:
         return y
-    idx = xp.zeros(y.shape, dtype=np.int64)
+    # Which tap holds the maximum, as the count of taps before the first one equal to it: a
+    # small-integer sum of masks, several times faster than writing indices under each mask.
+    # Taps over the padding are masked: an all -inf window points at its first element inside
+    # the input. The last tap needs no comparison: a window with no earlier hit has it there.
+    before = xp.zeros(y.shape, dtype=np.uint8 if len(taps) < 256 else np.intp)
+    found = xp.zeros(y.shape, dtype=bool)
     hit = xp.empty(y.shape, dtype=bool)
-    # Walk the taps backwards so the first tap equal to the maximum writes last. Taps over the
-    # padding are masked: an all -inf window points at its first element inside the input.
-    for values, r, c in reversed(taps):
+    for t, (values, r, c) in enumerate(taps):
+        if t:
+            before += ~found
+        if t == len(taps) - 1:
+            break
         xp.equal(values, y, out=hit)
         inside = ((r >= 0) & (r < h))[:, None] & ((c >= 0) & (c < w))[None, :]
         if not inside.all():
             hit &= xp.asarray(inside)
-        xp.copyto(idx, xp.asarray(r[:, None] * w + c[None, :]), where=hit)
+        found |= hit
     if x.dtype.kind == "f" and bool(xp.isnan(y).any()):
-        for values, r, c in taps:
+        for t, (values, _, _) in enumerate(taps):
             xp.isnan(values, out=hit)
-            xp.copyto(idx, xp.asarray(r[:, None] * w + c[None, :]), where=hit)
-    return y, idx
+            xp.copyto(before, t, where=hit)
+    # flat index of tap t of window p, looked up at [before, p]
+    flat = np.stack([r[:, None] * w + c[None, :] for _, r, c in taps]).ravel()
+    windows_per_plane = y.shape[-2] * y.shape[-1]
+    position = xp.arange(windows_per_plane).reshape(y.shape[-2:])
+    return y, xp.asarray(flat).take(before.astype(np.intp) * windows_per_plane + position)
 
 
 # ---------------------------------------------------------------------------------------------
