@@ -244,6 +244,38 @@ def test_blocked_gemm_matches_one_block(monkeypatch):
             assert_close(got, want, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"padding": (2, 1), "dilation": (1, 2)}, {"groups": 2, "padding": "same"}],
+    ids=str,
+)
+def test_batch_last_matches_batch_first(monkeypatch, kwargs):
+    # Small stride-1 convolutions run on the batch as the fastest index of one wide image;
+    # forward and both gradients must equal the per-image layout's.
+    x = rng.standard_normal((3, 4, 6, 5))
+    w = rng.standard_normal((6, 4 // kwargs.get("groups", 1), 3, 2))
+    gy = rng.standard_normal(F.conv2d(ember.tensor(x), ember.tensor(w), **kwargs).shape)
+
+    def run(max_width):
+        monkeypatch.setattr(conv_module, "_BATCH_LAST_MAX_WIDTH", max_width)
+        xt = ember.tensor(x, requires_grad=True)
+        wt = ember.tensor(w, requires_grad=True)
+        y = F.conv2d(xt, wt, **kwargs)
+        y.backward(ember.tensor(gy))
+        return y, xt.grad, wt.grad
+
+    calls = []
+    batch_last = conv_module._batch_last
+    monkeypatch.setattr(
+        conv_module, "_batch_last", lambda a: calls.append(a.shape) or batch_last(a)
+    )
+    expected = run(0)
+    assert not calls
+    for got, want in zip(run(16), expected):
+        assert_close(got, want, rtol=1e-12, atol=1e-12)
+    assert len(calls) >= 3  # forward, weight gradient and input gradient
+
+
 def test_conv2d_keeps_float32_and_empty_batch():
     x = ember.randn(2, 3, 6, 6)
     w = ember.randn(4, 3, 3, 3, requires_grad=True)
@@ -315,7 +347,10 @@ TRANSPOSE_CASES = [
     ((2, 2, 3, 3), (2, 3, 3, 2), {"stride": 2, "padding": 1, "output_padding": 1}),
     ((1, 4, 3, 2), (4, 1, 2, 3), {"stride": (3, 2), "output_padding": (2, 0), "groups": 2}),
     ((1, 2, 3, 3), (2, 2, 3, 3), {"dilation": 2, "padding": (2, 1), "output_padding": 1}),
+    ((2, 2, 3, 3), (2, 2, 3, 3), {"dilation": 2, "padding": (2, 1), "output_padding": 1}),
+    ((2, 2, 3, 3), (2, 2, 3, 3), {"dilation": 2, "output_padding": 1}),  # beyond the reach
     ((1, 2, 5, 4), (2, 3, 3, 2), {"padding": (2, 1)}),  # padding beyond the kernel: crops
+    ((3, 2, 5, 4), (2, 3, 3, 2), {"padding": (2, 1)}),
 ]
 
 
