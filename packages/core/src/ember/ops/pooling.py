@@ -11,6 +11,7 @@ gather from them, so both orders of differentiation stay exact.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -52,8 +53,9 @@ class _Windows:
 
     def __init__(self, rows, cols, geom=None):
         self.rows, self.cols, self.geom = rows, cols, geom
+        self._tap_indices = {}
 
-    @property
+    @functools.cached_property
     def disjoint(self):
         """True when no input element lies under two windows (2x2 pooling with stride 2), so
         the windows' argmax indices never repeat and their gradients need no accumulation."""
@@ -65,6 +67,7 @@ class _Windows:
         return True
 
     @classmethod
+    @functools.lru_cache(maxsize=64)  # one geometry's windows serve every call with it
     def regular(cls, kernel, stride, padding, dilation, out_size):
         rows, cols = (
             [np.arange(o) * s - p + i * d for i in range(k)]
@@ -73,6 +76,7 @@ class _Windows:
         return cls(rows, cols, Geometry(stride, dilation, padding, 1))
 
     @classmethod
+    @functools.lru_cache(maxsize=64)
     def adaptive(cls, size, out_size):
         """torch's adaptive windows: output ``i`` of ``o`` covers ``[floor(i * n / o),
         ceil((i + 1) * n / o))``. Taps past a short window repeat its last element, which
@@ -95,6 +99,20 @@ class _Windows:
     @property
     def out_size(self):
         return len(self.rows[0]), len(self.cols[0])
+
+    def tap_indices(self, h, w):
+        """For an ``h`` x ``w`` input plane, the flat index in it of tap ``t`` of window ``p``
+        at ``[t * windows + p]``, and per tap the (OH, OW) mask of the windows where the tap is
+        inside the plane (None where it is in all of them)."""
+        if (h, w) not in self._tap_indices:
+            flat = np.stack([r[:, None] * w + c[None, :] for r in self.rows for c in self.cols])
+            inside = []
+            for r in self.rows:
+                for c in self.cols:
+                    mask = ((r >= 0) & (r < h))[:, None] & ((c >= 0) & (c < w))[None, :]
+                    inside.append(None if mask.all() else mask)
+            self._tap_indices[h, w] = flat.ravel(), inside
+        return self._tap_indices[h, w]
 
     def taps(self, x, fill):
         """Yield ``(values, rows, cols)`` per tap: the input under it in every window, shape
@@ -161,25 +179,23 @@ def _max_over(x, windows, with_indices):
     # small-integer sum of masks, several times faster than writing indices under each mask.
     # Taps over the padding are masked: an all -inf window points at its first element inside
     # the input. The last tap needs no comparison: a window with no earlier hit has it there.
+    flat, inside = windows.tap_indices(h, w)
     before = xp.zeros(y.shape, dtype=np.uint8 if len(taps) < 256 else np.intp)
     found = xp.zeros(y.shape, dtype=bool)
     hit = xp.empty(y.shape, dtype=bool)
-    for t, (values, r, c) in enumerate(taps):
+    for t, (values, _, _) in enumerate(taps):
         if t:
             before += ~found
         if t == len(taps) - 1:
             break
         xp.equal(values, y, out=hit)
-        inside = ((r >= 0) & (r < h))[:, None] & ((c >= 0) & (c < w))[None, :]
-        if not inside.all():
-            hit &= xp.asarray(inside)
+        if inside[t] is not None:
+            hit &= xp.asarray(inside[t])
         found |= hit
     if x.dtype.kind == "f" and bool(xp.isnan(y).any()):
         for t, (values, _, _) in enumerate(taps):
             xp.isnan(values, out=hit)
             xp.copyto(before, t, where=hit)
-    # flat index of tap t of window p, looked up at [before, p]
-    flat = np.stack([r[:, None] * w + c[None, :] for _, r, c in taps]).ravel()
     windows_per_plane = y.shape[-2] * y.shape[-1]
     position = xp.arange(windows_per_plane).reshape(y.shape[-2:])
     return y, xp.asarray(flat).take(before.astype(np.intp) * windows_per_plane + position)
