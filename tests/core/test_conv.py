@@ -276,6 +276,29 @@ def test_batch_last_matches_batch_first(monkeypatch, kwargs):
     assert len(calls) >= 3  # forward, weight gradient and input gradient
 
 
+@pytest.mark.parametrize("xs", [(3, 2, 6, 5), (2, 2, 20, 40)], ids=str)  # batch-last, not
+def test_weight_gradient_reuses_the_forward_patches(monkeypatch, xs):
+    x = rng.standard_normal(xs)
+    w = rng.standard_normal((4, 2, 3, 3))
+    gy = rng.standard_normal(F.conv2d(ember.tensor(x), ember.tensor(w), padding=1).shape)
+    made = []
+    patch_blocks = conv_module._patch_blocks
+    monkeypatch.setattr(
+        conv_module, "_patch_blocks", lambda *a: made.append(a[0].shape) or patch_blocks(*a)
+    )
+
+    def weight_grad(keep_bytes):
+        monkeypatch.setattr(conv_module, "_KEEP_PATCHES_BYTES", keep_bytes)
+        made.clear()
+        wt = ember.tensor(w, requires_grad=True)
+        F.conv2d(ember.tensor(x), wt, padding=1).backward(ember.tensor(gy))
+        return wt.grad, len(made)
+
+    (expected, made_twice), (got, made_once) = weight_grad(0), weight_grad(1 << 20)
+    assert (made_twice, made_once) == (2, 1)
+    assert_close(got, expected, rtol=0, atol=0)
+
+
 def test_conv2d_keeps_float32_and_empty_batch():
     x = ember.randn(2, 3, 6, 6)
     w = ember.randn(4, 3, 3, 3, requires_grad=True)

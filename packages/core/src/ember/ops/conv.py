@@ -77,6 +77,10 @@ _MIN_BLOCK_COLUMNS = 1024
 # A LeNet-5 train step (batch 64): 9.4 -> 6.8 ms (best of 150 alternating steps); inference
 # (batch 256) 0.84x; AlexNet and VGG-11 unchanged.
 _BATCH_LAST_MAX_WIDTH = 16
+# The forward's im2col blocks of a convolution whose patches take at most this many bytes are
+# kept for its weight gradient instead of being made again (LeNet-5: 5 MB and 3.8 MB).
+_KEEP_PATCHES_BYTES = 8 << 20
+
 _WINOGRAD_MIN_CHANNELS = 128  # input channels per group
 _WINOGRAD_MIN_OUT_CHANNELS = 64  # per group
 _WINOGRAD_MIN_TILE_USE = {"conv": 0.75, "widening": 0.85}  # widening: more out than in
@@ -201,16 +205,18 @@ def _winograd_pays(x, channels, kernel, geom, out_size, weight_gradient=False):
     return tile_use >= _WINOGRAD_MIN_TILE_USE["conv"]
 
 
-def _conv(x, w, geom, out_size):
+def _conv(x, w, geom, out_size, patches=None):
     """``y[n, o] = sum_c,kh,kw w[o, c, kh, kw] * x_padded[n, c, window]``: (N, C, H, W) ->
-    (N, O, OH, OW) for ``w`` of shape (O, C/G, KH, KW)."""
+    (N, O, OH, OW) for ``w`` of shape (O, C/G, KH, KW). The im2col blocks it makes are
+    appended to the list ``patches`` where one is given, for ``_conv_weight`` to reuse."""
     if _winograd_pays(x, (w.shape[1], w.shape[0] // geom.groups), w.shape[2:], geom, out_size):
         return _winograd.conv3x3(x, w, geom.padding, out_size, geom.groups)
     xp = backend.array_module(x)
     n = x.shape[0]
     if _batch_last_pays(x, geom, out_size):
         wide = _batch_last(pad_for_windows(x, w.shape[2:], geom, out_size))
-        y = _conv(wide, w, _batch_last_geometry(geom, n), (out_size[0], out_size[1] * n))
+        wide_size = (out_size[0], out_size[1] * n)
+        y = _conv(wide, w, _batch_last_geometry(geom, n), wide_size, patches)
         return xp.ascontiguousarray(_batch_first(y, n))
     oc = w.shape[0]
     g = geom.groups
@@ -218,6 +224,8 @@ def _conv(x, w, geom, out_size):
     wmat = w.reshape(g, oc // g, w[0].size)
     y = xp.empty((n, g, oc // g, oh * ow), dtype=x.dtype)
     for images, columns, cols in _patch_blocks(x, w.shape[2:], geom, out_size):
+        if patches is not None:
+            patches.append((images, columns, cols))
         out = y[images, ..., columns]
         if out.shape[0] == 1:
             xp.matmul(wmat, cols, out=out[0])
@@ -263,9 +271,10 @@ def _conv_transpose(y, w, geom, in_size):
     return crop_canvas(canvas, geom, in_size)
 
 
-def _conv_weight(x, gy, geom, kernel):
+def _conv_weight(x, gy, geom, kernel, patches=None):
     """The gradient of ``_conv`` w.r.t. its weight: sum over images and windows of output
-    gradient times patch, shape (O, C/G, KH, KW)."""
+    gradient times patch, shape (O, C/G, KH, KW); over the im2col blocks ``patches`` that
+    ``_conv`` kept of ``x``, where given, instead of making them again."""
     g = geom.groups
     channels = (x.shape[1] // g, gy.shape[1] // g)
     if _winograd_pays(x, channels, kernel, geom, gy.shape[2:], weight_gradient=True):
@@ -274,11 +283,12 @@ def _conv_weight(x, gy, geom, kernel):
     n, oc, oh, ow = gy.shape
     if _batch_last_pays(x, geom, (oh, ow)):
         wide = _batch_last(pad_for_windows(x, kernel, geom, (oh, ow)))
-        return _conv_weight(wide, _batch_last(gy), _batch_last_geometry(geom, n), kernel)
+        wide_geom = _batch_last_geometry(geom, n)
+        return _conv_weight(wide, _batch_last(gy), wide_geom, kernel, patches)
     cg = x.shape[1] // g
     gys = gy.reshape(n, g, oc // g, oh * ow)
     gw = xp.zeros((g, oc // g, cg * kernel[0] * kernel[1]), dtype=x.dtype)
-    for images, columns, cols in _patch_blocks(x, kernel, geom, (oh, ow)):
+    for images, columns, cols in patches or _patch_blocks(x, kernel, geom, (oh, ow)):
         gw += xp.matmul(_side_by_side(gys[images, ..., columns]), cols.swapaxes(-1, -2))
     return gw.reshape(oc, cg, *kernel)
 
@@ -299,14 +309,18 @@ class _Conv(Function):
     def forward(ctx, x, w, b, geom, out_size):
         ctx.geom = geom
         ctx.save_for_backward(x, w)
-        return _add_bias(_conv(x, w, geom, out_size), b)
+        # small patches are kept for the weight gradient (see _KEEP_PATCHES_BYTES)
+        size = x.shape[0] * x.shape[1] * w.shape[2] * w.shape[3] * out_size[0] * out_size[1]
+        keep = ctx.needs_input_grad[1:2] == (True,) and size * x.itemsize <= _KEEP_PATCHES_BYTES
+        ctx.patches = [] if keep else None
+        return _add_bias(_conv(x, w, geom, out_size, ctx.patches), b)
 
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
         geom, needs = ctx.geom, ctx.needs_input_grad
         gx = _ConvTranspose.apply(gy, w, None, geom, x.shape[2:]) if needs[0] else None
-        gw = _ConvWeight.apply(x, gy, geom, w.shape[2:]) if needs[1] else None
+        gw = _ConvWeight.apply(x, gy, geom, w.shape[2:], ctx.patches) if needs[1] else None
         gb = gy.sum((0, 2, 3)) if needs[2] else None
         return gx, gw, gb
 
@@ -330,10 +344,10 @@ class _ConvTranspose(Function):
 
 class _ConvWeight(Function):
     @staticmethod
-    def forward(ctx, x, gy, geom, kernel):
+    def forward(ctx, x, gy, geom, kernel, patches=None):
         ctx.geom = geom
         ctx.save_for_backward(x, gy)
-        return _conv_weight(x, gy, geom, kernel)
+        return _conv_weight(x, gy, geom, kernel, patches)
 
     @staticmethod
     def backward(ctx, ggw):
