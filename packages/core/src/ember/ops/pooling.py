@@ -2,7 +2,8 @@
 
 Everything works on the last two dims of ``(..., H, W)`` arrays (1-d pooling gets a unit
 height), as strided views of the padded input, one view per kernel tap: a max or a sum over
-the taps is a handful of whole-array operations, whatever the batch and channel counts.
+the taps is a handful of whole-array operations, whatever the batch and channel counts. A
+maximum is taken separably, over the kernel's rows and then over its columns.
 
 Max pooling records, per output, the flat index of its maximum within the input plane (torch's
 ``return_indices``); the gradient is a scatter-add to those positions, whose own gradient is a

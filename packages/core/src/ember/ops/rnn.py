@@ -26,7 +26,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from . import pointwise as _pw
 from .dropout import dropout as dropout_fn
-from .linear import linear
+from .linear import linear, times_transposed
 from .shape import cat, stack
 
 __all__ = [
@@ -120,7 +120,7 @@ def _forward_rnn(k):
     xp, relu = k.xp, k.mode == "RNN_RELU"
     for s, t, n in k.schedule:
         h = k.hs[s + 1, :n]
-        xp.matmul(k.hs[s, :n], k.w_hh.T, out=h)
+        times_transposed(k.hs[s, :n], k.w_hh, out=h)
         h += k.gx[t, :n, 0]
         if relu:
             xp.maximum(h, 0, out=h)
@@ -149,7 +149,7 @@ def _forward_lstm(k):
     k.raw = None if k.w_hr is None else xp.zeros_like(k.tanh_c)  # o * tanh(c) before w_hr
     for s, t, n in k.schedule:
         g = k.gates[s, :n]
-        xp.matmul(k.hs[s, :n], k.w_hh.T, out=g.reshape(n, -1))
+        times_transposed(k.hs[s, :n], k.w_hh, out=g.reshape(n, -1))
         g += k.gx[t, :n]
         _sigmoid_(g[:, :2])
         xp.tanh(g[:, 2], out=g[:, 2])
@@ -202,7 +202,7 @@ def _forward_gru(k):
     k.new = xp.zeros_like(k.gx[:, :, 0])  # n
     for s, t, n in k.schedule:
         h, gh, rz, m = k.hs[s, :n], k.gh[s, :n], k.rz[s, :n], k.new[s, :n]
-        xp.matmul(h, k.w_hh.T, out=gh.reshape(n, -1))
+        times_transposed(h, k.w_hh, out=gh.reshape(n, -1))
         if k.b_hh is not None:
             gh += k.b_hh.reshape(gh.shape[1:])
         xp.add(k.gx[t, :n, :2], gh[:, :2], out=rz)
