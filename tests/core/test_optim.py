@@ -636,6 +636,40 @@ def test_sgd_update_of_a_large_parameter_is_sliced_but_exact():
     "options",
     [
         {},
+        {"amsgrad": True, "weight_decay": 0.1},
+        {"maximize": True, "decoupled_weight_decay": True},
+    ],
+    ids=str,
+)
+def test_adam_sliced_update_matches_the_formula(options):
+    # over 2**18 elements, so the update runs slice by slice
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(300_007)
+    grads = rng.standard_normal((3, 300_007))
+    p = ember.tensor(x.astype(np.float32), requires_grad=True)
+    lr, (b1, b2), eps, wd = 0.01, (0.9, 0.999), 1e-8, options.get("weight_decay", 0)
+    opt = optim.Adam([p], lr=lr, **options)
+    m = v = v_max = 0
+    for t, g in enumerate(grads, 1):  # torch.optim.Adam's algorithm, in float64
+        p.grad = ember.tensor(g.astype(np.float32))
+        opt.step()
+        g = -g if options.get("maximize") else g
+        if options.get("decoupled_weight_decay"):
+            x = x * (1 - lr * wd)
+        else:
+            g = g + wd * x
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        v_max = np.maximum(v_max, v)
+        second = v_max if options.get("amsgrad") else v
+        x = x - lr / (1 - b1**t) * m / (np.sqrt(second) / np.sqrt(1 - b2**t) + eps)
+    np.testing.assert_allclose(p.detach().numpy(), x, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
         {"momentum": 0.9, "nesterov": True},
         {"momentum": 0.9, "dampening": 0.5, "weight_decay": 0.01, "maximize": True},
     ],
