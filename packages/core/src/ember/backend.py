@@ -240,12 +240,15 @@ def random_engine(dev, seed):
 # threshold to the kernel, so a training step that allocates and frees activations of many
 # sizes touches new pages every step: a LeNet-5 train step (batch 64) ran ~3,400 minor page
 # faults and took 21 ms; with both thresholds fixed as below it ran none and took 13 ms (the
-# LSTM step 40 -> 26 ms, the text step 12 -> 6 ms). torch users get the same effect by
-# preloading jemalloc or tcmalloc. The thresholds are glibc's ``MALLOC_MMAP_THRESHOLD_`` and
-# ``MALLOC_TRIM_THRESHOLD_``: where either is set in the environment, ember leaves the
-# allocator alone, as it does with ``EMBER_MALLOC_TUNING=0``.
+# LSTM step 40 -> 26 ms, the text step 12 -> 6 ms). The trim threshold is how much freed memory
+# at the top of the heap is kept for reuse: at 64 MiB (twice the mmap threshold, glibc's own
+# ratio) a VGG-11 inference step (batch 2, 224x224), whose activations free more than that at
+# once, still ran ~7,000 page faults and took 240-260 ms, at 512 MiB none and 200-220 ms. torch
+# users get the same effect by preloading jemalloc or tcmalloc. The thresholds are glibc's
+# ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_``: where either is set in the
+# environment, ember leaves the allocator alone, as it does with ``EMBER_MALLOC_TUNING=0``.
 _MMAP_THRESHOLD = 32 << 20  # glibc's own ceiling for the adaptive threshold
-_TRIM_THRESHOLD = 64 << 20  # the ratio glibc keeps between the two
+_TRIM_THRESHOLD = 512 << 20
 
 
 def _tune_glibc_malloc():
