@@ -40,13 +40,13 @@ class Linear(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
-        x, weight = ctx.saved_tensors
+    def formula(ctx, gy, saved):
+        x, weight = saved
         need_x, need_w, need_b = ctx.needs_input_grad
-        # gW sums gyᵀ x over every batch row: flatten the batch dimensions for one GEMM
-        gy2 = gy.reshape(-1, gy.shape[-1]) if need_w or need_b else None
-        gx = gy.matmul(weight) if need_x else None
-        gw = gy2.t().matmul(x.reshape(-1, x.shape[-1])) if need_w else None
+        # the batch dimensions flattened into rows: one GEMM each (gW sums gyᵀ x over rows)
+        gy2 = gy.reshape(-1, gy.shape[-1])
+        gx = (gy2 @ weight).reshape(x.shape) if need_x else None
+        gw = gy2.T @ x.reshape(-1, x.shape[-1]) if need_w else None
         gb = gy2.sum(0) if need_b else None
         return gx, gw, gb
 
