@@ -276,18 +276,26 @@ def _conv_weight(x, gy, geom, kernel, patches=None):
     gradient times patch, shape (O, C/G, KH, KW); over the im2col blocks ``patches`` that
     ``_conv`` kept of ``x``, where given, instead of making them again."""
     g = geom.groups
-    channels = (x.shape[1] // g, gy.shape[1] // g)
-    if _winograd_pays(x, channels, kernel, geom, gy.shape[2:], weight_gradient=True):
-        return _winograd.conv3x3_weight(x, gy, geom.padding, g)
-    xp = backend.array_module(x)
-    n, oc, oh, ow = gy.shape
-    if _batch_last_pays(x, geom, (oh, ow)):
-        wide = _batch_last(pad_for_windows(x, kernel, geom, (oh, ow)))
-        wide_geom = _batch_last_geometry(geom, n)
-        return _conv_weight(wide, _batch_last(gy), wide_geom, kernel, patches)
     cg = x.shape[1] // g
+    if _winograd_pays(x, (cg, gy.shape[1] // g), kernel, geom, gy.shape[2:], True):
+        return _winograd.conv3x3_weight(x, gy, geom.padding, g)
+    n = x.shape[0]
+    if _batch_last_pays(x, geom, gy.shape[2:]):
+        # kept patches are of the batch-last input already: no need to make it
+        wide = None if patches else _batch_last(pad_for_windows(x, kernel, geom, gy.shape[2:]))
+        wide_geom = _batch_last_geometry(geom, n)
+        return _patch_weight_gradient(wide, _batch_last(gy), wide_geom, kernel, cg, patches)
+    return _patch_weight_gradient(x, gy, geom, kernel, cg, patches)
+
+
+def _patch_weight_gradient(x, gy, geom, kernel, cg, patches):
+    """``_conv_weight`` by im2col: output gradient times patches, one GEMM per block, over
+    ``patches`` where given (``x``, with ``cg`` channels per group, may then be None)."""
+    xp = backend.array_module(gy)
+    n, oc, oh, ow = gy.shape
+    g = geom.groups
     gys = gy.reshape(n, g, oc // g, oh * ow)
-    gw = xp.zeros((g, oc // g, cg * kernel[0] * kernel[1]), dtype=x.dtype)
+    gw = xp.zeros((g, oc // g, cg * kernel[0] * kernel[1]), dtype=gy.dtype)
     for images, columns, cols in patches or _patch_blocks(x, kernel, geom, (oh, ow)):
         gw += xp.matmul(_side_by_side(gys[images, ..., columns]), cols.swapaxes(-1, -2))
     return gw.reshape(oc, cg, *kernel)
