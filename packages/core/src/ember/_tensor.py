@@ -462,6 +462,8 @@ class Tensor:
     # ----------------------------------------------------------------------------- operators
 
     def __add__(self, other):
+        if other.__class__ is Tensor and other._data.dtype is self._data.dtype:
+            return _pw.Add.apply(self, other, 1)  # the common case, without a call
         return _pw.add(self, other)
 
     def __radd__(self, other):
@@ -471,6 +473,9 @@ class Tensor:
         return self.add_(other)
 
     def __sub__(self, other):
+        dtype = self._data.dtype
+        if other.__class__ is Tensor and other._data.dtype is dtype and dtype.kind != "b":
+            return _pw.Sub.apply(self, other, 1)  # the common case, without a call
         return _pw.sub(self, other)
 
     def __rsub__(self, other):
@@ -480,6 +485,8 @@ class Tensor:
         return self.sub_(other)
 
     def __mul__(self, other):
+        if other.__class__ is Tensor and other._data.dtype is self._data.dtype:
+            return _pw.Mul.apply(self, other)  # the common case, without a call
         return _pw.mul(self, other)
 
     def __rmul__(self, other):
