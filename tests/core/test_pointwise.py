@@ -302,6 +302,20 @@ def test_relu_gradient_is_zero_where_inactive_even_for_non_finite_gradients():
     assert_close(x.grad, np.where(x._data > 0, g, 0.0))
 
 
+@pytest.mark.parametrize("size", [7, 5000])  # below and above _select's bitwise path
+def test_relu_gradient_passes_through_nan_outputs_as_torch(size):
+    # torch's threshold_backward: 0 where the output is <= 0, the gradient elsewhere, NaN too
+    a = RNG.normal(size=size)
+    a[::3] = np.nan
+    x = ember.tensor(a, requires_grad=True)
+    g = RNG.normal(size=size)
+    ember.relu(x).backward(ember.tensor(g))
+    assert_close(x.grad, np.where(a <= 0, 0.0, g))
+    # second order: the gradient is linear in g, through the same mask
+    x = ember.tensor(RNG.normal(size=(3, 4)), requires_grad=True)
+    assert ember.autograd.gradgradcheck(ember.relu, (x,))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
 def test_relu_on_large_arrays_matches_numpy(dtype):
     # past the size where relu compares with a block of zeros; NaN propagates; 70001 is no

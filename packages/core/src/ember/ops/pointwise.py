@@ -340,7 +340,24 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return where(y > 0, gy, 0.0)
+        return ReluBackward.apply(gy, y)
+
+
+class ReluBackward(Function):
+    """0 where the ReLU output ``y`` is <= 0, else ``gy`` (torch's ``threshold_backward``: a
+    NaN output passes its gradient on), in one operation; linear in ``gy``, so its own gradient
+    is the same mask."""
+
+    @staticmethod
+    def forward(ctx, gy, y):
+        ctx.save_for_backward(y)
+        xp = backend.array_module(y)
+        return _select(xp, xp.logical_not(y <= 0), gy, gy.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, ggx):
+        (y,) = ctx.saved_tensors
+        return ReluBackward.apply(ggx, y), None
 
 
 _ZEROS_BLOCK = 1 << 16
