@@ -276,6 +276,16 @@ def test_batch_last_matches_batch_first(monkeypatch, kwargs):
     assert len(calls) >= 3  # forward, weight gradient and input gradient
 
 
+def test_batch_last_only_while_a_row_of_patches_fits_a_block():
+    # one output row of a 3x3 convolution's patches over the whole batch: C * 9 * OW * N floats
+    geom = conv_module.Geometry((1, 1), (1, 1), (1, 1), 1)
+    budget = conv_module._CPU_BLOCK_BYTES
+    for n, fits in ((8, True), (256, False)):  # VGG-11 train's 512 x 8 x 8 layers, batch 8
+        batch = np.broadcast_to(np.float32(0), (n, 512, 8, 8))  # a shape, no memory
+        assert (512 * 9 * 8 * n * 4 <= budget) is fits
+        assert conv_module._batch_last_pays(batch, 512, (3, 3), geom, (8, 8)) is fits
+
+
 @pytest.mark.parametrize("xs", [(3, 2, 6, 5), (2, 2, 20, 40)], ids=str)  # batch-last, not
 def test_weight_gradient_reuses_the_forward_patches(monkeypatch, xs):
     x = rng.standard_normal(xs)

@@ -156,13 +156,18 @@ def _one_per_image(a, n):
     return a.reshape(g, m, n, nl // n).transpose(2, 0, 1, 3)
 
 
-def _batch_last_pays(x, geom, out_size):
-    """Whether a stride-1 convolution of ``x`` runs on its batch-last form (``_batch_last``)."""
+def _batch_last_pays(a, channels, kernel, geom, out_size):
+    """Whether a stride-1 convolution of a batch ``a`` (its input or output) with ``channels``
+    input channels runs on its batch-last form (``_batch_last``): for small images, where one
+    output row of patches of the whole batch fits an im2col block."""
+    n = a.shape[0]
+    row_bytes = channels * kernel[0] * kernel[1] * out_size[1] * n * a.itemsize
     return (
-        backend.array_module(x) is np
-        and x.shape[0] > 1
+        backend.array_module(a) is np
+        and n > 1
         and geom.stride == (1, 1)
         and out_size[1] <= _BATCH_LAST_MAX_WIDTH
+        and row_bytes <= _CPU_BLOCK_BYTES
     )
 
 
@@ -213,7 +218,7 @@ def _conv(x, w, geom, out_size, patches=None):
         return _winograd.conv3x3(x, w, geom.padding, out_size, geom.groups)
     xp = backend.array_module(x)
     n = x.shape[0]
-    if _batch_last_pays(x, geom, out_size):
+    if _batch_last_pays(x, x.shape[1], w.shape[2:], geom, out_size):
         wide = _batch_last(pad_for_windows(x, w.shape[2:], geom, out_size))
         wide_size = (out_size[0], out_size[1] * n)
         y = _conv(wide, w, _batch_last_geometry(geom, n), wide_size, patches)
@@ -256,7 +261,9 @@ def _conv_transpose(y, w, geom, in_size):
         return _conv(y, flipped.reshape(g * cg, oc // g, kh, kw), flipped_geom, in_size)
     reach = [o + d * (k - 1) for o, d, k in zip((oh, ow), geom.dilation, (kh, kw))]
     inside = all(p + s <= r for p, s, r in zip(geom.padding, in_size, reach))
-    if inside and _batch_last_pays(y, geom, (oh, ow)):  # (not with output padding past reach)
+    if inside and _batch_last_pays(
+        y, g * cg, (kh, kw), geom, (oh, ow)
+    ):  # (not with output padding past reach)
         wide_geom = _batch_last_geometry(geom, n)
         wide = _conv_transpose(_batch_last(y), w, wide_geom, (reach[0], reach[1] * n))
         return crop_canvas(_batch_first(wide, n), geom, in_size)
@@ -280,7 +287,7 @@ def _conv_weight(x, gy, geom, kernel, patches=None):
     if _winograd_pays(x, (cg, gy.shape[1] // g), kernel, geom, gy.shape[2:], True):
         return _winograd.conv3x3_weight(x, gy, geom.padding, g)
     n = x.shape[0]
-    if _batch_last_pays(x, geom, gy.shape[2:]):
+    if _batch_last_pays(x, x.shape[1], kernel, geom, gy.shape[2:]):
         # kept patches are of the batch-last input already: no need to make it
         wide = None if patches else _batch_last(pad_for_windows(x, kernel, geom, gy.shape[2:]))
         wide_geom = _batch_last_geometry(geom, n)
