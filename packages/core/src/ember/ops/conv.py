@@ -259,11 +259,10 @@ def _conv_transpose(y, w, geom, in_size):
         pads = tuple(d * (k - 1) - p for d, k, p in zip(geom.dilation, (kh, kw), geom.padding))
         flipped_geom = Geometry((1, 1), geom.dilation, pads, g)
         return _conv(y, flipped.reshape(g * cg, oc // g, kh, kw), flipped_geom, in_size)
+    # batch-last too, unless output padding puts input rows or columns past the windows' reach
     reach = [o + d * (k - 1) for o, d, k in zip((oh, ow), geom.dilation, (kh, kw))]
     inside = all(p + s <= r for p, s, r in zip(geom.padding, in_size, reach))
-    if inside and _batch_last_pays(
-        y, g * cg, (kh, kw), geom, (oh, ow)
-    ):  # (not with output padding past reach)
+    if inside and _batch_last_pays(y, g * cg, (kh, kw), geom, (oh, ow)):
         wide_geom = _batch_last_geometry(geom, n)
         wide = _conv_transpose(_batch_last(y), w, wide_geom, (reach[0], reach[1] * n))
         return crop_canvas(_batch_first(wide, n), geom, in_size)
