@@ -309,6 +309,18 @@ def test_weight_gradient_reuses_the_forward_patches(monkeypatch, xs):
     assert_close(got, expected, rtol=0, atol=0)
 
 
+def test_kept_patches_serve_one_backward_and_a_retained_graph_still_works():
+    x = ember.tensor(rng.standard_normal((3, 2, 6, 5)))
+    w = ember.tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    node = y.grad_fn
+    y.sum().backward(retain_graph=True)
+    first = w.grad.clone()
+    assert node.patches is None  # let go after the first backward
+    y.sum().backward()
+    assert_close(w.grad, 2 * first, rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_keeps_float32_and_empty_batch():
     x = ember.randn(2, 3, 6, 6)
     w = ember.randn(4, 3, 3, 3, requires_grad=True)

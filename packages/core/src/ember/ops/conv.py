@@ -334,7 +334,10 @@ class _Conv(Function):
         x, w = ctx.saved_tensors
         geom, needs = ctx.geom, ctx.needs_input_grad
         gx = _ConvTranspose.apply(gy, w, None, geom, x.shape[2:]) if needs[0] else None
-        gw = _ConvWeight.apply(x, gy, geom, w.shape[2:], ctx.patches) if needs[1] else None
+        # kept patches serve one backward and are let go (a second one, with retain_graph,
+        # makes them again), so they are not held as long as the graph
+        patches, ctx.patches = ctx.patches, None
+        gw = _ConvWeight.apply(x, gy, geom, w.shape[2:], patches) if needs[1] else None
         gb = gy.sum((0, 2, 3)) if needs[2] else None
         return gx, gw, gb
 

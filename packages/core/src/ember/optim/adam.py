@@ -87,7 +87,7 @@ class Adam(Optimizer):
             bias_correction2 = math.sqrt(1 - beta2**step)
             moments = [state[name]._data for name in buffers]
             # all passes of the update over one cache-sized slice at a time (see _slices):
-            # a 20000 x 64 embedding's update in 0.6x the time of whole-array passes
+            # the text benchmark's train step (a 20000 x 64 embedding) took 0.925x the time
             for xs, gs, m, v, *v_max in _slices(x, g, *moments):
                 work = xp.empty_like(xs)
                 _adam_moments_(xp, m, v, gs, group["betas"], work)
