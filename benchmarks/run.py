@@ -1,4 +1,4 @@
-"""Time ember against PyTorch (CPU) on the workloads of ``workloads.py``, step by step.
+"""Time ember against PyTorch on the workloads of ``workloads.py``, step by step.
 
 For each workload both frameworks build the same model from the same initial arrays; their
 first steps' results are compared (proof that both compute the same thing); then, after a
@@ -10,6 +10,10 @@ resident memory the workload added. Results go to ``benchmarks/results/<date>.js
 ``.md``, and the table to stdout.
 
     python benchmarks/run.py [--only NAME] [--reps N] [--budget S] [--no-torch] [--quick]
+                             [--device cuda]
+
+On ``--device cuda`` (cupy for ember, torch's CUDA build) every step ends by waiting for the
+GPU, the DataLoader workload (host work) is left out, and so is the peak-memory probe.
 
 Both frameworks run with the same number of threads (``--threads``, default the cores this
 process may use): torch through ``torch.set_num_threads``, numpy's BLAS through
@@ -68,17 +72,18 @@ def _limit_blas(threads):
     threadpool_limits(threads)
 
 
-def _workloads(only):
+def _workloads(only, device="cpu"):
     sys.path.insert(0, HERE)
     from workloads import WORKLOADS
 
+    available = [w for w in WORKLOADS if device == "cpu" or w.cuda]
     if not only:
-        return WORKLOADS
-    names = {w.name for w in WORKLOADS}
+        return available
+    names = {w.name for w in available}
     unknown = [name for name in only if name not in names]
     if unknown:
-        raise SystemExit(f"unknown workload(s) {unknown}; choose from {sorted(names)}")
-    return [w for w in WORKLOADS if w.name in only]
+        raise SystemExit(f"unknown workload(s) {unknown} on {device}; choose from {sorted(names)}")
+    return [w for w in available if w.name in only]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,8 +131,20 @@ def _settle(step, seconds):
             break
 
 
-def time_workload(workload, frameworks, reps, warmup, budget, min_time, settle):
-    """Build ``workload`` in every framework, check agreement, then time alternating steps.
+def _synchronized(step, fw):
+    """``step`` followed by waiting for the GPU: its time then includes the kernels it queued."""
+
+    def run():
+        value = step()
+        fw.cuda.synchronize()
+        return value
+
+    return run
+
+
+def time_workload(workload, frameworks, reps, warmup, budget, min_time, settle, device="cpu"):
+    """Build ``workload`` on ``device`` in every framework, check agreement, then time
+    alternating steps.
 
     Pairs of steps run until there are ``reps`` of them and ``min_time`` seconds have passed
     (fast workloads get many samples), or until ``budget`` seconds have passed (slow ones
@@ -135,7 +152,8 @@ def time_workload(workload, frameworks, reps, warmup, budget, min_time, settle):
     """
     steps = {}
     for name, (fw, nn, optim, F) in frameworks.items():
-        steps[name] = workload.build(fw, nn, optim, F)
+        step = workload.build(fw, nn, optim, F, device)
+        steps[name] = step if device == "cpu" else _synchronized(step, fw)
     gc.collect()
     first = {name: step() for name, step in steps.items()}
     for _ in range(warmup):
@@ -201,7 +219,7 @@ def memory_probe(workload_name, framework, threads, steps):
     [workload] = _workloads([workload_name])
     gc.collect()
     before = _status_mib("VmRSS")
-    step = workload.build(*modules)
+    step = workload.build(*modules, "cpu")
     gc.collect()
     exact = _reset_peak_rss()
     for _ in range(steps):
@@ -249,12 +267,18 @@ def _commit():
     return commit
 
 
-def machine(threads, frameworks):
+def _gpu_name():
+    import cupy
+
+    return cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+
+
+def machine(threads, frameworks, device):
     import numpy as np
 
     info = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "cpu": _cpu_model(),
+        "cpu": _cpu_model() if device == "cpu" else f"{_gpu_name()} (host: {_cpu_model()})",
         "cores": os.cpu_count(),
         "threads": threads,
         "platform": platform.platform(),
@@ -377,6 +401,9 @@ def main():
         "--output", help="JSON path (default benchmarks/results/<date>.json; .md beside it)"
     )
     parser.add_argument(
+        "--device", choices=("cpu", "cuda"), default="cpu", help="where the workloads run"
+    )
+    parser.add_argument(
         "--memory-probe", nargs=2, metavar=("NAME", "FRAMEWORK"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
@@ -387,26 +414,37 @@ def main():
         return
     if args.quick:
         args.reps, args.warmup, args.min_time, args.settle, args.no_memory = 2, 0, 0.0, 0.0, True
+    if args.device == "cuda":
+        args.no_memory = True  # the probe reads host memory
 
     frameworks = {name: _import(name, args.threads) for name in FRAMEWORKS}
     if frameworks["ember"] is None:
         raise SystemExit(
             "ember is not importable: pip install -e packages/core (or set PYTHONPATH=packages/core/src)"
         )
+    if args.device == "cuda" and not frameworks["ember"][0].cuda.is_available():
+        raise SystemExit("--device cuda needs cupy and a CUDA GPU")
     if args.no_torch or frameworks["torch"] is None:
         if not args.no_torch:
             print("torch is not installed: timing ember alone", file=sys.stderr)
         del frameworks["torch"]
     _limit_blas(args.threads)
-    info = machine(args.threads, frameworks)
-    workloads = _workloads(args.only)
+    info = machine(args.threads, frameworks, args.device)
+    workloads = _workloads(args.only, args.device)
 
     results = {}
     for workload in workloads:
         print(f"{workload.name} ...", end=" ", flush=True, file=sys.stderr)
         load = os.getloadavg()[0]
         r = time_workload(
-            workload, frameworks, args.reps, args.warmup, args.budget, args.min_time, args.settle
+            workload,
+            frameworks,
+            args.reps,
+            args.warmup,
+            args.budget,
+            args.min_time,
+            args.settle,
+            args.device,
         )
         r["load_average"] = [load, os.getloadavg()[0]]  # other processes distort the timings
         if not args.no_memory:
@@ -436,7 +474,8 @@ def main():
     )
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     settings = {
-        k: getattr(args, k) for k in ("reps", "budget", "min_time", "warmup", "settle", "quick")
+        k: getattr(args, k)
+        for k in ("reps", "budget", "min_time", "warmup", "settle", "quick", "device")
     }
     with open(output, "w") as f:
         json.dump({"machine": info, "settings": settings, "results": results}, f, indent=1)

@@ -1,8 +1,8 @@
 """The benchmark workloads, written once against the API that ``torch`` and ``ember`` share.
 
-A workload's ``build(fw, nn, optim, F)`` takes a framework (``torch`` or ``ember``) with its
-``nn``, ``optim`` and ``nn.functional`` modules, builds the model, data and optimiser, and
-returns a ``step()`` callable that runs one timed unit of work and returns a value (a loss, an
+A workload's ``build(fw, nn, optim, F, device)`` takes a framework (``torch`` or ``ember``) with
+its ``nn``, ``optim`` and ``nn.functional`` modules and a device (``"cpu"`` or ``"cuda"``),
+builds the model, data and optimiser on that device, and returns a ``step()`` callable that runs one timed unit of work and returns a value (a loss, an
 output, a count) that the runner compares across frameworks once, to prove that both computed
 the same thing. Inputs and initial weights come from ``numpy.random.default_rng`` with fixed
 seeds, so both frameworks start from identical arrays.
@@ -32,7 +32,7 @@ class Workload:
     Attributes:
         name: the ``--only`` name.
         title: how the results table names it.
-        build: ``build(fw, nn, optim, F) -> step``.
+        build: ``build(fw, nn, optim, F, device) -> step``.
         unit: how one step is reported: ``"ms"`` (per step), ``"us/op"``, ``"GFLOP/s"`` or
             ``"images/s"``.
         work: what one step does in ``unit``'s terms: operations per step for ``"us/op"``,
@@ -41,6 +41,7 @@ class Workload:
         memory_target: the target for ember's / torch's peak memory, where the issue sets one.
         agree_tol: relative tolerance for the cross-framework check of the first step's
             value; ``None`` where randomness inside the step (dropout) makes them differ.
+        cuda: whether the workload runs on a GPU too (the DataLoader's work is on the host).
     """
 
     name: str
@@ -51,14 +52,15 @@ class Workload:
     target: float | None = None
     memory_target: float | None = None
     agree_tol: float | None = 1e-3
+    cuda: bool = True
 
 
-def _init_parameters(fw, model, seed=0):
+def _init_parameters(fw, model, device, seed=0):
     """Overwrite every parameter with seeded uniform values, the same in both frameworks.
 
     Uniform in +-1 / sqrt(fan_in), PyTorch's default bound for Linear and Conv weights (1-d
     parameters use their length). Parameter names and shapes are identical in both
-    frameworks, so the same names draw the same arrays.
+    frameworks, so the same names draw the same arrays. The model then moves to ``device``.
     """
     rng = np.random.default_rng(seed)
     with fw.no_grad():
@@ -71,15 +73,17 @@ def _init_parameters(fw, model, seed=0):
             values *= 2 * bound
             values -= bound
             p.copy_(fw.from_numpy(values))
-    return model
+    return model.to(device)
 
 
-def _randn(fw, *shape, seed=1):
-    return fw.from_numpy(np.random.default_rng(seed).standard_normal(shape, dtype=np.float32))
+def _randn(fw, device, *shape, seed=1):
+    values = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
+    return fw.from_numpy(values).to(device)
 
 
-def _labels(fw, n, classes, seed=2):
-    return fw.from_numpy(np.random.default_rng(seed).integers(0, classes, n, dtype=np.int64))
+def _labels(fw, device, n, classes, seed=2):
+    labels = np.random.default_rng(seed).integers(0, classes, n, dtype=np.int64)
+    return fw.from_numpy(labels).to(device)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,49 +222,52 @@ def _train(model, x, y, opt, F):
     return step
 
 
-def lenet_train(fw, nn, optim, F):
-    model = _init_parameters(fw, lenet5(fw, nn, F))
+def lenet_train(fw, nn, optim, F, device):
+    model = _init_parameters(fw, lenet5(fw, nn, F), device)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    return _train(model, _randn(fw, 64, 1, 32, 32), _labels(fw, 64, 10), opt, F)
+    return _train(model, _randn(fw, device, 64, 1, 32, 32), _labels(fw, device, 64, 10), opt, F)
 
 
-def lenet_infer(fw, nn, optim, F):
-    return _inference(_init_parameters(fw, lenet5(fw, nn, F)), _randn(fw, 256, 1, 32, 32), fw)
+def lenet_infer(fw, nn, optim, F, device):
+    model = _init_parameters(fw, lenet5(fw, nn, F), device)
+    return _inference(model, _randn(fw, device, 256, 1, 32, 32), fw)
 
 
-def alexnet_infer(fw, nn, optim, F):
-    return _inference(_init_parameters(fw, alexnet(fw, nn, F)), _randn(fw, 4, 3, 224, 224), fw)
+def alexnet_infer(fw, nn, optim, F, device):
+    model = _init_parameters(fw, alexnet(fw, nn, F), device)
+    return _inference(model, _randn(fw, device, 4, 3, 224, 224), fw)
 
 
-def vgg11_infer(fw, nn, optim, F):
-    return _inference(_init_parameters(fw, vgg11(fw, nn, F)), _randn(fw, 2, 3, 224, 224), fw)
+def vgg11_infer(fw, nn, optim, F, device):
+    model = _init_parameters(fw, vgg11(fw, nn, F), device)
+    return _inference(model, _randn(fw, device, 2, 3, 224, 224), fw)
 
 
-def vgg11_train(fw, nn, optim, F):
-    model = _init_parameters(fw, vgg11(fw, nn, F))
+def vgg11_train(fw, nn, optim, F, device):
+    model = _init_parameters(fw, vgg11(fw, nn, F), device)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    return _train(model, _randn(fw, 8, 3, 64, 64), _labels(fw, 8, 1000), opt, F)
+    return _train(model, _randn(fw, device, 8, 3, 64, 64), _labels(fw, device, 8, 1000), opt, F)
 
 
-def mlp_train(fw, nn, optim, F):
+def mlp_train(fw, nn, optim, F, device):
     model = nn.Sequential(
         nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
     )
-    _init_parameters(fw, model)
+    model = _init_parameters(fw, model, device)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    return _train(model, _randn(fw, 128, 784), _labels(fw, 128, 10), opt, F)
+    return _train(model, _randn(fw, device, 128, 784), _labels(fw, device, 128, 10), opt, F)
 
 
 CHAIN_OPS = 100
 
 
-def op_chain(fw, nn, optim, F):
+def op_chain(fw, nn, optim, F, device):
     """100 differentiable ops on a small (16x16) tensor, then ``sum().backward()``.
 
     Five ops in turn (binary and unary; tanh and sigmoid keep the values bounded), so the time
     is dominated by what each framework spends per operation, not by arithmetic.
     """
-    x = _randn(fw, 16, 16).requires_grad_()
+    x = _randn(fw, device, 16, 16).requires_grad_()
     ops = (
         lambda y: y * x,
         lambda y: y + x,
@@ -284,9 +291,9 @@ def op_chain(fw, nn, optim, F):
 MATMUL_N = 1024
 
 
-def matmul(fw, nn, optim, F):
-    a = _randn(fw, MATMUL_N, MATMUL_N, seed=1)
-    b = _randn(fw, MATMUL_N, MATMUL_N, seed=2)
+def matmul(fw, nn, optim, F, device):
+    a = _randn(fw, device, MATMUL_N, MATMUL_N, seed=1)
+    b = _randn(fw, device, MATMUL_N, MATMUL_N, seed=2)
 
     def step():
         return a @ b
@@ -298,7 +305,7 @@ def matmul(fw, nn, optim, F):
 TEXT_VOCAB, TEXT_DIM, TEXT_CLASSES = 20000, 64, 4
 
 
-def text_train(fw, nn, optim, F):
+def text_train(fw, nn, optim, F, device):
     class TextClassifier(nn.Module):
         def __init__(self):
             super().__init__()
@@ -308,13 +315,13 @@ def text_train(fw, nn, optim, F):
         def forward(self, tokens):
             return self.fc(self.embedding(tokens).mean(dim=1))
 
-    model = _init_parameters(fw, TextClassifier())
+    model = _init_parameters(fw, TextClassifier(), device)
     opt = optim.Adam(model.parameters(), lr=1e-3)
     tokens = fw.from_numpy(np.random.default_rng(3).integers(0, TEXT_VOCAB, (64, 128)))
-    return _train(model, tokens, _labels(fw, 64, TEXT_CLASSES), opt, F)
+    return _train(model, tokens.to(device), _labels(fw, device, 64, TEXT_CLASSES), opt, F)
 
 
-def lstm_train(fw, nn, optim, F):
+def lstm_train(fw, nn, optim, F, device):
     """One LSTM layer 128 -> 256 over (seq 35, batch 32), a linear head on the last step."""
 
     class LSTMClassifier(nn.Module):
@@ -327,9 +334,9 @@ def lstm_train(fw, nn, optim, F):
             out, _ = self.lstm(x)
             return self.fc(out[-1])
 
-    model = _init_parameters(fw, LSTMClassifier())
+    model = _init_parameters(fw, LSTMClassifier(), device)
     opt = optim.SGD(model.parameters(), lr=0.01)
-    return _train(model, _randn(fw, 35, 32, 128), _labels(fw, 32, 10), opt, F)
+    return _train(model, _randn(fw, device, 35, 32, 128), _labels(fw, device, 32, 10), opt, F)
 
 
 # DataLoader: MNIST training images through ToTensor + Normalize, 4 workers, batch 64
@@ -358,12 +365,13 @@ def _mnist_images():
     return images, rng.integers(0, 10, LOADER_IMAGES, dtype=np.int64)
 
 
-def dataloader(fw, nn, optim, F):
+def dataloader(fw, nn, optim, F, device):
     """One pass over ``LOADER_IMAGES`` MNIST images: uint8 -> float in [0, 1] -> normalised.
 
     ``ToTensor`` and ``Normalize((0.1307,), (0.3081,))`` are written inline (torchvision's
     arithmetic on an already-decoded HxW uint8 array), per sample, in the workers. The workers
-    persist, so a step measures loading, not process start-up.
+    persist, so a step measures loading, not process start-up. The batches stay on the host
+    (``device`` is not used).
     """
     images, labels = _mnist_images()
     # torch imports torch.utils.data with torch; ember.utils does not import its subpackage
@@ -444,5 +452,6 @@ WORKLOADS = [
         dataloader,
         unit="images/s",
         work=LOADER_IMAGES,
+        cuda=False,
     ),
 ]

@@ -49,7 +49,8 @@ def metrics(out):
 
 
 def state_arrays(path):
-    return {k: v.numpy() for k, v in ember.load(path)["model"].items()}
+    # the script trains on cuda where there is a GPU; the arrays are compared on the host
+    return {k: v.numpy() for k, v in ember.load(path, map_location="cpu")["model"].items()}
 
 
 def assert_same_model(a, b):

@@ -7,6 +7,7 @@ This is the only module that imports cupy or papers over a numpy/cupy difference
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 
@@ -74,18 +75,21 @@ device = Device
 _CPU = Device("cpu")
 
 
+@functools.cache
+def cuda_device_count():
+    """The CUDA devices cupy sees (0 without cupy or a driver), asked once: the query takes
+    about half a millisecond, and ``ember.cuda.synchronize`` asks on every call."""
+    if cp is None:
+        return 0
+    try:
+        return cp.cuda.runtime.getDeviceCount()
+    except cp.cuda.runtime.CUDARuntimeError:
+        return 0
+
+
 def cuda_available():
     """True when cupy is installed and sees at least one CUDA device."""
-    if cp is None:
-        return False
-    try:
-        return cp.cuda.runtime.getDeviceCount() > 0
-    except cp.cuda.runtime.CUDARuntimeError:
-        return False
-
-
-def cuda_device_count():
-    return cp.cuda.runtime.getDeviceCount() if cuda_available() else 0
+    return cuda_device_count() > 0
 
 
 def array_module(x):

@@ -101,19 +101,21 @@ class _Windows:
     def out_size(self):
         return len(self.rows[0]), len(self.cols[0])
 
-    def tap_indices(self, h, w):
-        """For an ``h`` x ``w`` input plane, the flat index in it of tap ``t`` of window ``p``
-        at ``[t * windows + p]``, and per tap the (OH, OW) mask of the windows where the tap is
-        inside the plane (None where it is in all of them)."""
-        if (h, w) not in self._tap_indices:
+    def tap_indices(self, x):
+        """For the input planes of ``x``, the flat index in one of tap ``t`` of window ``p`` at
+        ``[t * windows + p]``, and per tap the (OH, OW) mask of the windows where the tap is
+        inside the plane (None where it is in all of them); on ``x``'s device, made once."""
+        h, w = x.shape[-2:]
+        key = h, w, backend.device_of(x)
+        if key not in self._tap_indices:
             flat = np.stack([r[:, None] * w + c[None, :] for r in self.rows for c in self.cols])
             inside = []
             for r in self.rows:
                 for c in self.cols:
                     mask = ((r >= 0) & (r < h))[:, None] & ((c >= 0) & (c < w))[None, :]
-                    inside.append(None if mask.all() else mask)
-            self._tap_indices[h, w] = flat.ravel(), inside
-        return self._tap_indices[h, w]
+                    inside.append(None if mask.all() else backend.to_device(mask, key[2]))
+            self._tap_indices[key] = backend.to_device(flat.ravel(), key[2]), inside
+        return self._tap_indices[key]
 
     def taps(self, x, fill):
         """Yield ``(values, rows, cols)`` per tap: the input under it in every window, shape
@@ -170,7 +172,6 @@ def _max_over(x, windows, with_indices):
     """The maximum of each window and, if asked, its flat index in the input plane: the first
     element reaching it, or the last NaN where there is one, as torch's kernels keep."""
     xp = backend.array_module(x)
-    h, w = x.shape[-2:]
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     y = windows.maximum(x, fill)
     if not with_indices:
@@ -180,7 +181,7 @@ def _max_over(x, windows, with_indices):
     # small-integer sum of masks, several times faster than writing indices under each mask.
     # Taps over the padding are masked: an all -inf window points at its first element inside
     # the input. The last tap needs no comparison: a window with no earlier hit has it there.
-    flat, inside = windows.tap_indices(h, w)
+    flat, inside = windows.tap_indices(x)
     before = xp.zeros(y.shape, dtype=np.uint8 if len(taps) < 256 else np.intp)
     found = xp.zeros(y.shape, dtype=bool)
     hit = xp.empty(y.shape, dtype=bool)
@@ -191,7 +192,7 @@ def _max_over(x, windows, with_indices):
             break
         xp.equal(values, y, out=hit)
         if inside[t] is not None:
-            hit &= xp.asarray(inside[t])
+            hit &= inside[t]
         found |= hit
     if x.dtype.kind == "f" and bool(xp.isnan(y).any()):
         for t, (values, _, _) in enumerate(taps):
@@ -199,7 +200,7 @@ def _max_over(x, windows, with_indices):
             xp.copyto(before, t, where=hit)
     windows_per_plane = y.shape[-2] * y.shape[-1]
     position = xp.arange(windows_per_plane).reshape(y.shape[-2:])
-    return y, xp.asarray(flat).take(before.astype(np.intp) * windows_per_plane + position)
+    return y, flat.take(before.astype(np.intp) * windows_per_plane + position)
 
 
 # ---------------------------------------------------------------------------------------------
