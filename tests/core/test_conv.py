@@ -126,7 +126,7 @@ CONV2D_CASES = [
 
 
 @pytest.mark.parametrize(("xs", "ws", "kwargs"), CONV2D_CASES, ids=str)
-def test_conv2d_matches_reference_and_gradients(xs, ws, kwargs):
+def test_conv2d_matches_reference_and_gradients(xs, ws, kwargs, device):
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
     p = _pair(kwargs.get("padding", 0))
     ref_kwargs = {
@@ -141,6 +141,7 @@ def test_conv2d_matches_reference_and_gradients(xs, ws, kwargs):
         x,
         w,
         b,
+        device=device,
     )
     check_op(
         lambda x, w: F.conv2d(x, w, **kwargs),
@@ -148,6 +149,7 @@ def test_conv2d_matches_reference_and_gradients(xs, ws, kwargs):
         x,
         w,
         grad=False,
+        device=device,
     )
 
 
@@ -400,7 +402,7 @@ TRANSPOSE_CASES = [
 
 
 @pytest.mark.parametrize(("xs", "ws", "kwargs"), TRANSPOSE_CASES, ids=str)
-def test_conv_transpose2d_matches_reference_and_gradients(xs, ws, kwargs):
+def test_conv_transpose2d_matches_reference_and_gradients(xs, ws, kwargs, device):
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
     b = rng.standard_normal(ws[1] * kwargs.get("groups", 1))
     ref_kwargs = {
@@ -416,6 +418,7 @@ def test_conv_transpose2d_matches_reference_and_gradients(xs, ws, kwargs):
         x,
         w,
         b,
+        device=device,
     )
 
 

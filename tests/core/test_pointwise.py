@@ -294,22 +294,23 @@ def test_where_on_large_arrays_matches_numpy_bit_for_bit(dtype):
     assert np.array_equal(row._data.view(np.uint8), np.where(cond[:1], a, b).view(np.uint8))
 
 
-def test_relu_gradient_is_zero_where_inactive_even_for_non_finite_gradients():
-    x = ember.tensor(RNG.normal(size=(64, 80)), requires_grad=True)
+def test_relu_gradient_is_zero_where_inactive_even_for_non_finite_gradients(device):
+    a = RNG.normal(size=(64, 80))
+    x = ember.tensor(a, requires_grad=True, device=device)
     g = RNG.normal(size=(64, 80))
     g.ravel()[::5] = np.inf
-    ember.relu(x).backward(ember.tensor(g))
-    assert_close(x.grad, np.where(x._data > 0, g, 0.0))
+    ember.relu(x).backward(ember.tensor(g, device=device))
+    assert_close(x.grad, np.where(a > 0, g, 0.0))
 
 
 @pytest.mark.parametrize("size", [7, 5000])  # below and above _select's bitwise path
-def test_relu_gradient_passes_through_nan_outputs_as_torch(size):
+def test_relu_gradient_passes_through_nan_outputs_as_torch(size, device):
     # torch's threshold_backward: 0 where the output is <= 0, the gradient elsewhere, NaN too
     a = RNG.normal(size=size)
     a[::3] = np.nan
-    x = ember.tensor(a, requires_grad=True)
+    x = ember.tensor(a, requires_grad=True, device=device)
     g = RNG.normal(size=size)
-    ember.relu(x).backward(ember.tensor(g))
+    ember.relu(x).backward(ember.tensor(g, device=device))
     assert_close(x.grad, np.where(a <= 0, 0.0, g))
     # second order: the gradient is linear in g, through the same mask
     x = ember.tensor(RNG.normal(size=(3, 4)), requires_grad=True)

@@ -108,13 +108,14 @@ def _max_args(kwargs):
 
 
 @pytest.mark.parametrize("kwargs", MAX_CASES, ids=str)
-def test_max_pool2d_values_indices_and_gradient(kwargs):
+def test_max_pool2d_values_indices_and_gradient(kwargs, device):
     x = rng.standard_normal((2, 3, 7, 8))
     args = _max_args(kwargs)
     check_op(
         lambda x: F.max_pool2d(x, **kwargs, return_indices=True),
         lambda x: _max_pool2d_ref(x, *args, kwargs.get("ceil_mode", False)),
         x,
+        device=device,
     )
 
 
@@ -129,18 +130,20 @@ def test_max_pool2d_on_device_unbatched_and_second_order(device):
     )
 
 
-def test_max_pool_ties_nan_and_infinities():
+def test_max_pool_ties_nan_and_infinities(device):
     # ties: the first maximum, like torch
-    y, i = F.max_pool2d(ember.tensor([[[[1.0, 3.0, 3.0, 2.0]]]]), (1, 4), return_indices=True)
+    x = ember.tensor([[[[1.0, 3.0, 3.0, 2.0]]]], device=device)
+    y, i = F.max_pool2d(x, (1, 4), return_indices=True)
     assert y.item() == 3.0 and i.item() == 1
     # NaN propagates, pointing at the last NaN of the window
     nan = float("nan")
-    y, i = F.max_pool2d(ember.tensor([[[[nan, 1.0, nan, 2.0]]]]), (1, 4), return_indices=True)
+    x = ember.tensor([[[[nan, 1.0, nan, 2.0]]]], device=device)
+    y, i = F.max_pool2d(x, (1, 4), return_indices=True)
     assert math.isnan(y.item()) and i.item() == 2
     # -inf padding never wins: an all -inf window points at its first element in the input
-    x = ember.full((1, 1, 2, 3), -float("inf"))
+    x = ember.full((1, 1, 2, 3), -float("inf"), device=device)
     y, i = F.max_pool2d(x, 2, padding=1, return_indices=True)
-    assert (y.numpy() == -np.inf).all()
+    assert (y.cpu().numpy() == -np.inf).all()
     assert i.tolist() == [[[[0, 1], [3, 4]]]]
 
 
@@ -151,12 +154,12 @@ def test_max_pool_gradient_goes_to_the_first_maximum():
     assert x.grad.tolist() == [[[[0.0, 2.0, 1.0, 0.0]]]]
 
 
-def test_max_pool_integers_and_float32():
-    x = ember.tensor(np.arange(16).reshape(1, 1, 4, 4))
+def test_max_pool_integers_and_float32(device):
+    x = ember.tensor(np.arange(16).reshape(1, 1, 4, 4), device=device)
     y, i = F.max_pool2d(x, 2, return_indices=True)
     assert y.dtype == ember.int64 and y.tolist() == [[[[5, 7], [13, 15]]]]
     assert i.tolist() == [[[[5, 7], [13, 15]]]]
-    z = F.max_pool2d(ember.randn(1, 2, 4, 4, requires_grad=True), 2)
+    z = F.max_pool2d(ember.randn(1, 2, 4, 4, requires_grad=True, device=device), 2)
     assert z.dtype == ember.float32
 
 

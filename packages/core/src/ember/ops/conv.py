@@ -28,7 +28,7 @@ import numpy as np
 from .. import backend
 from .._tensor import Tensor
 from ..autograd.function import Function
-from . import _winograd
+from . import _cuda, _winograd
 from ._windows import Geometry, col2im_add, crop_canvas, pad_for_windows, zero_canvas
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
@@ -269,12 +269,19 @@ def _conv_transpose(y, w, geom, in_size):
     k = cg * kh * kw
     wmat = w.reshape(g, oc // g, k).swapaxes(1, 2)
     ys = y.reshape(n, g, oc // g, oh * ow)
-    canvas = zero_canvas(xp, (n, g * cg, *in_size), (kh, kw), geom, (oh, ow), y.dtype)
+    on_gpu = xp is not np  # one col2im kernel per block, not one array operation per tap
+    if on_gpu:
+        out = xp.zeros((n, g * cg, *in_size), dtype=y.dtype)
+    else:
+        out = zero_canvas(xp, (n, g * cg, *in_size), (kh, kw), geom, (oh, ow), y.dtype)
     for n0, n1, r0, r1 in _blocks(xp, n, oh, g * k * ow * y.itemsize, ow):
         cols = xp.matmul(wmat, _side_by_side(ys[n0:n1, ..., r0 * ow : r1 * ow]))
+        if on_gpu:
+            _cuda.col2im_add(out[n0:n1], cols, (kh, kw), geom, r0, r1 - r0, ow)
+            continue
         cols = cols.reshape(g * cg, kh, kw, n1 - n0, r1 - r0, ow).transpose(3, 0, 1, 2, 4, 5)
-        col2im_add(canvas[n0:n1], cols, geom, r0)
-    return crop_canvas(canvas, geom, in_size)
+        col2im_add(out[n0:n1], cols, geom, r0)
+    return out if on_gpu else crop_canvas(out, geom, in_size)
 
 
 def _conv_weight(x, gy, geom, kernel, patches=None):

@@ -20,10 +20,13 @@ freezes; a reversed one has not started yet) and output zeros.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import backend
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
+from . import _cuda
 from . import pointwise as _pw
 from .dropout import dropout as dropout_fn
 from .linear import linear, times_transposed
@@ -142,29 +145,36 @@ def _backward_rnn(k, dh, gy):
         xp.matmul(dgates[s, :n, 0], k.w_hh, out=d)
 
 
+def _fused(k):
+    """Whether a step's element-wise work runs as one CUDA kernel (see _cuda)."""
+    return k.xp is not np and k.gx.dtype in (np.float32, np.float64)
+
+
 def _forward_lstm(k):
     xp = k.xp
     k.gates = xp.zeros_like(k.gx)  # activated i, f, g, o (zero rows once a sequence ends)
     k.tanh_c = xp.zeros_like(k.gx[:, :, 0])
     k.raw = None if k.w_hr is None else xp.zeros_like(k.tanh_c)  # o * tanh(c) before w_hr
+    fused = _fused(k)
     for s, t, n in k.schedule:
         g = k.gates[s, :n]
         times_transposed(k.hs[s, :n], k.w_hh, out=g.reshape(n, -1))
-        g += k.gx[t, :n]
-        _sigmoid_(g[:, :2])
-        xp.tanh(g[:, 2], out=g[:, 2])
-        _sigmoid_(g[:, 3])
-        i, f, gg, o = g[:, 0], g[:, 1], g[:, 2], g[:, 3]
-        c = k.cs[s + 1, :n]
-        xp.multiply(f, k.cs[s, :n], out=c)
-        c += i * gg
-        tc = k.tanh_c[s, :n]
-        xp.tanh(c, out=tc)
-        if k.raw is None:
-            xp.multiply(o, tc, out=k.hs[s + 1, :n])
+        c, tc = k.cs[s + 1, :n], k.tanh_c[s, :n]
+        h = k.hs[s + 1, :n] if k.raw is None else k.raw[s, :n]
+        if fused:
+            _cuda.lstm_cell(g, k.gx[t, :n], k.cs[s, :n], c, tc, h)
         else:
-            xp.multiply(o, tc, out=k.raw[s, :n])
-            xp.matmul(k.raw[s, :n], k.w_hr.T, out=k.hs[s + 1, :n])
+            g += k.gx[t, :n]
+            _sigmoid_(g[:, :2])
+            xp.tanh(g[:, 2], out=g[:, 2])
+            _sigmoid_(g[:, 3])
+            i, f, gg, o = g[:, 0], g[:, 1], g[:, 2], g[:, 3]
+            xp.multiply(f, k.cs[s, :n], out=c)
+            c += i * gg
+            xp.tanh(c, out=tc)
+            xp.multiply(o, tc, out=h)
+        if k.raw is not None:
+            xp.matmul(h, k.w_hr.T, out=k.hs[s + 1, :n])
         k.carry(s, n)
 
 
@@ -180,18 +190,23 @@ def _backward_lstm(k, dh, gy, dc):
     )
     dgates = k.dgx = k.dgh = xp.zeros_like(k.gates)
     k.dproj = None if k.raw is None else xp.zeros_like(k.hs[1:])  # gradient at w_hr's output
+    fused = k.raw is None and _fused(k)
     for s, t, n in reversed(k.schedule):
-        d = dh[:n]
-        d += gy[t, :n]
-        if k.raw is not None:
-            k.dproj[s, :n] = d
-            d = d @ k.w_hr
-        dcn = dc[:n]
-        dcn += d * dc_dh[s, :n]
         dg = dgates[s, :n]
-        xp.multiply(dcn[:, None], slopes[s, :n, :3], out=dg[:, :3])  # i, f, g through c
-        xp.multiply(d, slopes[s, :n, 3], out=dg[:, 3])  # o
-        dcn *= f[s, :n]
+        if fused:
+            args = gy[t, :n], dc_dh[s, :n], slopes[s, :n], k.gates[s, :n]
+            _cuda.lstm_cell_backward(*args, dh[:n], dc[:n], dg)
+        else:
+            d = dh[:n]
+            d += gy[t, :n]
+            if k.raw is not None:
+                k.dproj[s, :n] = d
+                d = d @ k.w_hr
+            dcn = dc[:n]
+            dcn += d * dc_dh[s, :n]
+            xp.multiply(dcn[:, None], slopes[s, :n, :3], out=dg[:, :3])  # i, f, g through c
+            xp.multiply(d, slopes[s, :n, 3], out=dg[:, 3])  # o
+            dcn *= f[s, :n]
         xp.matmul(dg.reshape(n, -1), k.w_hh, out=dh[:n])
 
 
