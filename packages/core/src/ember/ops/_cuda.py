@@ -194,3 +194,82 @@ def lstm_cell_backward(gy, dc_dh, slopes, gates, dh, dc, dgates):
     """One LSTM step of BPTT: ``dh`` += ``gy``; ``dc`` += ``dh * dc_dh``; the gate gradients
     ``dgates`` (B, 4, H) from ``slopes``; then ``dc`` through the forget gate of ``gates``."""
     _lstm_cell_backward_kernel()(gy, dc_dh, slopes, gates, gates.shape[-1], dh, dc, dgates)
+
+
+# Optimizer updates: one kernel per parameter, where the array form takes four (SGD with
+# momentum) to thirteen (Adam). Compiled without fused multiply-adds, so that each step rounds
+# as the CPU's separate array operations do.
+_ROUND_EACH_STEP = ("--fmad=false",)
+
+
+@functools.cache
+def _sgd_kernel():
+    return backend.cp.ElementwiseKernel(
+        "T g, float64 lr, float64 momentum, float64 dampening, bool nesterov, bool first",
+        "T x, T b",
+        """
+        const T m = static_cast<T>(momentum);
+        if (!first) {
+            b *= m;
+            b += dampening == 0 ? g : g * static_cast<T>(1 - dampening);
+        }
+        x += (nesterov ? g + b * m : b) * static_cast<T>(-lr);
+        """,
+        "ember_sgd",
+        options=_ROUND_EACH_STEP,
+    )
+
+
+def sgd_(x, buf, g, lr, momentum, dampening, nesterov, first):
+    """SGD with momentum on ``x`` in place: ``buf`` (already ``g`` on the ``first`` step)
+    becomes ``momentum * buf + (1 - dampening) * g``, then ``x -= lr * buf`` (Nesterov:
+    ``lr * (g + momentum * buf)``)."""
+    _sgd_kernel()(g, lr, momentum, dampening, nesterov, first, x, buf)
+
+
+# amsgrad: the running maximum of exp_avg_sq (NaN propagating, as numpy's maximum) divides
+_AMSGRAD = "v_max = v != v || v > v_max ? v : v_max;\nconst T s = v_max;"
+
+
+@functools.cache
+def _adam_kernel(amsgrad):
+    # exp_avg.lerp_(g, 1 - beta1) as torch computes it, exp_avg_sq.mul_(beta2).addcmul_(g, g,
+    # value=1 - beta2), then x.addcdiv_(exp_avg, sqrt(v) / bias_correction2 + eps, -step_size)
+    outputs = "T x, T m, T v" + (", T v_max" if amsgrad else "")
+    return backend.cp.ElementwiseKernel(
+        "T g, float64 beta1, float64 beta2, float64 step_size, float64 bias_correction2, "
+        "float64 eps",
+        outputs,
+        """
+        T work = g - m;
+        if (fabs(1 - beta1) < 0.5) {
+            work *= static_cast<T>(1 - beta1);
+            m += work;
+        } else {
+            work *= static_cast<T>(1) - static_cast<T>(1 - beta1);
+            m = g - work;
+        }
+        work = g * static_cast<T>(1 - beta2);
+        work *= g;
+        v *= static_cast<T>(beta2);
+        v += work;
+        """
+        + (_AMSGRAD if amsgrad else "const T s = v;")
+        + """
+        T denom = sqrt(s);
+        denom /= static_cast<T>(bias_correction2);
+        denom += static_cast<T>(eps);
+        work = m * static_cast<T>(-step_size);
+        work /= denom;
+        x += work;
+        """,
+        "ember_adam_amsgrad" if amsgrad else "ember_adam",
+        options=_ROUND_EACH_STEP,
+    )
+
+
+def adam_(x, g, moments, betas, step_size, bias_correction2, eps):
+    """Adam's step on ``x`` in place, its ``moments`` (exp_avg, exp_avg_sq and, with
+    amsgrad, max_exp_avg_sq) updated from ``g``."""
+    kernel = _adam_kernel(len(moments) == 3)
+    kernel(g, *betas, step_size, bias_correction2, eps, x, *moments)

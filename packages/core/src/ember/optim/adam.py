@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import backend
+from ..ops import _cuda
 from .optimizer import (
     Optimizer,
     _adam_gradient,
@@ -86,6 +89,9 @@ class Adam(Optimizer):
             step_size = lr / (1 - beta1**step)
             bias_correction2 = math.sqrt(1 - beta2**step)
             moments = [state[name]._data for name in buffers]
+            if xp is not np:  # one kernel for the whole update
+                _cuda.adam_(x, g, moments, group["betas"], step_size, bias_correction2, eps)
+                continue
             # all passes of the update over one cache-sized slice at a time (see _slices):
             # the text benchmark's train step (a 20000 x 64 embedding) took 0.925x the time
             for xs, gs, m, v, *v_max in _slices(x, g, *moments):

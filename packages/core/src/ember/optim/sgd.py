@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import backend
 from .._tensor import Tensor
+from ..ops import _cuda
 from .optimizer import Optimizer, _check_lr, _check_value, _gradient, _slices
 
 __all__ = ["SGD"]
@@ -86,6 +89,9 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = Tensor._make(buf)
             else:
                 buf = buf._data
+            if backend.array_module(x) is not np:  # one kernel for the whole update
+                _cuda.sgd_(x, buf, g, lr, momentum, dampening, nesterov, first)
+                continue
             # one pass over memory for the buffer and the weights together (see _slices): the
             # VGG-11 train step's update went from ~150 to ~95 ms
             for xs, gs, bs in _slices(x, g, buf):
