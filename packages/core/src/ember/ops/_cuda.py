@@ -4,8 +4,11 @@ On a GPU every array operation is a kernel launch, and one cupy call costs 15-40
 time (measured on an H200 machine: a 16x16 ``tanh`` 16 µs, a max pooling with indices as
 array operations about 20 calls, 0.6 ms), so small workloads are bound by the number of calls,
 not by the GPU. The operations here do in one kernel what their array form (which the CPU
-runs) does in many; each computes what that array form computes, in the same order, so the
-results agree with the CPU's. Kernels are compiled on first use, per dtype.
+runs) does in many, each computing what that array form computes in the same order: max
+pooling, col2im and ReLU's backward give the CPU's results exactly, the optimizers' kernels
+round step by step as the array form does (no fused multiply-adds), and the LSTM and sigmoid
+kernels agree to rounding. Each is chosen inside the operation by the array's device; kernels
+are compiled on first use, per dtype.
 """
 
 from __future__ import annotations

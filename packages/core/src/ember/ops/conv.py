@@ -39,9 +39,9 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold",
 # forward): 64->64 channels at 224x224 took 98 ms as one GEMM over the whole im2col matrix
 # (231 MB) and 59-67 ms in blocks of 2-4 MB (PyTorch: 36-80 ms on the same, noisy, machine);
 # below ~1000 columns a GEMM loses efficiency (512->512 at 28x28 split in 4-row blocks: 50 ms
-# instead of 45 ms), hence the minimum. The layers of VGG beyond the first block fit one block
-# per image, where numpy's batched matmul makes one GEMM per image anyway. On a GPU the launch
-# count matters more than the cache, so blocks there are only limited by memory.
+# instead of 45 ms), hence the minimum. Smaller images come several to a block, each its own
+# GEMM of numpy's batched matmul (see _patch_blocks). On a GPU the launch count matters more
+# than the cache, so blocks there are only limited by memory.
 _CPU_BLOCK_BYTES = 2 << 20
 _GPU_BLOCK_BYTES = 256 << 20
 _MIN_BLOCK_COLUMNS = 1024
@@ -124,23 +124,25 @@ def _blocks(xp, n, rows, row_bytes, row_len):
             for r in range(0, rows, per_block)
         ]
     images = per_block // max(rows, 1)
-    if xp is np:  # images side by side pay only until the GEMM is wide enough
-        images = min(images, -(-_MIN_BLOCK_COLUMNS // max(rows * row_len, 1)))
     return [(i, min(n, i + images), 0, rows) for i in range(0, n, images)]
 
 
 def _patch_blocks(x, kernel, geom, out_size):
     """Yield the im2col matrix of ``x`` in blocks (see ``_blocks``): ``(images, columns,
-    cols)`` with ``cols`` (G, C/G * KH * KW, (n1 - n0) * (r1 - r0) * OW) the patches of images
-    ``images = n0:n1`` and output rows ``r0:r1`` (``columns`` of the output), the images side by
-    side: one GEMM per group covers the whole block, however small each image's output."""
+    cols)`` with ``cols`` (N', G, C/G * KH * KW, (r1 - r0) * OW) the patches of the N' images
+    ``images = n0:n1`` and output rows ``r0:r1`` (``columns`` of the output), image by image:
+    a batched GEMM writes a block's outputs straight into the output's (N, G, O/G, L) layout.
+
+    Measured against the images side by side (one wide GEMM, then the output's images copied
+    apart), LeNet-5's first convolution (64 x 1x32x32, 6 5x5 filters): forward 0.61-0.80 ->
+    0.46-0.60 ms, weight gradient 0.33-0.37 -> 0.20 ms."""
     xp = backend.array_module(x)
     g, ow = geom.groups, out_size[1]
     k = x.shape[1] // g * kernel[0] * kernel[1]
     windows = _im2col(x, kernel, geom, out_size)
     for n0, n1, r0, r1 in _blocks(xp, x.shape[0], out_size[0], g * k * ow * x.itemsize, ow):
-        block = windows[n0:n1, ..., r0:r1, :].transpose(1, 2, 3, 4, 0, 5, 6)
-        yield slice(n0, n1), slice(r0 * ow, r1 * ow), block.reshape(g, k, -1)
+        block = windows[n0:n1, ..., r0:r1, :].reshape(n1 - n0, g, k, -1)
+        yield slice(n0, n1), slice(r0 * ow, r1 * ow), block
 
 
 def _side_by_side(a):
@@ -148,12 +150,6 @@ def _side_by_side(a):
     ``_patch_blocks`` (a view for one image, a copy for several)."""
     n, g, m, l = a.shape
     return a.transpose(1, 2, 0, 3).reshape(g, m, n * l)
-
-
-def _one_per_image(a, n):
-    """(G, M, N * L) -> (N, G, M, L), the inverse of ``_side_by_side`` (a view)."""
-    g, m, nl = a.shape
-    return a.reshape(g, m, n, nl // n).transpose(2, 0, 1, 3)
 
 
 def _batch_last_pays(a, channels, kernel, geom, out_size):
@@ -231,11 +227,7 @@ def _conv(x, w, geom, out_size, patches=None):
     for images, columns, cols in _patch_blocks(x, w.shape[2:], geom, out_size):
         if patches is not None:
             patches.append((images, columns, cols))
-        out = y[images, ..., columns]
-        if out.shape[0] == 1:
-            xp.matmul(wmat, cols, out=out[0])
-        else:
-            out[...] = _one_per_image(xp.matmul(wmat, cols), out.shape[0])
+        xp.matmul(wmat, cols, out=y[images, ..., columns])
     return y.reshape(n, oc, oh, ow)
 
 
@@ -310,7 +302,8 @@ def _patch_weight_gradient(x, gy, geom, kernel, cg, patches):
     gys = gy.reshape(n, g, oc // g, oh * ow)
     gw = xp.zeros((g, oc // g, cg * kernel[0] * kernel[1]), dtype=gy.dtype)
     for images, columns, cols in patches or _patch_blocks(x, kernel, geom, (oh, ow)):
-        gw += xp.matmul(_side_by_side(gys[images, ..., columns]), cols.swapaxes(-1, -2))
+        per_image = xp.matmul(gys[images, ..., columns], cols.swapaxes(-1, -2))
+        gw += per_image[0] if len(per_image) == 1 else per_image.sum(axis=0)
     return gw.reshape(oc, cg, *kernel)
 
 
