@@ -122,6 +122,8 @@ CONV2D_CASES = [
     ((1, 2, 7, 7), (2, 2, 3, 2), {"dilation": (2, 1), "padding": (2, 0)}),
     ((2, 4, 5, 5), (4, 1, 3, 3), {"groups": 4, "padding": 1}),  # depthwise
     ((1, 3, 4, 5), (2, 3, 1, 1), {"stride": 2}),  # 1x1, a plain GEMM
+    # more output channels than patch rows: the weight gradient's other GEMM orientation
+    ((2, 1, 6, 5), (5, 1, 2, 2), {}),
 ]
 
 
