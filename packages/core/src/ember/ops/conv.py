@@ -138,21 +138,36 @@ def _patch_blocks(x, kernel, geom, out_size):
 
     Measured against the images side by side (one wide GEMM, then the output's images copied
     apart), LeNet-5's first convolution (64 x 1x32x32, 6 5x5 filters): forward 0.61-0.80 ->
-    0.46-0.60 ms, weight gradient 0.33-0.37 -> 0.20 ms."""
+    0.46-0.60 ms, weight gradient 0.33-0.37 -> 0.20 ms.
+
+    On a GPU the images of a block come side by side instead, ``cols`` (G, C/G * KH * KW,
+    N' * (r1 - r0) * OW): there one wide GEMM and a copy cost less than cupy's batched GEMMs
+    (a LeNet-5 train step on an H200 took 3.9 ms side by side, 6.7 ms with the CPU's layout and
+    weight-gradient GEMMs)."""
     xp = backend.array_module(x)
     g, ow = geom.groups, out_size[1]
     k = x.shape[1] // g * kernel[0] * kernel[1]
     windows = _im2col(x, kernel, geom, out_size)
     for n0, n1, r0, r1 in _blocks(xp, x.shape[0], out_size[0], g * k * ow * x.itemsize, ow):
-        block = windows[n0:n1, ..., r0:r1, :].reshape(n1 - n0, g, k, -1)
+        block = windows[n0:n1, ..., r0:r1, :]
+        if xp is np:
+            block = block.reshape(n1 - n0, g, k, -1)
+        else:
+            block = block.transpose(1, 2, 3, 4, 0, 5, 6).reshape(g, k, -1)
         yield slice(n0, n1), slice(r0 * ow, r1 * ow), block
 
 
 def _side_by_side(a):
-    """(N, G, M, L) -> (G, M, N * L): the images of a block side by side, as in the patches of
-    ``_patch_blocks`` (a view for one image, a copy for several)."""
+    """(N, G, M, L) -> (G, M, N * L): the images of a block side by side, as in the GPU's
+    patches of ``_patch_blocks`` (a view for one image, a copy for several)."""
     n, g, m, l = a.shape
     return a.transpose(1, 2, 0, 3).reshape(g, m, n * l)
+
+
+def _one_per_image(a, n):
+    """(G, M, N * L) -> (N, G, M, L), the inverse of ``_side_by_side`` (a view)."""
+    g, m, nl = a.shape
+    return a.reshape(g, m, n, nl // n).transpose(2, 0, 1, 3)
 
 
 def _batch_last_pays(a, channels, kernel, geom, out_size):
@@ -230,7 +245,13 @@ def _conv(x, w, geom, out_size, patches=None):
     for images, columns, cols in _patch_blocks(x, w.shape[2:], geom, out_size):
         if patches is not None:
             patches.append((images, columns, cols))
-        xp.matmul(wmat, cols, out=y[images, ..., columns])
+        out = y[images, ..., columns]
+        if cols.ndim == 4:
+            xp.matmul(wmat, cols, out=out)
+        elif out.shape[0] == 1:  # side by side (GPU)
+            xp.matmul(wmat, cols, out=out[0])
+        else:
+            out[...] = _one_per_image(xp.matmul(wmat, cols), out.shape[0])
     return y.reshape(n, oc, oh, ow)
 
 
@@ -307,10 +328,13 @@ def _patch_weight_gradient(x, gy, geom, kernel, cg, patches):
     # on the left, patches @ gradient^T, then transposed: LeNet-5's 6->16 5x5 conv 0.30 -> 0.15
     # ms per block, 6 and 32 channels 0.7x. With more channels the gain shrinks (0.8-1.0x at
     # 128-512) and transposing the weight-sized result costs more: a VGG-11 train step 1.05x.
-    patches_left = k > oc // g and oc // g <= _PATCHES_LEFT_MAX_CHANNELS
+    patches_left = xp is np and k > oc // g and oc // g <= _PATCHES_LEFT_MAX_CHANNELS
     gw = xp.zeros((g, k, oc // g) if patches_left else (g, oc // g, k), dtype=gy.dtype)
     for images, columns, cols in patches or _patch_blocks(x, kernel, geom, (oh, ow)):
         grads = gys[images, ..., columns]
+        if cols.ndim == 3:  # side by side (GPU)
+            gw += xp.matmul(_side_by_side(grads), cols.swapaxes(-1, -2))
+            continue
         if patches_left:
             per_image = xp.matmul(cols, xp.ascontiguousarray(grads).swapaxes(-1, -2))
         else:
