@@ -2,7 +2,7 @@
 rows) and ``one_hot``.
 
 A lookup's gradient sums the output gradient into the looked-up rows, repeated indices
-accumulating (one ``bincount``, ``indexing.sum_rows``). ``embedding_bag`` is composed of the
+accumulating (``indexing.sum_rows``). ``embedding_bag`` is composed of the
 same lookup and of ``index_add`` / ``gather``, so it is differentiable to any order.
 """
 

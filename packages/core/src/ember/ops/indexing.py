@@ -50,12 +50,19 @@ __all__ = [
 def sum_rows(rows, values, n):
     """``n`` rows of zeros with ``values[i]`` added to row ``rows[i]``, repeats accumulating.
 
-    ``values`` is (M, R). One ``bincount`` over flat positions: two to seven times faster
-    than ``ufunc.at`` in numpy (measured on embedding-like and dense cases), and cupy has it
-    too. It sums in float64, exact for integers below 2**53.
+    ``values`` is (M, R). On the CPU one ``np.add.at`` over flat positions, which numpy 2 runs
+    as a plain loop: in order and in the values' dtype, as torch's CPU kernels add (an
+    embedding's gradient, 8192 rows of 64 into 20000: 1.8 -> 1.1 ms against the ``bincount``
+    below). On a GPU one ``bincount`` (cupy's ``add.at`` adds with atomics, in no fixed
+    order): it sums in float64, exact for integers below 2**53.
     """
     xp = backend.array_module(values)
     r = values.shape[1]
+    if xp is np:
+        out = np.zeros((n, r), values.dtype)
+        flat = rows if r == 1 else (rows[:, None] * r + np.arange(r)).ravel()
+        np.add.at(out.reshape(-1), flat, values.reshape(-1))
+        return out
     touched = None
     if rows.size < n:
         # few rows touched (an embedding's gradient): sum over the distinct rows only, so the
