@@ -560,6 +560,16 @@ def test_scatter_in_place_methods():
         (lambda x: x.index_select(1, ember.tensor([3])), IndexError, "index out of range in self"),
         (lambda x: x.index_select(1, ember.tensor([-1])), IndexError, "index out of range in self"),
         (
+            lambda x: ember.index_add(x, 1, ember.tensor([1, 3]), ember.ones(2, 2)),
+            RuntimeError,
+            "index 3 is out of bounds for dimension 1 with size 3",
+        ),
+        (
+            lambda x: ember.index_copy(x, 0, ember.tensor([-1]), ember.ones(1, 3)),
+            IndexError,
+            r"index_copy_\(\): index -1 is out of bounds for dimension 0 with size 2",
+        ),
+        (
             lambda x: ember.index_add(
                 x, 0, ember.tensor([0]), ember.ones(1, 3, dtype=ember.float64)
             ),

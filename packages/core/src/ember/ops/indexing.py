@@ -770,13 +770,20 @@ class IndexCopy(Function):
         return gx, None, None, gsource
 
 
-def _index_dim(input, dim, index):
-    """``dim`` wrapped, after torch's range check of ``index`` (no negative indices)."""
+def _index_dim(name, input, dim, index):
+    """``dim`` wrapped, after torch's range check of ``index`` for operation ``name`` (no
+    negative indices), with torch's error for it."""
     dim = wrap_dim(dim, max(input._data.ndim, 1))
     size = _nd(input._data).shape[dim]
-    index_data = index._data
+    index_data = index._data.reshape(-1)
     if index_data.size and (int(index_data.min()) < 0 or int(index_data.max()) >= size):
-        raise IndexError("index out of range in self")
+        if name == "index_select":
+            raise IndexError("index out of range in self")
+        bad = int(index_data[(index_data < 0) | (index_data >= size)][0])
+        message = f"index {bad} is out of bounds for dimension {dim} with size {size}"
+        if name == "index_add":
+            raise RuntimeError(message)
+        raise IndexError(f"{name}_(): {message}")
     return dim
 
 
@@ -785,7 +792,7 @@ def index_select(input, dim, index):
     _check_index_vector(
         "index_select", index, "index_select(): Expected dtype int32 or int64 for index"
     )
-    dim = _index_dim(input, dim, index)
+    dim = _index_dim("index_select", input, dim, index)
     return IndexSelect.apply(input, dim, index)
 
 
@@ -794,7 +801,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     ``dim``; repeated indices accumulate."""
     message = "index_add_(): Expected dtype int32/int64 for index but got: {}"
     _check_index_vector("index_add_", index, message)
-    dim = _index_dim(input, dim, index)
+    dim = _index_dim("index_add", input, dim, index)
     _check_source("index_add", input, dim, index, source)
     return IndexAdd.apply(input, dim, index, source, alpha)
 
@@ -804,7 +811,7 @@ def index_copy(input, dim, index, source):
     ``dim``."""
     message = "index_copy_(): Expected a long tensor for index, but got {}"
     _check_index_vector("index_copy_", index, message, allowed=(int64,))
-    dim = _index_dim(input, dim, index)
+    dim = _index_dim("index_copy", input, dim, index)
     count = _nd(source._data).shape[dim] if dim < max(source._data.ndim, 1) else None
     if index._data.size != count:
         raise IndexError(
