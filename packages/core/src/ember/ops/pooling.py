@@ -103,21 +103,20 @@ class _Windows:
     def out_size(self):
         return len(self.rows[0]), len(self.cols[0])
 
-    def tap_indices(self, x):
-        """For the input planes of ``x``, the flat index in one of tap ``t`` of window ``p`` at
-        ``[t * windows + p]``, and per tap the (OH, OW) mask of the windows where the tap is
-        inside the plane (None where it is in all of them); on ``x``'s device, made once."""
-        h, w = x.shape[-2:]
-        key = h, w, backend.device_of(x)
-        if key not in self._tap_indices:
+    def tap_indices(self, h, w):
+        """For an ``h`` x ``w`` input plane, the flat index in it of tap ``t`` of window ``p``
+        at ``[t * windows + p]``, and per tap the (OH, OW) mask of the windows where the tap is
+        inside the plane (None where it is in all of them); made once (numpy arrays, for the
+        CPU's ``_max_over``)."""
+        if (h, w) not in self._tap_indices:
             flat = np.stack([r[:, None] * w + c[None, :] for r in self.rows for c in self.cols])
             inside = []
             for r in self.rows:
                 for c in self.cols:
                     mask = ((r >= 0) & (r < h))[:, None] & ((c >= 0) & (c < w))[None, :]
-                    inside.append(None if mask.all() else backend.to_device(mask, key[2]))
-            self._tap_indices[key] = backend.to_device(flat.ravel(), key[2]), inside
-        return self._tap_indices[key]
+                    inside.append(None if mask.all() else mask)
+            self._tap_indices[h, w] = flat.ravel(), inside
+        return self._tap_indices[h, w]
 
     def tables(self, x):
         """``rows`` and ``cols`` as (KH, OH) and (KW, OW) int64 arrays on ``x``'s device, made
@@ -197,7 +196,7 @@ def _max_over(x, windows, with_indices):
     # small-integer sum of masks, several times faster than writing indices under each mask.
     # Taps over the padding are masked: an all -inf window points at its first element inside
     # the input. The last tap needs no comparison: a window with no earlier hit has it there.
-    flat, inside = windows.tap_indices(x)
+    flat, inside = windows.tap_indices(*x.shape[-2:])
     before = xp.zeros(y.shape, dtype=np.uint8 if len(taps) < 256 else np.intp)
     found = xp.zeros(y.shape, dtype=bool)
     hit = xp.empty(y.shape, dtype=bool)
