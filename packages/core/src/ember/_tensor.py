@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from . import _dtype as dtypes
-from . import backend
+from . import _versions, backend
 
 __all__ = ["Tensor", "Size"]
 
@@ -66,10 +66,17 @@ class Tensor:
     __slots__ = (
         "_data",
         "_requires_grad",
-        "grad",
+        "_grad",
         "_grad_fn",
         "_output_nr",
         "_hooks",
+        # A view (an operation's output sharing its input's memory, as torch's views do):
+        # the tensor whose memory it shares. An in-place write through a view rebases the
+        # history of that base. ``_history_at``, the in-place write clock (see _versions)
+        # when a view's history or a base's was last set, is only set on those two: a view
+        # older than its base's history gets its own again from it (see _refresh_view).
+        "_base",
+        "_history_at",
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy defers binary operators to Tensor
@@ -85,10 +92,11 @@ class Tensor:
     def _init(self, data, requires_grad):
         self._data = data
         self._requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
         self._grad_fn = None
         self._output_nr = 0
         self._hooks = None
+        self._base = None
 
     @staticmethod
     def _make(data, requires_grad=False, grad_fn=None, output_nr=0):
@@ -98,10 +106,11 @@ class Tensor:
         t = _new(Tensor)
         t._data = data
         t._requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t._grad_fn = grad_fn
         t._output_nr = output_nr
         t._hooks = None
+        t._base = None
         return t
 
     # ----------------------------------------------------------------------------- metadata
@@ -249,6 +258,36 @@ class Tensor:
             node._retained[self._output_nr] = self
 
     @property
+    def grad(self):
+        """The gradient accumulated by ``backward`` (None until then); assignable with a tensor
+        of this one's shape, dtype and device, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    "assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the "
+                    "gradient and the tensor are the same size"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype.scalar_name}' to "
+                    f"a tensor with grad_dtype '{self.dtype.scalar_name}'. The gradient must "
+                    "match the tensor's dtype."
+                )
+            if value.device != self.device:
+                raise RuntimeError("assigned grad has data located on a different device")
+        self._grad = value
+
+    @property
     def retains_grad(self):
         node = self._grad_fn
         return node is not None and bool(node._retained) and self._output_nr in node._retained
@@ -265,8 +304,9 @@ class Tensor:
 
     @property
     def data(self):
-        """The same data, detached from the graph (torch's ``.data``); assignable."""
-        return Tensor._make(self._data)
+        """The same data, detached from the graph (torch's ``.data``); assignable. Unlike
+        ``detach()``, in-place writes through it are hidden from autograd's version check."""
+        return Tensor._make(_versions.untracked(self._data.view()))
 
     @data.setter
     def data(self, value):
@@ -977,6 +1017,9 @@ class Tensor:
         records = _grad_mode.enabled and (
             self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
         )
+        base = self._base
+        if base is not None and (records or (_grad_mode.enabled and base._requires_grad)):
+            return _index.write_through_view(self, op, args, kwargs)
         if not records:
             self._write(op(self, *args, **kwargs)._data)
             return self
@@ -993,6 +1036,7 @@ class Tensor:
         self._write(out._data)
         self._requires_grad = out._requires_grad
         self._grad_fn, self._output_nr = node, out._output_nr
+        self._history_at = _versions.clock  # views of this tensor follow (_refresh_view)
         return self
 
     def _write(self, array):
@@ -1009,6 +1053,7 @@ class Tensor:
                 f"{dst.scalar_name}"
             )
         self._data[...] = array
+        _versions.bump(self._data)
 
     def _check_inplace_fill(self):
         if _grad_mode.enabled and self._requires_grad and self._grad_fn is None:
@@ -1104,8 +1149,16 @@ class Tensor:
         return self._inplace(_conv.copy_from, src)
 
     def fill_(self, value):
-        self._check_inplace_fill()
-        self._data.fill(value.item() if isinstance(value, Tensor) else value)
+        value = value.item() if isinstance(value, Tensor) else value
+        base = self._base
+        if _grad_mode.enabled and (
+            self._requires_grad or (base is not None and base._requires_grad)
+        ):
+            # recorded: the old values get no gradient from here on
+            everywhere = backend.array_module(self._data).ones((), dtype=bool)
+            return self._inplace(_index.masked_fill, Tensor._make(everywhere), value)
+        self._data.fill(value)
+        _versions.bump(self._data)
         return self
 
     def zero_(self):

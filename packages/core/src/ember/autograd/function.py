@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import _versions, backend
 from .._dtype import from_numpy
 from .._tensor import Tensor
 from .grad_mode import _state as _grad_mode
@@ -55,6 +55,7 @@ class Node:
         self._to_save = ()
         self._saved = None  # what forward saved, as it saved it
         self._sources = ()  # where each saved value came from (see _record)
+        self._saved_at = None  # the in-place write clock when they were saved (see _versions)
         self._freed = False
         # {output_nr: [hook]}: tensor hooks of non-leaf outputs; at least {} when _retained
         # is set, so that the engine checks one attribute
@@ -163,8 +164,9 @@ class Function:
             return _record(ctx, args, raw, y)
         # nothing to record: the ctx is dropped
         if y.__class__ is tuple:
-            return tuple([_make(_as_array(o)) for o in y])
-        return _make(y if y.__class__ is np.ndarray else _as_array(y))
+            return tuple([_viewed(_make(_as_array(o)), args) for o in y])
+        out = y if y.__class__ is np.ndarray else _as_array(y)
+        return _make(out) if out.base is None else _viewed(_make(out), args)
 
 
 def _connect(ctx, args):
@@ -175,6 +177,9 @@ def _connect(ctx, args):
     needs = []
     for a in args:
         if isinstance(a, Tensor):
+            base = a._base
+            if base is not None and getattr(base, "_history_at", 0) > a._history_at:
+                _refresh_view(a)  # the base was rebased by an in-place write since
             data = a._data
             if a._requires_grad:
                 fn = a._grad_fn
@@ -188,6 +193,12 @@ def _connect(ctx, args):
     ctx._edges = edges
     ctx.needs_input_grad = tuple(needs)
     return raw
+
+
+def _refresh_view(view):
+    from ..ops.indexing import refresh_view  # (ops import this module)
+
+    refresh_view(view)
 
 
 def _record(ctx, args, raw, y):
@@ -221,17 +232,19 @@ def _record(ctx, args, raw, y):
             sources.append(source)
         ctx._saved = ctx._to_save
         ctx._sources = sources
+        ctx._saved_at = _versions.clock
         ctx._to_save = ()
     if multi:
-        return _record_outputs(ctx, raw, y)
+        return _record_outputs(ctx, args, raw, y)
     out = y if y.__class__ is np.ndarray else _as_array(y)
     for a in raw:
         if a is out:  # forward handed an input back unchanged: the output gets a view of its own
             out = out.view()
-    return _make(out, True, ctx) if out.dtype.kind == "f" else _make(out)
+    t = _make(out, True, ctx) if out.dtype.kind == "f" else _make(out)
+    return t if out.base is None else _viewed(t, args)
 
 
-def _record_outputs(ctx, raw, ys):
+def _record_outputs(ctx, args, raw, ys):
     """The end of ``_record`` for a forward that returned a tuple of arrays."""
     outputs = []
     for y in ys:
@@ -243,8 +256,27 @@ def _record_outputs(ctx, raw, ys):
     ctx._n_outputs = len(outputs)
     ctx._output_meta = [(o.shape, o.dtype, backend.array_module(o)) for o in outputs]
     return tuple(
-        [_make(o, True, ctx, k) if o.dtype.kind == "f" else _make(o) for k, o in enumerate(outputs)]
+        [
+            _viewed(_make(o, True, ctx, k) if o.dtype.kind == "f" else _make(o), args)
+            for k, o in enumerate(outputs)
+        ]
     )
+
+
+def _viewed(t, args):
+    """``t``, marked as a view of the input tensor whose memory its array shares, if any (its
+    ``_base``: that input's own base if the input is a view too), as torch's views are."""
+    storage = t._data.base
+    if storage is None:
+        return t
+    for a in args:
+        if isinstance(a, Tensor):
+            data = a._data
+            if data is storage or data.base is storage:
+                t._base = a if a._base is None else a._base
+                t._history_at = _versions.clock
+                break
+    return t
 
 
 def _check_same_device(raw):
@@ -296,8 +328,8 @@ def _accumulate(leaf, g, create_graph, handed_out, incoming=(), returned=()):
     gradients into and out of the backward of the node that produced it.
     """
     if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-    elif leaf.grad is None:
+        leaf._grad = g if leaf._grad is None else leaf._grad + g
+    elif leaf._grad is None:
         # Steal the array when nothing else can see it, else copy: a view (e.g. a broadcast
         # read-only one) or an array that another tensor or gradient holds must not become a
         # ``.grad`` that later in-place updates (accumulation, clip_grad_norm_) would write to.
@@ -305,11 +337,11 @@ def _accumulate(leaf, g, create_graph, handed_out, incoming=(), returned=()):
         if data.base is not None or id(data) in handed_out or _shared(data, incoming, returned):
             data = data.copy()
         handed_out.add(id(data))
-        leaf.grad = Tensor._make(data)
-    elif leaf.grad._requires_grad:  # a gradient with a graph, from a create_graph backward
-        leaf.grad = leaf.grad + _tensor(g)
+        leaf._grad = Tensor._make(data)
+    elif leaf._grad._requires_grad:  # a gradient with a graph, from a create_graph backward
+        leaf._grad = leaf._grad + _tensor(g)
     else:
-        leaf.grad._data += g
+        leaf._grad._data += g
 
 
 def _shared(data, incoming, returned):
@@ -363,7 +395,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
             for slot in capture.get(id(leaf), ()):
                 results[slot] = t if results[slot] is None else results[slot] + t
             return
-        grad = leaf.grad
+        grad = leaf._grad
         if grad is None or create_graph or grad._requires_grad:
             _accumulate(leaf, g, create_graph, handed_out, incoming, returned)
         else:  # _accumulate's common case, inline: one call less per leaf gradient
@@ -398,6 +430,9 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
                 if grads is None:  # no gradient reached the node: its inputs get none either
                     input_grads = (None,) * len(node.needs_input_grad)
                 else:
+                    saved_at = node._saved_at
+                    if saved_at is not None and saved_at != _versions.clock:
+                        _check_saved(node)
                     if node._hooks is not None or capture is not None:
                         _visit_outputs(node, grads, create_graph, capture, results)
                     formula = node.fn.formula
@@ -432,6 +467,21 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
     finally:
         _grad_mode.enabled = prev_mode
     return results if capture is not None else None
+
+
+def _check_saved(node):
+    """Refuse to run ``node``'s backward if an array it saved was written in place since."""
+    for value in node._saved or ():
+        data = value._data if isinstance(value, Tensor) else value
+        is_array = isinstance(data, np.ndarray) or backend.is_cuda_array(data)
+        if is_array and _versions.written_since(data, node._saved_at):
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{from_numpy(data.dtype)} {list(data.shape)}], saved by "
+                f"{node.name()}, was written in place after it was saved. Hint: compute out "
+                "of place (e.g. y = y * 2 instead of y *= 2) or clone() it before writing."
+            )
+    node._saved_at = _versions.clock  # nothing written since: check again only after a write
 
 
 def _conform(g, shape, dtype, create_graph):

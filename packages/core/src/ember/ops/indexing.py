@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import _versions, backend
 from .._dtype import bool_, int32, int64
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -472,10 +472,107 @@ def setitem(input, index, value):
     gets the gradient of the positions it fills)."""
     index = _parse(input, index)
     value = _setitem_value(input, value, index)
-    if _grad_mode.enabled and (input._requires_grad or value._requires_grad):
+    base = input._base
+    if _grad_mode.enabled and (
+        input._requires_grad or value._requires_grad or (base is not None and base._requires_grad)
+    ):
         input._inplace(IndexPut.apply, value, index)
     else:
         _put(input._data, index, value._data)
+        _versions.bump(input._data)
+
+
+# ------------------------------------------------------------------ writes through views
+
+
+def _history(t):
+    """A tensor over ``t``'s memory with ``t``'s history as it is now (``t`` is about to be
+    rebased)."""
+    if t._grad_fn is None and t._requires_grad:
+        return t  # a leaf is its own history
+    return Tensor._make(t._data, t._requires_grad, t._grad_fn, t._output_nr)
+
+
+def _view_index(view):
+    """The parsed index of ``view``'s elements within its base flattened: where an in-place
+    write through the view lands."""
+    base = view._base
+    positions = _positions(base._data, view._data)
+    return _parse(Tensor._make(base._data.reshape(-1)), Tensor._make(positions))
+
+
+def _positions(base, view):
+    """Each element of ``view`` (an array sharing ``base``'s memory, inside it) as its flat
+    index in ``base`` (C order): an int64 array of ``view``'s shape. Any strides, negative
+    too: the indices are laid out in a scratch array with ``base``'s memory layout."""
+    xp = backend.array_module(base)
+    item = base.itemsize
+
+    def address(a):
+        return a.__array_interface__["data"][0] if xp is np else a.data.ptr
+
+    def extent(a, offset):
+        ends = [(n - 1) * s for n, s in zip(a.shape, a.strides)]
+        return offset + sum(min(0, e) for e in ends), offset + sum(max(0, e) for e in ends)
+
+    if view.size == 0:
+        return xp.zeros(view.shape, dtype=np.int64)
+    lo, hi = extent(base, 0)
+    offset = address(view) - address(base)
+    view_lo, view_hi = extent(view, offset)
+    if view_lo < lo or view_hi > hi:
+        raise RuntimeError("internal error: a view reaches outside its base's memory")
+    scratch = xp.empty((hi - lo) // item + 1, dtype=np.int64)
+
+    def laid_out(a, at):
+        strides = tuple(s // item * scratch.itemsize for s in a.strides)
+        start = scratch[(at - lo) // item :]
+        return xp.lib.stride_tricks.as_strided(start, a.shape, strides)
+
+    laid_out(base, 0)[...] = xp.arange(base.size, dtype=np.int64).reshape(base.shape)
+    return laid_out(view, offset).copy()
+
+
+def refresh_view(view):
+    """Give ``view`` its history again as a view of its base's current history (the base was
+    rebased by an in-place write since ``view`` got its own), as torch regenerates a view's
+    ``grad_fn``. Its values are already in place."""
+    base = view._base
+    index = _view_index(view)
+    again = _apply(_history(base).reshape(-1), index)
+    view._requires_grad = again._requires_grad
+    view._grad_fn, view._output_nr = again._grad_fn, again._output_nr
+    view._history_at = _versions.clock
+
+
+def write_through_view(view, op, args, kwargs):
+    """``Tensor._inplace`` for a view: write ``op(view, *args)`` into ``view``'s memory and
+    rebase the history of its base on the write (torch's ``CopySlices``): the base becomes its
+    old self with the view's positions replaced by the new values, and the view becomes those
+    positions of the new base. Other views of the base follow when next used."""
+    base = view._base
+    if base._grad_fn is None and base._requires_grad:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    if getattr(base, "_history_at", 0) > view._history_at:
+        refresh_view(view)
+    old = _history(view)
+    out = op(old, *args, **kwargs)
+    if out._grad_fn is not None:
+        out._grad_fn._keep_saved_copy(old._data)
+    index = _view_index(view)
+    view._write(out._data)
+    flat = IndexPut.apply(_history(base).reshape(-1), out, index)
+    rebased = flat.reshape(base._data.shape)
+    base._requires_grad = rebased._requires_grad
+    base._grad_fn, base._output_nr = rebased._grad_fn, rebased._output_nr
+    base._history_at = _versions.clock
+    again = _apply(flat, index)
+    view._requires_grad = again._requires_grad
+    view._grad_fn, view._output_nr = again._grad_fn, again._output_nr
+    view._history_at = _versions.clock
+    return view
 
 
 # ------------------------------------------------------------------ gather and scatter
