@@ -2,6 +2,7 @@
 hand-computed first steps, state-dict round trips, parameter groups and torch's errors."""
 
 import copy
+import inspect
 import math
 
 import numpy as np
@@ -555,6 +556,141 @@ def test_repr():
     assert "    lr: 0.1\n" in text and "    momentum: 0.9\n" in text and text.endswith(")")
 
 
+# ------------------------------------------------------- torch 2.13's signatures and flags
+
+# Each constructor's parameters after ``params`` as torch 2.13 declares them: positional (P)
+# or keyword-only (K), with the default.
+P, K = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY
+_BETAS = (0.9, 0.999)
+SIGNATURES = {
+    "SGD": [("lr", P, 1e-3), ("momentum", P, 0), ("dampening", P, 0), ("weight_decay", P, 0),
+            ("nesterov", P, False), ("maximize", K, False), ("foreach", K, None),
+            ("differentiable", K, False), ("fused", K, None)],
+    "Adam": [("lr", P, 1e-3), ("betas", P, _BETAS), ("eps", P, 1e-8), ("weight_decay", P, 0),
+             ("amsgrad", P, False), ("foreach", K, None), ("maximize", K, False),
+             ("capturable", K, False), ("differentiable", K, False), ("fused", K, None),
+             ("decoupled_weight_decay", K, False)],
+    "AdamW": [("lr", P, 1e-3), ("betas", P, _BETAS), ("eps", P, 1e-8), ("weight_decay", P, 1e-2),
+              ("amsgrad", P, False), ("maximize", K, False), ("foreach", K, None),
+              ("capturable", K, False), ("differentiable", K, False), ("fused", K, None)],
+    "RMSprop": [("lr", P, 1e-2), ("alpha", P, 0.99), ("eps", P, 1e-8), ("weight_decay", P, 0),
+                ("momentum", P, 0), ("centered", P, False), ("capturable", P, False),
+                ("foreach", P, None), ("maximize", P, False), ("differentiable", P, False)],
+    "Adagrad": [("lr", P, 1e-2), ("lr_decay", P, 0), ("weight_decay", P, 0),
+                ("initial_accumulator_value", P, 0), ("eps", P, 1e-10), ("foreach", P, None),
+                ("maximize", K, False), ("differentiable", K, False), ("fused", K, None)],
+    "Adadelta": [("lr", P, 1.0), ("rho", P, 0.9), ("eps", P, 1e-6), ("weight_decay", P, 0),
+                 ("foreach", P, None), ("capturable", K, False), ("maximize", K, False),
+                 ("differentiable", K, False)],
+    "Adamax": [("lr", P, 2e-3), ("betas", P, _BETAS), ("eps", P, 1e-8), ("weight_decay", P, 0),
+               ("foreach", P, None), ("maximize", K, False), ("differentiable", K, False),
+               ("capturable", K, False)],
+    "NAdam": [("lr", P, 2e-3), ("betas", P, _BETAS), ("eps", P, 1e-8), ("weight_decay", P, 0),
+              ("momentum_decay", P, 4e-3), ("decoupled_weight_decay", P, False),
+              ("foreach", K, None), ("maximize", K, False), ("capturable", K, False),
+              ("differentiable", K, False)],
+    "RAdam": [("lr", P, 1e-3), ("betas", P, _BETAS), ("eps", P, 1e-8), ("weight_decay", P, 0),
+              ("decoupled_weight_decay", P, False), ("foreach", K, None), ("maximize", K, False),
+              ("capturable", K, False), ("differentiable", K, False)],
+    "LBFGS": [("lr", P, 1), ("max_iter", P, 20), ("max_eval", P, None),
+              ("tolerance_grad", P, 1e-7), ("tolerance_change", P, 1e-9),
+              ("history_size", P, 100), ("line_search_fn", P, None)],
+}  # fmt: skip
+
+# The keys of a parameter group, in torch's order (after "params")
+GROUP_KEYS = {
+    "SGD": "lr momentum dampening weight_decay nesterov maximize foreach differentiable fused",
+    "Adam": "lr betas eps weight_decay amsgrad maximize foreach capturable differentiable fused "
+    "decoupled_weight_decay",
+    "AdamW": "lr betas eps weight_decay amsgrad maximize foreach capturable differentiable fused "
+    "decoupled_weight_decay",
+    "RMSprop": "lr momentum alpha eps centered weight_decay capturable foreach maximize "
+    "differentiable",
+    "Adagrad": "lr lr_decay eps weight_decay initial_accumulator_value foreach maximize "
+    "differentiable fused",
+    "Adadelta": "lr rho eps weight_decay maximize capturable foreach differentiable",
+    "Adamax": "lr betas eps weight_decay foreach maximize differentiable capturable",
+    "NAdam": "lr betas eps weight_decay momentum_decay decoupled_weight_decay maximize foreach "
+    "capturable differentiable",
+    "RAdam": "lr betas eps weight_decay maximize foreach capturable decoupled_weight_decay "
+    "differentiable",
+}
+FLAGGED = sorted(GROUP_KEYS)
+
+
+@pytest.mark.parametrize("name", sorted(SIGNATURES))
+def test_signature_is_torchs(name):
+    params = list(inspect.signature(getattr(optim, name)).parameters.values())
+    assert (params[0].name, params[0].kind) == ("params", P)
+    assert [(p.name, p.kind, p.default) for p in params[1:]] == SIGNATURES[name]
+
+
+@pytest.mark.parametrize("name", sorted(SIGNATURES))
+def test_all_positional_parameters_can_be_passed_by_position(name):
+    W = make_params()[0]
+    spec = [(n, d) for n, kind, d in SIGNATURES[name] if kind == P]
+    opt = getattr(optim, name)([W], *[d for _, d in spec])
+    for key, default in spec:
+        if key != "max_eval":  # LBFGS fills it in from max_iter
+            assert opt.param_groups[0][key] == default
+    if name == "Adagrad":  # torch.optim.Adagrad(ps, .1, 0, 0, 0, 1e-10, None)
+        opt = optim.Adagrad([W], 0.1, 0, 0, 0, 1e-10, None)
+        assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["eps"] == 1e-10
+    keyword_only = [n for n, kind, _ in SIGNATURES[name] if kind == K]
+    if keyword_only:  # one argument past the positional ones is an error, as in torch
+        with pytest.raises(TypeError):
+            getattr(optim, name)([W], *[d for _, d in spec], False)
+
+
+@pytest.mark.parametrize("name", FLAGGED)
+def test_param_group_keys_and_flag_defaults(name):
+    W = make_params()[0]
+    opt = getattr(optim, name)([W])
+    (group,) = opt.param_groups
+    assert list(group) == ["params"] + GROUP_KEYS[name].split()
+    assert group["differentiable"] is False
+    assert group.get("capturable", False) is False
+    saved = opt.state_dict()["param_groups"][0]
+    assert saved["differentiable"] is False and saved.get("capturable", False) is False
+
+
+@pytest.mark.parametrize("flag", ["differentiable", "capturable"])
+@pytest.mark.parametrize("name", FLAGGED)
+def test_unsupported_flags_raise(name, flag):
+    W, b, _ = make_params()
+    cls = getattr(optim, name)
+    if flag not in GROUP_KEYS[name].split():
+        with pytest.raises(TypeError):  # not an argument of this optimizer, as in torch
+            cls([W], **{flag: True})
+        return
+    with pytest.raises(NotImplementedError, match=f"{flag}=True is not supported by ember"):
+        cls([W], **{flag: True})
+    assert cls([W], **{flag: False}).param_groups[0][flag] is False
+    opt = cls([W])  # nor may a parameter group ask for it
+    with pytest.raises(NotImplementedError, match=f"{flag}=True"):
+        opt.add_param_group({"params": [b], flag: True})
+    assert len(opt.param_groups) == 1
+
+
+def test_state_dict_round_trip_keeps_the_flags():
+    params, opt = _state_dict_case(optim.RMSprop, dict(lr=0.01, momentum=0.5))
+    train(params, opt, steps=2)
+    sd = copy.deepcopy(opt.state_dict())
+    assert sd["param_groups"][0]["capturable"] is False
+    assert sd["param_groups"][0]["differentiable"] is False
+    opt2 = optim.RMSprop(params)
+    opt2.load_state_dict(sd)
+    assert sorted(opt2.param_groups[0]) == sorted(opt.param_groups[0])
+    assert opt2.param_groups[0]["momentum"] == 0.5
+    # a state dict from before the flags existed gets them from the defaults
+    for group in sd["param_groups"]:
+        del group["capturable"], group["differentiable"]
+    opt3 = optim.RMSprop(params)
+    opt3.load_state_dict(sd)
+    assert opt3.param_groups[0]["capturable"] is False
+    assert opt3.param_groups[0]["differentiable"] is False
+
+
 # ------------------------------------------------------------------------------------ LBFGS
 
 
@@ -615,6 +751,89 @@ def test_lbfgs_one_group_only():
     a, c, _ = _rosenbrock_problem()
     with pytest.raises(ValueError, match="doesn't support per-parameter options"):
         optim.LBFGS([{"params": [a]}, {"params": [c]}])
+
+
+def _lbfgs_state(opt, param):
+    return opt.state_dict()["state"][0] if param is None else opt.state[param]
+
+
+@pytest.mark.parametrize("dtype", [ember.float64, ember.float32])
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_state_holds_torchs_entries_as_tensors(dtype, line_search_fn):
+    a, c, loss = _rosenbrock_problem(dtype)
+    opt = optim.LBFGS([a, c], max_iter=4, history_size=3, line_search_fn=line_search_fn)
+    for _ in range(2):
+        opt.step(_closure(opt, loss))
+    state = opt.state_dict()["state"][0]
+    assert list(state) == [
+        "func_evals", "n_iter", "al", "d", "t", "old_dirs", "old_stps", "ro", "H_diag",
+        "prev_flat_grad", "prev_loss",
+    ]  # fmt: skip
+    assert isinstance(state["func_evals"], int) and isinstance(state["n_iter"], int)
+    assert len(state["al"]) == 3  # history_size entries, as torch allocates them
+    num_old = len(state["old_dirs"])
+    assert 0 < num_old == len(state["old_stps"]) == len(state["ro"]) <= 3
+    # ro, al and H_diag are 0-d tensors of the parameters' dtype, not numpy scalars (a
+    # np.float64 is a float, which used to slip through unwrapped)
+    for value in state["ro"] + state["al"][:num_old] + [state["H_diag"]]:
+        assert type(value) is ember.Tensor and value.shape == () and value.dtype == dtype
+    assert all(v is None or type(v) is ember.Tensor for v in state["al"])
+    for key in ("d", "prev_flat_grad"):
+        assert type(state[key]) is ember.Tensor and state[key].shape == (4,)
+    assert all(v.shape == (4,) and v.dtype == dtype for v in state["old_dirs"] + state["old_stps"])
+    assert type(state["prev_loss"]) is float
+    assert type(state["t"]) in (int, float)  # lr, from the second iteration on
+    # the coefficients are those of the last direction: H_diag * ro etc. are consistent
+    ro0 = 1.0 / float(state["old_dirs"][-1].double() @ state["old_stps"][-1].double())
+    assert float(state["ro"][-1]) == pytest.approx(ro0, rel=1e-5)
+
+
+def test_lbfgs_state_before_any_curvature_pair():
+    """After one iteration torch has no ``al`` yet, ``H_diag`` is the int 1, and ``t`` (the
+    cautious first step, min(1, 1 / |g|_1) * lr) is a 0-d tensor."""
+    x = ember.tensor(np.array([3.0, -2.0, 5.0]), requires_grad=True)
+    opt = optim.LBFGS([x], max_iter=1)
+    opt.step(_closure(opt, lambda: (x**4).sum()))
+    state = opt.state[x]
+    assert "al" not in state and state["H_diag"] == 1 and type(state["H_diag"]) is int
+    assert state["old_dirs"] == [] and state["ro"] == []
+    t = state["t"]
+    assert type(t) is ember.Tensor and t.shape == () and t.dtype == ember.float64
+    assert t.item() == pytest.approx(1 / (4 * (27 + 8 + 125)))
+    opt.step(_closure(opt, lambda: (x**4).sum()))  # the tensor t is read back
+    assert state["n_iter"] == 2 and len(state["al"]) == 100 and type(state["ro"][0]) is ember.Tensor
+
+
+def test_lbfgs_float64_state_dict_resume():
+    a, c, loss = _rosenbrock_problem(ember.float64)
+    opt = optim.LBFGS([a, c], max_iter=5, history_size=3, line_search_fn="strong_wolfe")
+    opt.step(_closure(opt, loss))
+    saved = copy.deepcopy(opt.state_dict())
+    assert all(type(r) is ember.Tensor for r in saved["state"][0]["ro"])
+
+    a2, c2, loss2 = _rosenbrock_problem(ember.float64)
+    a2.data, c2.data = a.detach().clone(), c.detach().clone()
+    opt2 = optim.LBFGS([a2, c2], max_iter=5, history_size=3, line_search_fn="strong_wolfe")
+    opt2.load_state_dict(saved)
+    loaded = opt2.state[a2]
+    assert list(loaded) == list(saved["state"][0])
+    assert all(type(v) is ember.Tensor and v.dtype == ember.float64 for v in loaded["ro"])
+    assert loaded["al"] is not saved["state"][0]["al"]
+    opt.step(_closure(opt, loss))
+    opt2.step(_closure(opt2, loss2))
+    np.testing.assert_array_equal(a.detach().numpy(), a2.detach().numpy())
+    np.testing.assert_array_equal(c.detach().numpy(), c2.detach().numpy())
+
+
+def test_lbfgs_line_search_stops_at_max_eval():
+    """torch caps the line search at max_eval - (evaluations so far); with max_iter=1 (so
+    max_eval=1) it evaluates once and takes the first trial step, t = 1 / |g|_1."""
+    x0 = np.array([30.0, -20.0, 50.0])
+    x = ember.tensor(x0, requires_grad=True)
+    opt = optim.LBFGS([x], max_iter=1, line_search_fn="strong_wolfe")
+    opt.step(_closure(opt, lambda: ((x - 1) ** 2).sum()))
+    assert opt.state[x]["func_evals"] == 2
+    np.testing.assert_allclose(x.detach().numpy(), x0 - (x0 - 1) / 99, rtol=1e-15)
 
 
 def test_sgd_update_of_a_large_parameter_is_sliced_but_exact():

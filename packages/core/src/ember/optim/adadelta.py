@@ -32,8 +32,12 @@ class Adadelta(Optimizer):
         rho: decay rate of the running averages. Default: 0.9.
         eps: added inside the square roots for numerical stability. Default: 1e-6.
         weight_decay: L2 penalty. Default: 0.
-        maximize: maximize the objective instead of minimizing it. Default: False.
         foreach: accepted for compatibility with torch; Ember has one implementation.
+        capturable: must be False: Ember has no CUDA graphs, and raises
+            NotImplementedError when it is True. Default: False.
+        maximize: maximize the objective instead of minimizing it. Default: False.
+        differentiable: must be False: Ember cannot differentiate through the step, and
+            raises NotImplementedError when it is True. Default: False.
 
     State per parameter: ``step``, ``square_avg`` (``v``) and ``acc_delta`` (``u``).
     """
@@ -45,9 +49,11 @@ class Adadelta(Optimizer):
         rho=0.9,
         eps=1e-6,
         weight_decay=0,
-        *,
-        maximize=False,
         foreach=None,
+        *,
+        capturable=False,
+        maximize=False,
+        differentiable=False,
     ):
         _check_lr(lr)
         _check_value("rho", rho, high=1.0)
@@ -59,7 +65,9 @@ class Adadelta(Optimizer):
             eps=eps,
             weight_decay=weight_decay,
             maximize=maximize,
+            capturable=capturable,
             foreach=foreach,
+            differentiable=differentiable,
         )
         super().__init__(params, defaults)
 

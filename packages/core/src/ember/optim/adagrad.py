@@ -33,8 +33,10 @@ class Adagrad(Optimizer):
         weight_decay: L2 penalty. Default: 0.
         initial_accumulator_value: starting value of the sum of squares. Default: 0.
         eps: added to the denominator for numerical stability. Default: 1e-10.
-        maximize: maximize the objective instead of minimizing it. Default: False.
         foreach, fused: accepted for compatibility with torch; Ember has one implementation.
+        maximize: maximize the objective instead of minimizing it. Default: False.
+        differentiable: must be False: Ember cannot differentiate through the step, and
+            raises NotImplementedError when it is True. Default: False.
 
     State per parameter (created at construction, as in torch): ``step`` and ``sum``.
     """
@@ -47,9 +49,10 @@ class Adagrad(Optimizer):
         weight_decay=0,
         initial_accumulator_value=0,
         eps=1e-10,
+        foreach=None,
         *,
         maximize=False,
-        foreach=None,
+        differentiable=False,
         fused=None,
     ):
         _check_lr(lr)
@@ -63,8 +66,9 @@ class Adagrad(Optimizer):
             eps=eps,
             weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value,
-            maximize=maximize,
             foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
             fused=fused,
         )
         super().__init__(params, defaults)

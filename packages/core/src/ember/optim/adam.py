@@ -44,6 +44,10 @@ class Adam(Optimizer):
         maximize: maximize the objective instead of minimizing it. Default: False.
         decoupled_weight_decay: decay the weights directly, as AdamW. Default: False.
         foreach, fused: accepted for compatibility with torch; Ember has one implementation.
+        capturable: must be False: Ember has no CUDA graphs, and raises
+            NotImplementedError when it is True. Default: False.
+        differentiable: must be False: Ember cannot differentiate through the step, and
+            raises NotImplementedError when it is True. Default: False.
 
     State per parameter: ``step`` (a float32 0-d tensor), ``exp_avg``, ``exp_avg_sq`` and,
     with amsgrad, ``max_exp_avg_sq``.
@@ -58,8 +62,10 @@ class Adam(Optimizer):
         weight_decay=0,
         amsgrad=False,
         *,
-        maximize=False,
         foreach=None,
+        maximize=False,
+        capturable=False,
+        differentiable=False,
         fused=None,
         decoupled_weight_decay=False,
     ):
@@ -72,6 +78,8 @@ class Adam(Optimizer):
             amsgrad=amsgrad,
             maximize=maximize,
             foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
             fused=fused,
             decoupled_weight_decay=decoupled_weight_decay,
         )
@@ -125,6 +133,8 @@ class AdamW(Adam):
         *,
         maximize=False,
         foreach=None,
+        capturable=False,
+        differentiable=False,
         fused=None,
     ):
         super().__init__(
@@ -136,6 +146,8 @@ class AdamW(Adam):
             amsgrad,
             maximize=maximize,
             foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
             fused=fused,
             decoupled_weight_decay=True,
         )

@@ -25,8 +25,12 @@ class Adamax(Optimizer):
             Default: (0.9, 0.999).
         eps: added to the denominator for numerical stability. Default: 1e-8.
         weight_decay: L2 penalty. Default: 0.
-        maximize: maximize the objective instead of minimizing it. Default: False.
         foreach: accepted for compatibility with torch; Ember has one implementation.
+        maximize: maximize the objective instead of minimizing it. Default: False.
+        differentiable: must be False: Ember cannot differentiate through the step, and
+            raises NotImplementedError when it is True. Default: False.
+        capturable: must be False: Ember has no CUDA graphs, and raises
+            NotImplementedError when it is True. Default: False.
 
     State per parameter: ``step``, ``exp_avg`` and ``exp_inf``.
     """
@@ -38,9 +42,11 @@ class Adamax(Optimizer):
         betas=(0.9, 0.999),
         eps=1e-8,
         weight_decay=0,
+        foreach=None,
         *,
         maximize=False,
-        foreach=None,
+        differentiable=False,
+        capturable=False,
     ):
         _check_adam_args(lr, betas, eps, weight_decay)
         defaults = dict(
@@ -48,8 +54,10 @@ class Adamax(Optimizer):
             betas=betas,
             eps=eps,
             weight_decay=weight_decay,
-            maximize=maximize,
             foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            capturable=capturable,
         )
         super().__init__(params, defaults)
 

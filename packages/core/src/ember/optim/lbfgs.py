@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .. import backend
+import numpy as np
+
+from .. import _versions, backend
 from .._tensor import Tensor
 from ..autograd import enable_grad, no_grad
 from .optimizer import Optimizer
@@ -27,6 +29,14 @@ class LBFGS(Optimizer):
         tolerance_change: stop when the loss or the parameters change less. Default: 1e-9.
         history_size: how many updates the inverse-Hessian estimate remembers. Default: 100.
         line_search_fn: ``"strong_wolfe"`` or None. Default: None.
+
+    State (global, kept under the first parameter as in torch): ``func_evals`` and ``n_iter``
+    (ints); ``al``, the two-loop recursion's coefficients (``history_size`` entries, 0-d
+    tensors or None); the last direction ``d``, step length ``t``, curvature pairs
+    ``old_dirs`` and ``old_stps`` with their ``ro`` (0-d tensors), the initial inverse-Hessian
+    scale ``H_diag`` (a 0-d tensor, or 1 before the first pair), ``prev_flat_grad`` and
+    ``prev_loss``. Where torch holds a 0-d tensor (``ro``, ``al``, ``H_diag``, and ``t`` when
+    it comes from the gradient), so does ember, in the parameters' dtype.
 
     Example:
         >>> def closure():
@@ -79,6 +89,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p._data.size
             p._data += update[offset : offset + n].reshape(p._data.shape) * step_size
+            _versions.bump(p._data)
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -88,6 +99,7 @@ class LBFGS(Optimizer):
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
             p._data[...] = saved
+            _versions.bump(p._data)
         return loss, flat_grad
 
     def step(self, closure):
@@ -126,7 +138,7 @@ class LBFGS(Optimizer):
             return orig_loss
 
         d = _array(state.get("d"))
-        t = state.get("t")
+        t = _array(state.get("t"))
         old_dirs = [_array(a) for a in state.get("old_dirs", [])]
         old_stps = [_array(a) for a in state.get("old_stps", [])]
         ro = [_array(a) for a in state.get("ro", [])]
@@ -159,6 +171,10 @@ class LBFGS(Optimizer):
                     H_diag = ys / (y @ y)  # scale of the initial inverse Hessian
 
                 num_old = len(old_dirs)
+                # torch keeps the coefficients in the state, history_size of them, created
+                # here (so after "n_iter" in the state's order of keys)
+                if "al" not in state:
+                    state["al"] = [None] * history_size
                 al = [None] * num_old
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
@@ -168,6 +184,7 @@ class LBFGS(Optimizer):
                 for i in range(num_old):
                     be_i = (old_dirs[i] @ r) * ro[i]
                     r += old_stps[i] * (al[i] - be_i)
+                state["al"][:num_old] = [_tensor(a) for a in al]
 
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss
@@ -191,7 +208,7 @@ class LBFGS(Optimizer):
                     return self._directional_evaluate(closure, x, t, d)
 
                 loss, flat_grad, t, ls_func_evals = _strong_wolfe(
-                    obj_func, x_init, t, d, loss, flat_grad, gtd
+                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals
                 )
                 self._add_grad(t, d)
                 opt_cond = xp.abs(flat_grad).max() <= tolerance_grad
@@ -215,7 +232,7 @@ class LBFGS(Optimizer):
                 break
 
         state["d"] = _tensor(d)
-        state["t"] = float(t)
+        state["t"] = _tensor(t)
         state["old_dirs"] = [_tensor(a) for a in old_dirs]
         state["old_stps"] = [_tensor(a) for a in old_stps]
         state["ro"] = [_tensor(a) for a in ro]
@@ -226,8 +243,13 @@ class LBFGS(Optimizer):
 
 
 def _tensor(value):
-    """Wrap an array or scalar for the state dict (None and Python numbers stay as they are)."""
-    if value is None or isinstance(value, (int, float)):
+    """Wrap an array or array scalar for the state dict as a tensor, as torch holds it there
+    (a 0-d one for a scalar such as ``ro``); None and Python numbers stay as they are.
+
+    ``np.float64`` is a subclass of ``float``, so array scalars are told from Python numbers
+    by ``np.generic``.
+    """
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, np.generic)):
         return value
     xp = backend.array_module(value)
     return Tensor._make(xp.asarray(value))

@@ -38,8 +38,12 @@ class NAdam(Optimizer):
         weight_decay: weight decay. Default: 0.
         momentum_decay: the momentum schedule's decay. Default: 4e-3.
         decoupled_weight_decay: decay the weights directly, as AdamW does. Default: False.
-        maximize: maximize the objective instead of minimizing it. Default: False.
         foreach: accepted for compatibility with torch; Ember has one implementation.
+        maximize: maximize the objective instead of minimizing it. Default: False.
+        capturable: must be False: Ember has no CUDA graphs, and raises
+            NotImplementedError when it is True. Default: False.
+        differentiable: must be False: Ember cannot differentiate through the step, and
+            raises NotImplementedError when it is True. Default: False.
 
     State per parameter: ``step``, ``mu_product`` (0-d tensors), ``exp_avg``, ``exp_avg_sq``.
     """
@@ -54,8 +58,10 @@ class NAdam(Optimizer):
         momentum_decay=4e-3,
         decoupled_weight_decay=False,
         *,
-        maximize=False,
         foreach=None,
+        maximize=False,
+        capturable=False,
+        differentiable=False,
     ):
         _check_adam_args(lr, betas, eps, weight_decay)
         _check_value("momentum_decay", momentum_decay)
@@ -68,6 +74,8 @@ class NAdam(Optimizer):
             decoupled_weight_decay=decoupled_weight_decay,
             maximize=maximize,
             foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
         )
         super().__init__(params, defaults)
 

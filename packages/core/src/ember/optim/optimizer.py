@@ -16,7 +16,7 @@ from itertools import chain
 
 import numpy as np
 
-from .. import backend
+from .. import _versions, backend
 from .._dtype import get_default_dtype
 from .._tensor import Tensor, reset_grads
 from ..autograd import enable_grad, no_grad
@@ -127,6 +127,7 @@ class Optimizer:
                     f"parameter {name}"
                 )
             param_group.setdefault(name, default)
+        _check_supported(param_group)
 
         ids = {id(p) for p in params}
         if len(ids) != len(params):
@@ -178,6 +179,8 @@ class Optimizer:
                 params = [p for p in group["params"] if p.grad is not None]
                 if params:
                     self._update_group(group, params)
+                    for p in params:  # written in place: a graph that saved them is stale
+                        _versions.bump(p._data)
         return loss
 
     def _update_group(self, group, params):
@@ -246,6 +249,22 @@ class Optimizer:
                 saved.setdefault(name, default)
         self.state = state
         self.param_groups = saved_groups
+
+
+_UNSUPPORTED = {
+    "differentiable": "autograd through the optimizer step",
+    "capturable": "CUDA graph capture",
+}
+
+
+def _check_supported(param_group):
+    """Reject the torch flags ember's optimizers accept but cannot honour: ``differentiable``
+    and ``capturable`` exist for torch compatibility and must be False (their default)."""
+    for name, feature in _UNSUPPORTED.items():
+        if param_group.get(name, False):
+            raise NotImplementedError(
+                f"{name}=True is not supported by ember: its optimizers have no {feature}"
+            )
 
 
 def _records_call(step):

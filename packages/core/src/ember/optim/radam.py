@@ -32,8 +32,12 @@ class RAdam(Optimizer):
         eps: added to the denominator for numerical stability. Default: 1e-8.
         weight_decay: weight decay. Default: 0.
         decoupled_weight_decay: decay the weights directly, as AdamW does. Default: False.
-        maximize: maximize the objective instead of minimizing it. Default: False.
         foreach: accepted for compatibility with torch; Ember has one implementation.
+        maximize: maximize the objective instead of minimizing it. Default: False.
+        capturable: must be False: Ember has no CUDA graphs, and raises
+            NotImplementedError when it is True. Default: False.
+        differentiable: must be False: Ember cannot differentiate through the step, and
+            raises NotImplementedError when it is True. Default: False.
 
     State per parameter: ``step``, ``exp_avg`` and ``exp_avg_sq``.
     """
@@ -47,8 +51,10 @@ class RAdam(Optimizer):
         weight_decay=0,
         decoupled_weight_decay=False,
         *,
-        maximize=False,
         foreach=None,
+        maximize=False,
+        capturable=False,
+        differentiable=False,
     ):
         _check_adam_args(lr, betas, eps, weight_decay)
         defaults = dict(
@@ -56,9 +62,11 @@ class RAdam(Optimizer):
             betas=betas,
             eps=eps,
             weight_decay=weight_decay,
-            decoupled_weight_decay=decoupled_weight_decay,
             maximize=maximize,
             foreach=foreach,
+            capturable=capturable,
+            decoupled_weight_decay=decoupled_weight_decay,
+            differentiable=differentiable,
         )
         super().__init__(params, defaults)
 

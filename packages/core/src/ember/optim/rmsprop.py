@@ -38,8 +38,12 @@ class RMSprop(Optimizer):
         weight_decay: L2 penalty. Default: 0.
         momentum: momentum factor. Default: 0.
         centered: normalise by an estimate of the gradient's variance. Default: False.
-        maximize: maximize the objective instead of minimizing it. Default: False.
+        capturable: must be False: Ember has no CUDA graphs, and raises
+            NotImplementedError when it is True. Default: False.
         foreach: accepted for compatibility with torch; Ember has one implementation.
+        maximize: maximize the objective instead of minimizing it. Default: False.
+        differentiable: must be False: Ember cannot differentiate through the step, and
+            raises NotImplementedError when it is True. Default: False.
 
     State per parameter: ``step``, ``square_avg``, plus ``momentum_buffer`` (momentum > 0)
     and ``grad_avg`` (centered).
@@ -54,9 +58,10 @@ class RMSprop(Optimizer):
         weight_decay=0,
         momentum=0,
         centered=False,
-        *,
-        maximize=False,
+        capturable=False,
         foreach=None,
+        maximize=False,
+        differentiable=False,
     ):
         _check_lr(lr)
         _check_value("epsilon", eps)
@@ -65,13 +70,15 @@ class RMSprop(Optimizer):
         _check_value("alpha", alpha)
         defaults = dict(
             lr=lr,
+            momentum=momentum,
             alpha=alpha,
             eps=eps,
-            weight_decay=weight_decay,
-            momentum=momentum,
             centered=centered,
-            maximize=maximize,
+            weight_decay=weight_decay,
+            capturable=capturable,
             foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
         )
         super().__init__(params, defaults)
 

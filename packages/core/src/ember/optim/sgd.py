@@ -32,6 +32,8 @@ class SGD(Optimizer):
         nesterov: use Nesterov momentum. Default: False.
         maximize: maximize the objective instead of minimizing it. Default: False.
         foreach, fused: accepted for compatibility with torch; Ember has one implementation.
+        differentiable: must be False: Ember cannot differentiate through the step, and
+            raises NotImplementedError when it is True. Default: False.
 
     State: ``momentum_buffer`` per parameter when ``momentum != 0``.
     """
@@ -47,6 +49,7 @@ class SGD(Optimizer):
         *,
         maximize=False,
         foreach=None,
+        differentiable=False,
         fused=None,
     ):
         _check_lr(lr)
@@ -62,6 +65,7 @@ class SGD(Optimizer):
             nesterov=nesterov,
             maximize=maximize,
             foreach=foreach,
+            differentiable=differentiable,
             fused=fused,
         )
         super().__init__(params, defaults)
