@@ -164,7 +164,7 @@ def _grad_at(fn, points):
         (F.selu, [0.0], [SELU_SCALE * SELU_ALPHA]),
         (lambda x: F.celu(x, 3.0), [0.0], [1.0]),
         (F.hardsigmoid, [-3.0, 3.0], [0.0, 0.0]),
-        (F.hardswish, [-3.0, 3.0], [-0.5, 1.5]),  # torch's x/3 + 1/2 on [-3, 3]
+        (F.hardswish, [-3.0, 3.0], [0.0, 1.0]),  # torch 2.13: x/3 + 1/2 on (-3, 3) only
         (F.softshrink, [-0.5, 0.5], [0.0, 0.0]),
         (F.hardshrink, [-0.5, 0.5], [0.0, 0.0]),
         (F.logsigmoid, [0.0], [0.5]),
@@ -174,6 +174,82 @@ def _grad_at(fn, points):
 )
 def test_gradient_at_kinks_follows_torch(fn, points, expected):
     assert_close(np.array(_grad_at(fn, points)), np.array(expected), rtol=1e-12, atol=1e-12)
+
+
+def test_elu_family_gradient_in_the_far_tail():
+    # exp(x)-based, as torch's elu_backward: expm1(x) + 1 from the output would give 0 there
+    x = ember.tensor([-40.0, -20.0], dtype=ember.float64, requires_grad=True)
+    for fn, expected in [
+        (F.elu, [math.exp(-40.0), math.exp(-20.0)]),
+        (F.selu, [SELU_SCALE * SELU_ALPHA * math.exp(v) for v in (-40.0, -20.0)]),
+        (lambda t: F.celu(t, 2.0), [math.exp(-20.0), math.exp(-10.0)]),  # exp(x / alpha)
+    ]:
+        (g,) = ember.autograd.grad(fn(x).sum(), x)
+        assert_close(g, np.array(expected), rtol=1e-12, atol=0)
+    x32 = ember.tensor([-20.0], requires_grad=True)
+    (g,) = ember.autograd.grad(F.elu(x32).sum(), x32)
+    assert g.dtype == ember.float32
+    assert_close(g, np.array([math.exp(-20.0)], np.float32), rtol=1e-6, atol=0)
+
+
+def test_elu_second_derivative():
+    # alpha * exp(x) below 0, 0 above and, as in torch, at 0 itself
+    x = ember.tensor([-1.0, 0.0, 2.0], dtype=ember.float64, requires_grad=True)
+    (g,) = ember.autograd.grad(F.elu(x, 2.0).sum(), x, create_graph=True)
+    assert_close(g, np.array([2.0 * math.exp(-1.0), 2.0, 1.0]), rtol=1e-12, atol=0)
+    (gg,) = ember.autograd.grad(g.sum(), x)
+    assert_close(gg, np.array([2.0 * math.exp(-1.0), 0.0, 0.0]), rtol=1e-12, atol=0)
+
+
+def test_hardtanh_and_relu6_keep_integer_dtypes():
+    # torch converts the limits to the input's integer type (truncating)
+    y = F.relu6(ember.tensor([-1, 7]))
+    assert y.dtype == ember.int64 and y.tolist() == [0, 6]
+    y = F.hardtanh(ember.tensor([-5, -2, 0, 4, 7], dtype=ember.int32), -2.5, 4.5)
+    assert y.dtype == ember.int32 and y.tolist() == [-2, -2, 0, 4, 4]
+    y = F.relu6(ember.tensor([0, 5, 200], dtype=ember.uint8))
+    assert y.dtype == ember.uint8 and y.tolist() == [0, 5, 6]
+    x = ember.tensor([-3, 3])
+    F.hardtanh_(x)
+    assert x.dtype == ember.int64 and x.tolist() == [-1, 1]
+    with pytest.raises(RuntimeError, match=r"^Bool inputs not supported for hardtanh$"):
+        F.relu6(ember.tensor([True]))
+    with pytest.raises(RuntimeError, match="unsigned type with negative limits"):
+        F.hardtanh(ember.tensor([1], dtype=ember.uint8))
+    with pytest.raises(RuntimeError, match="converted to type int8_t without overflow"):
+        F.hardtanh(ember.tensor([1], dtype=ember.int8), -200, 100)
+
+
+@pytest.mark.parametrize(
+    ("fn", "kernel"),
+    [
+        (F.gelu, "GeluKernelImpl"),
+        (lambda t: F.gelu(t, approximate="tanh"), "GeluKernelImpl"),
+        (F.softplus, "softplus_cpu"),
+        (F.leaky_relu, "leaky_relu_cpu"),
+        (F.rrelu, "leaky_relu_cpu"),
+        (lambda t: F.rrelu(t, training=True), "rrelu_with_noise_out_cpu"),
+        (F.elu, "elu_cpu"),
+        (F.selu, "elu_cpu"),
+        (F.celu, "elu_cpu"),
+        (F.hardswish, "hardswish_cpu"),
+        (F.hardsigmoid, "hardsigmoid_cpu"),
+        (F.silu, "silu_cpu"),
+        (F.mish, "mish_cpu"),
+        (F.logsigmoid, "log_sigmoid_cpu"),
+        (F.softshrink, "softshrink_check"),
+        (F.hardshrink, "hardshrink_cpu"),
+        (F.glu, "glu_cpu"),
+        (lambda t: F.prelu(t, ember.ones(1, dtype=t.dtype)), "prelu_cpu"),
+        (lambda t: F.elu(t, inplace=True), "elu_cpu"),
+    ],
+)
+def test_no_integer_kernel(fn, kernel):
+    # torch has no integer kernel for these: no silent promotion to float
+    with pytest.raises(NotImplementedError, match=f"^\"{kernel}\" not implemented for 'Long'$"):
+        fn(ember.tensor([1, -2]))
+    with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+        fn(ember.tensor([True, False]))
 
 
 def test_prelu_gradient_at_zero_is_the_weight():

@@ -385,6 +385,19 @@ def test_binary_cross_entropy_clamps_logs_like_torch():
         F.binary_cross_entropy(ember.rand(3), ember.rand(3, 1))
 
 
+def test_binary_cross_entropy_dtypes():
+    # the target must have the input's dtype (torch promotes neither); the weight is cast to it
+    p = ember.tensor([0.5, 0.25])
+    with pytest.raises(RuntimeError, match=r"^Found dtype Double but expected Float$"):
+        F.binary_cross_entropy(p, ember.tensor([1.0, 0.0], dtype=ember.float64))
+    with pytest.raises(RuntimeError, match=r"^Found dtype Long but expected Float$"):
+        F.binary_cross_entropy(p, ember.tensor([1, 0]))
+    w = ember.tensor([2.0, 1.0], dtype=ember.float64)
+    loss = F.binary_cross_entropy(p, ember.tensor([1.0, 0.0]), w, reduction="none")
+    assert loss.dtype == ember.float32
+    assert_close(loss, np.array([2 * np.log(2.0), np.log(4 / 3)], np.float32))
+
+
 def _bce_logits(x, t, w=1.0, pw=1.0):
     return -w * (pw * t * np.log(_sigmoid(x)) + (1 - t) * np.log(1 - _sigmoid(x)))
 

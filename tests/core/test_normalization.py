@@ -224,14 +224,68 @@ def test_batchnorm_module_backward_reaches_parameters():
 
 
 def test_batchnorm_reprs():
-    assert (
-        repr(nn.BatchNorm2d(16))
-        == "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert repr(nn.BatchNorm2d(16)) == (
+        "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
     )
-    assert (
-        repr(nn.BatchNorm1d(3, eps=0.001, momentum=None, affine=False, track_running_stats=False))
-        == "BatchNorm1d(3, eps=0.001, momentum=None, affine=False, track_running_stats=False)"
+    assert repr(
+        nn.BatchNorm1d(3, eps=0.001, momentum=None, affine=False, track_running_stats=False)
+    ) == (
+        "BatchNorm1d(3, eps=0.001, momentum=None, affine=False, bias=False, "
+        "track_running_stats=False)"
     )
+
+
+@pytest.mark.parametrize(
+    ("make", "text"),
+    [
+        (
+            lambda: nn.BatchNorm1d(3, bias=False),
+            "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=False, "
+            "track_running_stats=True)",
+        ),
+        (
+            lambda: nn.InstanceNorm1d(3, affine=True, bias=False),
+            "InstanceNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=False, "
+            "track_running_stats=False)",
+        ),
+        (
+            lambda: nn.GroupNorm(1, 3, bias=False),
+            "GroupNorm(1, 3, eps=1e-05, affine=True, bias=False)",
+        ),
+    ],
+)
+def test_bias_false_learns_the_weight_alone(make, text):
+    m = make()
+    assert repr(m) == text
+    assert [name for name, _ in m.named_parameters()] == ["weight"]
+    assert m.bias is None
+    x = ember.tensor(rng.standard_normal((4, 3, 5)).astype(np.float32))
+    m(x).sum().backward()
+    assert m.weight.grad is not None
+    m.eval()
+    assert m(x).shape == x.shape
+
+
+def test_mixed_dtypes_are_errors_as_in_torch():
+    x32, x64 = ember.randn(2, 3), ember.randn(2, 3, dtype=ember.float64)
+    w32, w64 = ember.ones(3), ember.ones(3, dtype=ember.float64)
+    with pytest.raises(RuntimeError, match=r"^mixed dtype \(CPU\): all inputs must share same "):
+        F.batch_norm(x64, w32 * 0, w32)
+    with pytest.raises(RuntimeError, match=r"^mixed dtype \(CPU\): expect parameter to have "):
+        F.batch_norm(x32, w64 * 0, w64, training=True)
+    with pytest.raises(RuntimeError, match=r"^expected scalar type Float but found Double$"):
+        F.batch_norm(x32, w64 * 0, w64, w32, w32)  # the weight sets the dtype expected
+    with pytest.raises(RuntimeError, match=r"expect parameter to have scalar type of Float$"):
+        F.layer_norm(x32, (3,), w64)
+    with pytest.raises(RuntimeError, match=r"^mixed dtype \(CPU\): all inputs must share same "):
+        F.group_norm(x64.reshape(2, 3, 1), 3, None, w32)
+    with pytest.raises(RuntimeError, match=r"^mixed dtype \(CPU\): all inputs must share same "):
+        F.instance_norm(x64.reshape(2, 3, 1).expand(2, 3, 2), weight=w32)
+    # float32 parameters of a float16 input are torch's one mixed case: float16 out
+    x16 = ember.randn(2, 3, 4, dtype=ember.float16)
+    assert F.batch_norm(x16, w32 * 0, w32).dtype == ember.float16
+    assert F.batch_norm(x16, w32 * 0, w32, w32, w32, training=True).dtype == ember.float16
+    assert F.layer_norm(x16, (4,), ember.ones(4), ember.zeros(4)).dtype == ember.float16
 
 
 def test_batch_norm_errors():
@@ -298,7 +352,7 @@ def test_instance_norm_module_unbatched_repr_and_errors():
     assert_close(m(ember.tensor(x)), _standardize_ref(x, (1,)), atol=1e-5, rtol=1e-4)
     assert list(m.state_dict()) == []
     assert (
-        repr(m) == "InstanceNorm1d(3, eps=1e-05, momentum=0.1, affine=False, "
+        repr(m) == "InstanceNorm1d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, "
         "track_running_stats=False)"
     )
     with pytest.raises(ValueError, match=r"^expected 3D or 4D input \(got 2D input\)$"):
@@ -338,7 +392,7 @@ def test_layer_norm_matches_numpy_and_gradients(shape, normalized, device):
 
 def test_layer_norm_module():
     m = nn.LayerNorm([2, 3])
-    assert repr(m) == "LayerNorm((2, 3), eps=1e-05, elementwise_affine=True)"
+    assert repr(m) == "LayerNorm((2, 3), eps=1e-05, elementwise_affine=True, bias=True)"
     assert list(m.state_dict()) == ["weight", "bias"]
     assert_close(m.weight, np.ones((2, 3), np.float32))
     assert_close(m.bias, np.zeros((2, 3), np.float32))
@@ -347,9 +401,10 @@ def test_layer_norm_module():
     assert y.dtype == ember.float32
     assert_close(y, _standardize_ref(x.astype(np.float64), (1, 2)).astype(np.float32))
     assert list(nn.LayerNorm(3, bias=False).state_dict()) == ["weight"]
+    assert repr(nn.LayerNorm(3, bias=False)).endswith("elementwise_affine=True, bias=False)")
     assert list(nn.LayerNorm(3, elementwise_affine=False).state_dict()) == []
     assert repr(nn.LayerNorm(4, eps=1e-6, elementwise_affine=False)) == (
-        "LayerNorm((4,), eps=1e-06, elementwise_affine=False)"
+        "LayerNorm((4,), eps=1e-06, elementwise_affine=False, bias=False)"
     )
 
 
@@ -389,12 +444,14 @@ def test_group_norm_matches_numpy_and_gradients(shape, groups, device):
 
 def test_group_norm_module_and_errors():
     m = nn.GroupNorm(2, 4)
-    assert repr(m) == "GroupNorm(2, 4, eps=1e-05, affine=True)"
+    assert repr(m) == "GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)"
     assert list(m.state_dict()) == ["weight", "bias"]
     x = rng.standard_normal((3, 4, 5)).astype(np.float32)
     expected = _standardize_ref(x.reshape(3, 2, 10).astype(np.float64), (2,)).reshape(x.shape)
     assert_close(m(ember.tensor(x)), expected.astype(np.float32))
-    with pytest.raises(ValueError, match=r"^num_channels must be divisible by num_groups$"):
+    with pytest.raises(
+        ValueError, match=r"^num_channels \(4\) must be divisible by num_groups \(3\)$"
+    ):
         nn.GroupNorm(3, 4)
     with pytest.raises(RuntimeError, match=r"input of shape \[2, 5, 4\] and num_groups=2$"):
         F.group_norm(ember.randn(2, 5, 4), 2)

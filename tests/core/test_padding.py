@@ -22,16 +22,21 @@ _NUMPY_MODE = {
 
 
 def _pad_ref(x, pad, mode, value=0.0):
-    """numpy.pad with the positive amounts, then the negative ones cropped. ``pad`` lists the
+    """numpy.pad with the positive amounts, then the negative ones cropped (in circular mode
+    cropped first, as torch does: the other side wraps around what is left). ``pad`` lists the
     last dim first, as F.pad takes it."""
     pairs = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         pairs[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     grow = [(max(b, 0), max(a, 0)) for b, a in pairs]
+
+    def crop(y):
+        return y[tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(y.shape, pairs))]
+
+    if mode == "circular":
+        return np.pad(crop(x), grow, mode="wrap")
     kwargs = {"constant_values": value} if mode == "constant" else {}
-    y = np.pad(x, grow, mode=_NUMPY_MODE[mode], **kwargs)
-    crop = tuple(slice(max(-b, 0), y.shape[d] - max(-a, 0)) for d, (b, a) in enumerate(pairs))
-    return y[crop]
+    return crop(np.pad(x, grow, mode=_NUMPY_MODE[mode], **kwargs))
 
 
 CASES = [
@@ -63,6 +68,21 @@ def test_pad_reflect_example():
     assert F.pad(x, (2, 1), mode="reflect").tolist() == [[2.0, 1.0, 0.0, 1.0, 2.0, 1.0]]
     assert F.pad(x, (2, 1), mode="replicate").tolist() == [[0.0, 0.0, 0.0, 1.0, 2.0, 2.0]]
     assert F.pad(x, (2, 1), mode="circular").tolist() == [[1.0, 2.0, 0.0, 1.0, 2.0, 0.0]]
+
+
+def test_circular_pad_crops_before_wrapping():
+    # torch crops the negative side first, then wraps around the rest
+    x = ember.arange(5.0).reshape(1, 1, 5)
+    assert F.pad(x, (-1, 2), mode="circular").tolist() == [[[1.0, 2.0, 3.0, 4.0, 1.0, 2.0]]]
+    assert F.pad(x, (2, -1), mode="circular").tolist() == [[[2.0, 3.0, 0.0, 1.0, 2.0, 3.0]]]
+    assert F.pad(x, (1, -4), mode="circular").tolist() == [[[0.0, 0.0]]]
+    x = ember.arange(5.0, requires_grad=True)
+    F.pad(x.reshape(1, 1, 5), (-1, 2), mode="circular").backward(ember.arange(6.0).reshape(1, 1, 6))
+    # output [x1, x2, x3, x4, x1, x2]: x1 gets 0 + 4, x2 gets 1 + 5; x0 was cropped
+    assert x.grad.tolist() == [0.0, 4.0, 6.0, 2.0, 3.0]
+    # wrapping more than once around the cropped dim: an error (torch's reads its own output)
+    with pytest.raises(RuntimeError, match="wrapping around more than once"):
+        F.pad(ember.zeros(1, 1, 5), (3, -3), mode="circular")
 
 
 def test_pad_largest_amounts_each_mode_allows():

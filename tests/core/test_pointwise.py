@@ -214,7 +214,7 @@ def test_integer_division_modes():
     assert (a // b).tolist() == [3, -4, -4, 3]
     assert (a % b).tolist() == [1, 1, -1, -1]
     assert ember.div(a, b, rounding_mode="trunc").dtype == ember.int64
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):  # torch's error
         a // ember.tensor(0)
     with pytest.raises(ValueError, match="rounding_mode"):
         ember.div(a, b, rounding_mode="nearest")
@@ -369,3 +369,214 @@ def test_mixed_dtype_operands_are_cast_in_the_graph():
     (gx,) = ember.autograd.grad((gy * gy).sum(), x)
     assert gx.dtype == ember.float32
     assert_close(gx, [2.0, 4.0])
+
+
+# ------------------------------------------------------- torch's results and errors (parity)
+
+
+def test_sign_of_nan_is_zero():
+    x = ember.tensor([math.nan, -0.0, 0.0, 2.5, -3.0, math.inf])
+    assert x.sign().tolist() == [0.0, 0.0, 0.0, 1.0, -1.0, 1.0]
+    assert ember.tensor(math.nan).sign().item() == 0.0
+    # abs's gradient is sign(x): 0 at nan, as in torch
+    w = ember.tensor([math.nan, -2.0], requires_grad=True)
+    w.abs().sum().backward()
+    assert w.grad.tolist() == [0.0, -1.0]
+
+
+def test_integer_negative_powers():
+    msg = "Integers to negative integer powers are not allowed."
+    for dtype in (ember.uint8, ember.int32, ember.int64, ember.bool):
+        with pytest.raises(RuntimeError, match=msg):  # checked before -1 becomes 255 for uint8
+            ember.tensor([1, 2], dtype=dtype) ** -1
+    # a tensor exponent may hold negative entries: 1 for base 1, +-1 for base -1, else 0
+    base = ember.tensor([1, -1, -1, 2, -2, 0, 3])
+    exponent = ember.tensor([-1, -1, -2, -1, -2, -1, 2])
+    assert (base**exponent).tolist() == [1, -1, 1, 0, 0, 0, 9]
+    small = (base.int() ** exponent.int()).tolist()
+    assert small == [1, -1, 1, 0, 0, 0, 9]
+    assert (2 ** ember.tensor([-1, 3])).tolist() == [0, 8]
+    assert (ember.tensor([[2], [-1]]) ** ember.tensor([-1, -3, 2])).tolist() == [
+        [0, 0, 4],
+        [-1, -1, 1],
+    ]
+    assert (ember.tensor([2]) ** -1.0).tolist() == [0.5]
+
+
+def test_bool_powers():
+    b = ember.tensor([True, False])
+    assert (b**True).dtype == ember.bool and (b**True).tolist() == [True, False]
+    assert (b**False).dtype == ember.bool and (b**False).tolist() == [True, True]
+    assert (b**2).dtype == ember.int64 and (b**2).tolist() == [1, 0]
+    assert (ember.tensor([2, 3]) ** b).tolist() == [2, 1]
+    for base, exponent in ((b, b), (b, ember.tensor(True)), (True, b)):
+        with pytest.raises(NotImplementedError, match="\"pow\" not implemented for 'Bool'"):
+            base**exponent
+
+
+BROADCAST_OPS = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / b,
+    lambda a, b: a**b,
+    lambda a, b: a // b,
+    lambda a, b: a % b,
+    lambda a, b: ember.add(a, b, alpha=2),
+    lambda a, b: ember.div(a, b, rounding_mode="trunc"),
+    lambda a, b: ember.maximum(a, b),
+    lambda a, b: a == b,
+    lambda a, b: a < b,
+    lambda a, b: ember.logical_and(a, b),
+    lambda a, b: a.long() & b.long(),
+    lambda a, b: a.long() // b.long(),
+    lambda a, b: ember.clamp(a, b),
+    lambda a, b: ember.clamp(a, None, b),
+    lambda a, b: ember.where(a > 0, a, b),
+]
+
+
+@pytest.mark.parametrize("op", BROADCAST_OPS)
+def test_shapes_that_do_not_broadcast(op):
+    msg = r"The size of tensor a \(3\) must match the size of tensor b \(2\) at non-singleton "
+    with pytest.raises(RuntimeError, match=msg + "dimension 1"):
+        op(ember.ones(2, 3), ember.ones(2, 2))
+
+
+def test_broadcast_error_names_the_last_mismatch():
+    msg = r"The size of tensor a \({}\) must match the size of tensor b \({}\) at non-singleton "
+    with pytest.raises(RuntimeError, match=msg.format(4, 5) + "dimension 2"):
+        ember.zeros(3, 4) + ember.zeros(2, 1, 5)
+    with pytest.raises(RuntimeError, match=msg.format(3, 2) + "dimension 1"):
+        ember.zeros(2, 3, 4) * ember.zeros(3, 2, 4)
+    # where(condition, x, y): the condition is "a" against x
+    with pytest.raises(RuntimeError, match=msg.format(2, 3) + "dimension 1"):
+        ember.where(ember.zeros(2, 2) > 0, ember.zeros(2, 3), ember.zeros(2, 3))
+    # large arrays take where's bitwise path
+    with pytest.raises(RuntimeError, match=msg.format(80, 2) + "dimension 1"):
+        ember.where(ember.zeros(80, 80) > 0, ember.zeros(80, 80), ember.zeros(80, 2))
+
+
+def test_bitwise_operations_refuse_floats():
+    f, i = ember.ones(2), ember.ones(2, dtype=ember.int64)
+    for op, kernel, dtype in (
+        (lambda: f & f, "bitwise_and_cpu", "Float"),
+        (lambda: ember.bitwise_or(f, f.double()), "bitwise_or_cpu", "Double"),
+        (lambda: i ^ 1.5, "bitwise_xor_cpu", "Float"),
+    ):
+        with pytest.raises(
+            NotImplementedError, match=f"\"{kernel}\" not implemented for '{dtype}'"
+        ):
+            op()
+
+
+def test_bitwise_shifts():
+    x = ember.tensor([1, -8, 5])
+    assert ember.bitwise_left_shift(x, ember.tensor([2, 1, 0])).tolist() == [4, -16, 5]
+    assert ember.bitwise_right_shift(x, 1).tolist() == [0, -4, 2]
+    # by the bit width or more, or by a negative amount: 0 (or -1 for a negative number >>)
+    assert ember.bitwise_left_shift(x, 64).tolist() == [0, 0, 0]
+    assert ember.bitwise_right_shift(x, ember.tensor([70, 70, -1])).tolist() == [0, -1, 0]
+    u = ember.bitwise_left_shift(ember.tensor([200], dtype=ember.uint8), 1)
+    assert u.dtype == ember.uint8 and u.tolist() == [144]
+    assert ember.bitwise_left_shift(3, ember.tensor([1])).tolist() == [6]
+    with pytest.raises(NotImplementedError, match="\"lshift_cpu\" not implemented for 'Float'"):
+        ember.bitwise_left_shift(x, 1.5)
+    with pytest.raises(NotImplementedError, match="\"rshift_cpu\" not implemented for 'Bool'"):
+        ember.bitwise_right_shift(ember.tensor([True]), ember.tensor([True]))
+
+
+@pytest.mark.parametrize(
+    ("op", "kernel"),
+    [
+        (ember.abs, "abs_cpu"),
+        (ember.floor, "floor_vml_cpu"),
+        (ember.ceil, "ceil_vml_cpu"),
+        (ember.trunc, "trunc_vml_cpu"),
+        (ember.round, "round_vml_cpu"),
+        (lambda x: ember.round(x, decimals=1), "round_cpu"),
+    ],
+)
+def test_bool_inputs_without_a_kernel(op, kernel):
+    with pytest.raises(NotImplementedError, match=f"\"{kernel}\" not implemented for 'Bool'"):
+        op(ember.tensor([True, False]))
+
+
+def test_bool_inputs_that_torch_computes():
+    b = ember.tensor([True, False])
+    assert b.sqrt().tolist() == [1.0, 0.0]
+    assert b.reciprocal().tolist() == [1.0, math.inf]
+    assert b.sign().dtype == ember.bool
+    assert ember.tensor([-3], dtype=ember.int32).abs().tolist() == [3]
+
+
+def test_integer_division_by_zero():
+    a, zero = ember.tensor([1, 2]), ember.tensor([0, 1])
+    for op in (
+        lambda: a // zero,
+        lambda: a % zero,
+        lambda: a // 0,
+        lambda: a % 0,
+        lambda: 7 // zero,
+        lambda: ember.floor_divide(a, zero),
+        lambda: ember.remainder(a, zero),
+        lambda: ember.div(a, zero, rounding_mode="trunc"),
+        lambda: ember.div(a, zero, rounding_mode="floor"),
+    ):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            op()
+    # bool has no rounding division at all (checked before the divisor's zeros)
+    t, f = ember.tensor([True]), ember.tensor([False])
+    for op, kernel in (
+        (lambda: t // t, "div_floor_cpu"),
+        (lambda: t // f, "div_floor_cpu"),
+        (lambda: t // True, "div_floor_cpu"),
+        (lambda: t % t, "remainder_cpu"),
+        (lambda: ember.div(t, t, rounding_mode="trunc"), "div_trunc_cpu"),
+    ):
+        with pytest.raises(NotImplementedError, match=f"\"{kernel}\" not implemented for 'Bool'"):
+            op()
+    assert (t // ember.tensor([2])).tolist() == [0]  # promoted to int64
+
+
+def test_subtracting_a_python_bool():
+    x = ember.zeros(2)
+    for op in (
+        lambda: x - True,
+        lambda: True - x,
+        lambda: ember.sub(x, False),
+        lambda: x.sub(True),
+    ):
+        with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool"):
+            op()
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "logical_and", "logical_or", "logical_xor"])
+def test_tensor_only_functions_refuse_numbers(name):
+    fn, x = getattr(ember, name), ember.zeros(2)
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'other' \(position 2\) must be"):
+        fn(x, 1)
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input' \(position 1\) must be"):
+        fn(1.5, x)
+
+
+def test_floor_divide_and_remainder_of_a_number_are_not_differentiable():
+    for op, name in (
+        (lambda a: a // 2, "floor_divide"),
+        (lambda a: ember.floor_divide(a, a), "floor_divide"),
+        (lambda a: 2 // a, "floor_divide"),
+        (lambda a: -7 % a, "remainder"),
+        (lambda a: ember.remainder(2, a), "remainder"),
+    ):
+        a = ember.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match=f"derivative for aten::{name} is not implemented"):
+            op(a).sum().backward()
+    # div with rounding_mode is differentiable (zero gradient), remainder of a tensor too
+    a = ember.tensor([1.0, 2.5], requires_grad=True)
+    b = ember.tensor([0.7, 2.0], requires_grad=True)
+    floor, trunc = ember.div(a, 2, rounding_mode="floor"), ember.div(a, b, rounding_mode="trunc")
+    (floor + trunc).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0] and b.grad.tolist() == [0.0, 0.0]
+    a.grad = b.grad = None
+    ember.remainder(a, b).sum().backward()
+    assert a.grad.tolist() == [1.0, 1.0] and b.grad.tolist() == [-1.0, -1.0]

@@ -193,6 +193,29 @@ def test_var_gradgrad():
     check_op(lambda t: t.std(0), lambda a: np.std(a, 0, ddof=1), data((5, 2)), gradgrad=True)
 
 
+def test_std_gradient_is_zero_where_std_is_zero():
+    # torch's std_backward masks the points where std == 0 (sqrt's gradient is inf there)
+    x = ember.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    (g,) = ember.autograd.grad(x.std(1).sum(), x, create_graph=True)
+    assert_close(g, [[0.0, 0.0, 0.0], [-0.5, 0.0, 0.5]])
+    (gg,) = ember.autograd.grad((g * g).sum(), x)  # and no nan in second derivatives
+    assert_close(gg, [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], atol=1e-6)
+    x = ember.zeros(2, 3, requires_grad=True)
+    s, m = ember.std_mean(x, 1)
+    (s + m).sum().backward()
+    assert_close(x.grad, np.full((2, 3), 1 / 3))
+
+
+def test_reductions_of_infinities_are_silent():
+    # numpy warns on inf + -inf and inf * 0; torch returns nan (the suite makes warnings errors)
+    x = ember.tensor([math.inf, -math.inf])
+    for y in (x.sum(), x.mean(), x.var(), x.std(), x.cumsum(0)[-1]):
+        assert math.isnan(y.item())
+    assert math.isnan(ember.tensor([math.inf, 0.0]).prod().item())
+    assert math.isnan(ember.tensor([math.inf, 0.0]).cumprod(0)[-1].item())
+    assert ember.tensor([3e38, 3e38]).sum().item() == math.inf
+
+
 # --------------------------------------------------------------------------- max, min, ...
 
 
@@ -326,6 +349,14 @@ def test_median():
     assert math.isnan(ember.median(ember.tensor([1.0, float("nan"), 2.0])).item())
     assert math.isnan(ember.median(ember.tensor([])).item())
     check_op(ember.median, lambda a: np.sort(a.ravel())[(a.size - 1) // 2], data((3, 3)))
+
+
+def test_median_of_bool_is_not_implemented():
+    b = ember.tensor([True, False, True])
+    with pytest.raises(NotImplementedError, match="\"median_cpu\" not implemented for 'Bool'"):
+        b.median()
+    with pytest.raises(NotImplementedError, match="\"median_out\" not implemented for 'Bool'"):
+        ember.median(b, 0)
 
 
 def test_max_errors():

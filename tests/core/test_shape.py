@@ -254,7 +254,7 @@ def test_cat_skips_legacy_empty_1d_tensors():
 @pytest.mark.parametrize(
     ("tensors", "dim", "error", "message"),
     [
-        ([], 0, RuntimeError, "expected a non-empty list of Tensors"),
+        ([], 0, ValueError, "expected a non-empty list of Tensors"),
         (
             [ember.ones(2), ember.tensor(1.0)],
             0,

@@ -60,6 +60,28 @@ def test_factories_shapes_dtypes_and_values():
         ember.arange(0, 1, 0)
 
 
+def test_negative_sizes_are_runtime_errors():
+    with pytest.raises(RuntimeError, match=r"zeros: Dimension size must be non-negative\."):
+        ember.zeros(-1)
+    with pytest.raises(RuntimeError, match=r"zeros: Dimension size must be non-negative\."):
+        ember.zeros((2, -3))
+    negative = r"Trying to create tensor with negative dimension -1: \[2, -1\]"
+    for make in (
+        lambda: ember.ones(2, -1),
+        lambda: ember.empty((2, -1)),
+        lambda: ember.full((2, -1), 1.5),
+        lambda: ember.zeros(1).new_ones(2, -1),
+    ):
+        with pytest.raises(RuntimeError, match=negative):
+            make()
+    with pytest.raises(RuntimeError, match="n must be greater or equal to 0, got -1"):
+        ember.eye(-1)
+    with pytest.raises(RuntimeError, match="m must be greater or equal to 0, got -2"):
+        ember.eye(3, -2)
+    with pytest.raises(RuntimeError, match="number of steps must be non-negative"):
+        ember.linspace(0, 1, -1)
+
+
 def test_legacy_tensor_constructor():
     assert ember.Tensor(2, 3).shape == (2, 3)
     assert ember.Tensor([1, 2]).dtype == ember.float32

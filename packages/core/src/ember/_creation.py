@@ -112,13 +112,31 @@ def from_numpy(ndarray):
     return Tensor._make(ndarray)
 
 
-def _factory(fill):
+def _negative_dimension(shape, name=None):
+    """torch's error for a ``shape`` that has a negative size (numpy's is a ValueError);
+    zeros words it its own way. Returns if none is negative."""
+    for s in shape:
+        if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.") from None
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {s}: {list(shape)}"
+            ) from None
+
+
+def _factory(name, doc, fill):
     def make(*size, dtype=None, device=None, requires_grad=False):
         dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
         xp = backend.array_module(_device(device))
-        t = Tensor._make(fill(xp, _sizes(size), dt.np, _device(device)))
+        shape = _sizes(size)
+        try:
+            t = Tensor._make(fill(xp, shape, dt.np, _device(device)))
+        except ValueError:
+            _negative_dimension(shape, name)
+            raise
         return t.requires_grad_() if requires_grad else t
 
+    make.__name__, make.__doc__ = name, doc
     return make
 
 
@@ -129,12 +147,19 @@ def _on(dev, fn):
     return fn()
 
 
-zeros = _factory(lambda xp, shape, dt, dev: _on(dev, lambda: xp.zeros(shape, dt)))
-zeros.__name__, zeros.__doc__ = "zeros", "A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."
-ones = _factory(lambda xp, shape, dt, dev: _on(dev, lambda: xp.ones(shape, dt)))
-ones.__name__, ones.__doc__ = "ones", "A tensor of ones."
-empty = _factory(lambda xp, shape, dt, dev: _on(dev, lambda: xp.empty(shape, dt)))
-empty.__name__, empty.__doc__ = "empty", "An uninitialised tensor."
+zeros = _factory(
+    "zeros",
+    "A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``.",
+    lambda xp, shape, dt, dev: _on(dev, lambda: xp.zeros(shape, dt)),
+)
+ones = _factory(
+    "ones", "A tensor of ones.", lambda xp, shape, dt, dev: _on(dev, lambda: xp.ones(shape, dt))
+)
+empty = _factory(
+    "empty",
+    "An uninitialised tensor.",
+    lambda xp, shape, dt, dev: _on(dev, lambda: xp.empty(shape, dt)),
+)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
@@ -145,7 +170,12 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     dt = dtypes.as_dtype(dtype)
     dev = _device(device)
     xp = backend.array_module(dev)
-    t = Tensor._make(_on(dev, lambda: xp.full(_sizes((size,)), fill_value, dt.np)))
+    shape = _sizes((size,))
+    try:
+        t = Tensor._make(_on(dev, lambda: xp.full(shape, fill_value, dt.np)))
+    except ValueError:
+        _negative_dimension(shape)
+        raise
     return t.requires_grad_() if requires_grad else t
 
 
@@ -177,6 +207,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """``steps`` values evenly spaced from ``start`` to ``end`` inclusive."""
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     array = np.linspace(start, end, int(steps), dtype=np.float64)
     if not dt.is_floating_point:
         array = np.trunc(array)
@@ -185,6 +217,9 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """A 2-D tensor with ones on the diagonal."""
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     return _place(np.eye(n, n if m is None else m, dtype=dt.np), device, requires_grad)
 

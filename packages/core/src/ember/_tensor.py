@@ -604,6 +604,33 @@ class Tensor:
 
     __rxor__ = __xor__
 
+    def __lshift__(self, other):
+        return _pw.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _pw.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return _pw.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _pw.bitwise_right_shift(other, self)
+
+    def __iand__(self, other):
+        return self._inplace(_pw.bitwise_and, other)
+
+    def __ior__(self, other):
+        return self._inplace(_pw.bitwise_or, other)
+
+    def __ixor__(self, other):
+        return self._inplace(_pw.bitwise_xor, other)
+
+    def __ilshift__(self, other):
+        return self._inplace(_pw.bitwise_left_shift, other)
+
+    def __irshift__(self, other):
+        return self._inplace(_pw.bitwise_right_shift, other)
+
     def __eq__(self, other):
         return _pw.eq(self, other)
 

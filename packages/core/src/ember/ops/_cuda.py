@@ -18,8 +18,8 @@ import functools
 from .. import backend
 
 _ZERO = "static_cast<T>(0.0f)"
-# σ(v) as the CPU computes it: exp(-v) would overflow for very negative v
-_SIGMOID = "(tanh(v * static_cast<T>(0.5)) + static_cast<T>(1)) * static_cast<T>(0.5)"
+# σ(v) as the CPU computes it (exp(-v) overflows to inf for very negative v, giving 0)
+_SIGMOID = "static_cast<T>(1) / (static_cast<T>(1) + exp(-v))"
 
 
 @functools.cache
@@ -126,7 +126,7 @@ def _sigmoid_kernel():
 
 
 def sigmoid(x):
-    """σ(x) as (1 + tanh(x / 2)) / 2, for float32 and float64 ``x``."""
+    """σ(x) as 1 / (1 + exp(-x)), for float32 and float64 ``x``."""
     return _sigmoid_kernel()(x)
 
 

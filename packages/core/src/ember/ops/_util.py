@@ -6,13 +6,22 @@ import numbers
 
 import numpy as np
 
-from .._dtype import result_type
+from .._dtype import from_numpy, result_type
 from .._tensor import Tensor, _wrap_dim
 from .conversion import ToDtype
 
 _PYTHON_NUMBERS = (int, float)
 
-__all__ = ["operands", "as_operand", "as_tensor_arg", "wrap_dim", "normalize_dims", "quiet"]
+__all__ = [
+    "operands",
+    "as_operand",
+    "as_tensor_arg",
+    "wrap_dim",
+    "normalize_dims",
+    "quiet",
+    "check_broadcast",
+    "not_implemented",
+]
 
 wrap_dim = _wrap_dim
 
@@ -20,6 +29,32 @@ wrap_dim = _wrap_dim
 def quiet():
     """numpy's floating-point warnings off: torch returns inf/nan silently (1/0, log(0))."""
     return np.errstate(all="ignore")
+
+
+def not_implemented(kernel, dtype):
+    """torch's error for an operation that has no kernel (named ``kernel``, as torch names it
+    in the message) for numpy dtype ``dtype``: ``"abs_cpu" not implemented for 'Bool'``."""
+    return NotImplementedError(
+        f"\"{kernel}\" not implemented for '{from_numpy(dtype).scalar_name}'"
+    )
+
+
+def check_broadcast(*arrays):
+    """Raise torch's RuntimeError if the shapes of ``arrays`` (arrays, scalars or None) do
+    not broadcast together. Called where numpy has failed with a ValueError, so that the
+    normal path pays nothing; returns if the shapes do broadcast (the error was another)."""
+    shape = ()
+    for array in arrays:
+        other = np.shape(array)
+        n = max(len(shape), len(other))
+        a, b = (1,) * (n - len(shape)) + shape, (1,) * (n - len(other)) + other
+        for i in reversed(range(n)):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                raise RuntimeError(
+                    f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) "
+                    f"at non-singleton dimension {i}"
+                ) from None
+        shape = tuple(y if x == 1 else x for x, y in zip(a, b))
 
 
 def operands(*args):

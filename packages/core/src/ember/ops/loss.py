@@ -532,8 +532,9 @@ def binary_cross_entropy(
 ):
     """Binary cross entropy between probabilities ``input`` (in [0, 1]) and ``target``.
 
-    ``weight`` rescales each element (it broadcasts to ``target``). Logarithms are clamped
-    at -100, so a probability of exactly 0 or 1 gives a finite loss, as in torch.
+    ``target`` must have ``input``'s dtype; ``weight`` rescales each element (it broadcasts
+    to ``target``). Logarithms are clamped at -100, so a probability of exactly 0 or 1 gives a
+    finite loss, as in torch.
     """
     reduction = _reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
@@ -541,9 +542,13 @@ def binary_cross_entropy(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
+    if target.dtype != input.dtype:  # torch does not promote the target
+        raise RuntimeError(
+            f"Found dtype {target.dtype.scalar_name} but expected {input.dtype.scalar_name}"
+        )
     loss = BinaryCrossEntropy.apply(input, target)
-    if weight is not None:
-        loss = loss * weight
+    if weight is not None:  # torch multiplies in place: the loss keeps the input's dtype
+        loss = loss * weight.to(loss.dtype)
     return _reduce(loss, reduction)
 
 

@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from .._dtype import float16, float32
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
@@ -126,6 +127,8 @@ def _with_statistics(input, mean, var, weight, bias, eps):
     shift = -mean * scale
     if bias is not None:
         shift = shift + bias
+    if scale.dtype != input.dtype:  # (float32 statistics of float16): the input's, as torch
+        scale, shift = scale.to(input.dtype), shift.to(input.dtype)
     shape = _channel_shape(input)
     return input * scale.reshape(shape) + shift.reshape(shape)
 
@@ -142,6 +145,29 @@ def _check_floating(name, input):
     """Normalising integers is an error in torch, not a silent promotion to float."""
     if not input.is_floating_point():
         raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype.scalar_name}'")
+
+
+def _check_dtypes(input, *parameters):
+    """torch's CPU rule for the dtypes of a normalisation's parameters (None where absent): the
+    input's dtype, or, if the first given is not of it, all float32 with a float16 input."""
+    given = [p for p in parameters if p is not None]
+    if not given:
+        return
+    dtype = input.dtype
+    if given[0].dtype != dtype:  # what torch calls mixed dtype
+        for p in given:
+            if p.dtype != float32:
+                raise RuntimeError(
+                    "mixed dtype (CPU): expect parameter to have scalar type of Float"
+                )
+        if dtype != float16:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    for p in given:
+        if p.dtype != dtype:
+            raise RuntimeError(
+                f"expected scalar type {dtype.scalar_name} but found {p.dtype.scalar_name}"
+            )
 
 
 def _check_per_channel(name, input, running_mean, running_var, weight, bias):
@@ -202,6 +228,7 @@ def batch_norm(
     if training:
         _verify_batch_size(input.size())
     _check_per_channel("batch_norm", input, running_mean, running_var, weight, bias)
+    _check_dtypes(input, weight, bias, running_mean, running_var)
     if not training:
         for name, t in (("running_mean", running_mean), ("running_var", running_var)):
             if t is None:
@@ -245,6 +272,7 @@ def instance_norm(
     if use_input_stats:
         _verify_spatial_size(input.size())
     _check_per_channel("instance_norm", input, running_mean, running_var, weight, bias)
+    _check_dtypes(input, weight, bias)  # not the running statistics: torch does not either
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise RuntimeError(
@@ -307,6 +335,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """
     dims = _check_normalized_shape(input, normalized_shape, weight, bias)
     _check_floating("layer_norm", input)
+    _check_dtypes(input, weight, bias)
     return _Normalize.apply(input, weight, bias, None, None, dims, eps, 0.0)
 
 
@@ -340,6 +369,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                 f"{list(input.shape)}"
             )
     _check_floating("group_norm", input)
+    _check_dtypes(input, weight, bias)
     # (N, G, C // G, S): statistics over the last two axes, weight broadcast along N and S
     shape = (1, num_groups, c // num_groups, 1)
     y = _Normalize.apply(

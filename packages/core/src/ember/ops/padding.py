@@ -3,9 +3,10 @@
 ``constant`` surrounds the last dims with a value (negative amounts crop). ``reflect``,
 ``replicate`` and ``circular`` fill the border from the input itself: output position ``j`` of a
 dim padded by ``before`` reads input position ``i = j - before`` mapped back into ``[0, n)``
-(reflect: ``-i`` or ``2 (n - 1) - i``; replicate: clamped; circular: modulo ``n``). A padded dim
-is thus at most three runs of input slices (left border, the input, right border), each read
-forwards, backwards or as one repeated element. Forward copies the runs out; backward adds them
+(reflect: ``-i`` or ``2 (n - 1) - i``; replicate: clamped; circular: modulo ``n``, but as in
+torch a negative amount crops first and the other side wraps around what is left). A padded
+dim is thus at most three runs of input slices (left border, the input, right border), each
+read forwards, backwards or as one repeated element. Forward copies the runs out; backward adds them
 back into place (the adjoint), and each of the two Functions is the other's derivative.
 """
 
@@ -31,14 +32,15 @@ def _runs(mode, n, before, after):
     m = n + before + after
     runs = []
     lo, hi = max(before, 0), min(before + n, m)
-    if hi > lo:  # the input itself, cropped where a padding amount is negative
-        runs.append((slice(lo, hi), slice(lo - before, hi - before), 1))
+    c0, c1 = lo - before, hi - before  # the input, cropped where a padding amount is negative
+    if hi > lo:
+        runs.append((slice(lo, hi), slice(c0, c1), 1))
     if before > 0:  # output [0, k) reads i = j - before in [-before, k - before)
         k = min(before, m)
         if mode == "reflect":
             runs.append((slice(0, k), slice(before - k + 1, before + 1), -1))
-        elif mode == "circular":
-            runs.append((slice(0, k), slice(n - before, n - before + k), 1))
+        elif mode == "circular":  # torch wraps around the cropped input: its last k
+            runs.append((slice(0, k), slice(c1 - k, c1), 1))
         else:
             runs.append((slice(0, k), slice(0, 1), 0))
     start = max(before + n, 0)
@@ -46,8 +48,8 @@ def _runs(mode, n, before, after):
         i0, i1 = start - before, n + after
         if mode == "reflect":
             runs.append((slice(start, m), slice(2 * n - 1 - i1, 2 * n - 1 - i0), -1))
-        elif mode == "circular":
-            runs.append((slice(start, m), slice(i0 - n, i1 - n), 1))
+        elif mode == "circular":  # the cropped input's first m - start
+            runs.append((slice(start, m), slice(c0, c0 + m - start), 1))
         else:
             runs.append((slice(start, m), slice(n - 1, n), 0))
     return runs
@@ -171,7 +173,10 @@ def _check_border(mode, shape, before, after):
     out = [n + b + a for n, b, a in zip(spatial, before, after)]
     if mode == "circular":
         for n, b, a, o in zip(spatial, before, after, out):
-            if b > n or a > n:
+            # torch crops first, then wraps around what is left: no more than once around it
+            # either (where torch reads memory it is writing, an error or garbage)
+            cropped = n - max(-b, 0) - max(-a, 0)
+            if b > n or a > n or (o > 0 and max(b, a) > cropped):
                 raise RuntimeError("Padding value causes wrapping around more than once.")
             if o < 0:
                 raise RuntimeError("Negative padding value is resulting in an empty dimension.")

@@ -2,7 +2,9 @@
 
 Binary operations broadcast and promote like torch: ``_util.operands`` converts their operands
 to the result dtype (tensors in the graph), and the engine sums gradients over broadcast
-dimensions, so no forward or backward here deals with either.
+dimensions, so no forward or backward here deals with either. Shapes that do not broadcast
+make numpy raise ValueError; the forwards turn it into torch's RuntimeError
+(``_util.check_broadcast``) in an ``except``, which costs nothing when no error is raised.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import math
 
 import numpy as np
 
-from .. import backend
-from .._creation import zeros_like
-from .._dtype import bool_, from_numpy, get_default_dtype
+from .. import _versions, backend
+from .._creation import ones_like, zeros_like
+from .._dtype import bool_, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from . import _cuda
-from ._util import as_operand, operands, quiet
+from ._util import as_operand, check_broadcast, not_implemented, operands, quiet
 
 # ----------------------------------------------------------------------------- arithmetic
 
@@ -28,7 +30,11 @@ class Add(Function):
     @staticmethod
     def forward(ctx, x, y, alpha):
         ctx.alpha = alpha
-        return x + y if alpha == 1 else x + alpha * y
+        try:
+            return x + y if alpha == 1 else x + alpha * y
+        except ValueError:
+            check_broadcast(x, y)
+            raise
 
     @staticmethod
     def formula(ctx, gy, saved):
@@ -39,7 +45,11 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, x, y, alpha):
         ctx.alpha = alpha
-        return x - y if alpha == 1 else x - alpha * y
+        try:
+            return x - y if alpha == 1 else x - alpha * y
+        except ValueError:
+            check_broadcast(x, y)
+            raise
 
     @staticmethod
     def formula(ctx, gy, saved):
@@ -52,7 +62,11 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return x * y
+        try:
+            return x * y
+        except ValueError:
+            check_broadcast(x, y)
+            raise
 
     @staticmethod
     def formula(ctx, gy, saved):
@@ -65,8 +79,12 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, x, y):
-        with quiet():
-            out = x / y
+        try:
+            with quiet():
+                out = x / y
+        except ValueError:
+            check_broadcast(x, y)
+            raise
         ctx.save_for_backward(y, out)
         return out
 
@@ -81,10 +99,12 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, x, e):
-        if x.dtype.kind in "iu" and (e < 0).any():
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        with quiet():
-            out = x**e
+        try:
+            with quiet():
+                out = x**e
+        except ValueError:  # shapes that do not broadcast, or integers to negative powers
+            check_broadcast(x, e)
+            out = _int_pow(x, e)
         ctx.save_for_backward(x, e, out)
         return out
 
@@ -105,27 +125,54 @@ class Pow(Function):
         return gx, ge
 
 
+def _int_pow(x, e):
+    """``x ** e`` for integers where some ``e`` are negative (numpy refuses), as torch computes
+    it: ``x ** -n`` is 1 for ``x`` = 1, 1 or -1 for ``x`` = -1 (``n`` even or odd), else 0."""
+    xp = backend.array_module(e if isinstance(x, np.generic) else x)
+    negative = e < 0
+    inverse = xp.where(xp.abs(x) == 1, xp.where(e & 1, x, 1), 0)
+    return xp.where(negative, inverse, x ** xp.where(negative, 0, e))
+
+
 class FloorDivide(Function):
+    """``div(rounding_mode="floor")``: its gradient is zero."""
+
     @staticmethod
     def forward(ctx, x, y):
-        _check_int_division(y)
-        with quiet():
-            return np.floor_divide(x, y) if backend.array_module(x) is np else x // y
+        _check_int_division("div_floor_cpu", x, y)
+        try:
+            with quiet():
+                return np.floor_divide(x, y) if backend.array_module(x) is np else x // y
+        except ValueError:
+            check_broadcast(x, y)
+            raise
 
     @staticmethod
     def backward(ctx, gy):
         return zeros_like(gy), zeros_like(gy)
 
 
+class FloorDivideOp(FloorDivide):
+    """``floor_divide`` and ``//``, which torch does not differentiate."""
+
+    @staticmethod
+    def backward(ctx, gy):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
 class TruncDivide(Function):
     @staticmethod
     def forward(ctx, x, y):
         xp = backend.array_module(x)
-        if x.dtype.kind == "f":
-            with quiet():
-                return xp.trunc(x / y)
-        _check_int_division(y)
-        q = x // y
+        try:
+            if x.dtype.kind == "f":
+                with quiet():
+                    return xp.trunc(x / y)
+            _check_int_division("div_trunc_cpu", x, y)
+            q = x // y
+        except ValueError:
+            check_broadcast(x, y)
+            raise
         # floor division rounds toward -inf; step back toward zero when signs differ
         return q + ((x % y != 0) & ((x < 0) ^ (y < 0)))
 
@@ -137,20 +184,38 @@ class Remainder(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        _check_int_division(y)
+        _check_int_division("remainder_cpu", x, y)
         ctx.save_for_backward(x, y)
-        with quiet():
-            return x % y
+        try:
+            with quiet():
+                return x % y
+        except ValueError:
+            check_broadcast(x, y)
+            raise
 
     @staticmethod
     def backward(ctx, gy):
         x, y = ctx.saved_tensors
-        return gy, -gy * floor_divide(x, y) if ctx.needs_input_grad[1] else None
+        if not ctx.needs_input_grad[1]:
+            return gy, None
+        return gy, -gy * FloorDivide.apply(x, y)
 
 
-def _check_int_division(y):
-    if not isinstance(y, (int, float)) and y.dtype.kind in "iub" and (y == 0).any():
-        raise ZeroDivisionError("ZeroDivisionError")
+class RemainderOfNumber(Remainder):
+    """``remainder(number, tensor)``, which torch does not differentiate."""
+
+    @staticmethod
+    def backward(ctx, gy):
+        raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
+def _check_int_division(name, x, y):
+    """torch's errors for a rounding division of operands ``x``, ``y`` of one dtype."""
+    kind = x.dtype.kind
+    if kind == "b":
+        raise not_implemented(name, x.dtype)
+    if kind in "iu" and (y == 0).any():
+        raise RuntimeError("ZeroDivisionError")
 
 
 def add(input, other, *, alpha=1):
@@ -162,7 +227,7 @@ def add(input, other, *, alpha=1):
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     for a in (input, other):
-        if isinstance(a, Tensor) and a._data.dtype.kind == "b":
+        if a.__class__ is bool or (isinstance(a, Tensor) and a._data.dtype.kind == "b"):
             raise RuntimeError(
                 "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                 "trying to invert a mask, use the `~` or `logical_not()` operator instead."
@@ -205,18 +270,28 @@ divide = true_divide = div
 
 
 def floor_divide(input, other):
+    """``input // other``, rounding toward -inf (not differentiable, as in torch)."""
     _, (x, y) = operands(input, other)
-    return FloorDivide.apply(x, y)
+    return FloorDivideOp.apply(x, y)
 
 
 def remainder(input, other):
+    """Python-style modulus: the result has the sign of ``other``."""
     _, (x, y) = operands(input, other)
-    return Remainder.apply(x, y)
+    return (Remainder if isinstance(input, Tensor) else RemainderOfNumber).apply(x, y)
 
 
 def pow(input, exponent):
     """``input ** exponent`` (either may be a Python number)."""
-    _, (x, e) = operands(input, exponent)
+    if isinstance(exponent, int) and exponent < 0 and input._data.dtype.kind in "iub":
+        # checked before operands() casts the exponent (-1 would wrap to 255 for uint8);
+        # a tensor exponent may hold negative integers (see _int_pow)
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    dt, (x, e) = operands(input, exponent)
+    if dt.kind == "b":  # numpy gives int8; torch keeps bool, for a Python exponent only
+        if isinstance(exponent, Tensor):
+            raise not_implemented("pow", dt)
+        return x.clone() if exponent else ones_like(x)
     return Pow.apply(x, e)
 
 
@@ -309,15 +384,17 @@ Erf = _unary(
 
 
 def _sigmoid_kernel(xp, x):
-    # 1 / (1 + e^-x) overflows e^-x for very negative x; tanh form is stable everywhere.
-    # Scaled and shifted in place: one temporary array less per step.
+    # torch's 1 / (1 + e^-x), accurate in both tails (the form (1 + tanh(x / 2)) / 2 cancels
+    # to 0 below about -17 in float32, where torch gives 4e-8 .. 1e-38); e^-x overflows to inf
+    # below about -88, giving 0 as in torch, without numpy's warning. In place after the first
+    # pass: one temporary array.
     if xp is not np and x.dtype in (np.float32, np.float64):
         return _cuda.sigmoid(x)  # one kernel instead of four
-    half = _scalar(0.5, x.dtype) if xp is np else 0.5
-    y = xp.tanh(x * half)
-    y *= half
-    y += half
-    return y
+    y = xp.asarray(xp.negative(x))  # (an array also when x is 0-d)
+    with quiet():
+        xp.exp(y, out=y)
+    y += _scalar(1, x.dtype) if xp is np else 1
+    return xp.reciprocal(y, out=y)
 
 
 Sigmoid = _unary("Sigmoid", _sigmoid_kernel, lambda gy, y: gy * y * _one_minus(y), "y")
@@ -341,6 +418,8 @@ class Neg(Function):
 class Abs(Function):
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind == "b":
+            raise not_implemented("abs_cpu", x.dtype)
         ctx.save_for_backward(x)
         return backend.array_module(x).abs(x)
 
@@ -422,18 +501,44 @@ def _step(name, kernel):
     )
 
 
-def _round_kernel(xp, x, decimals):
-    if x.dtype.kind != "f":
+def _sign_kernel(xp, x):
+    kind = x.dtype.kind
+    if kind == "b":
         return x.copy()
-    # numpy rounds half to even, like torch
-    return xp.round(x, decimals)
+    y = xp.sign(x)
+    if kind == "f":
+        y = xp.asarray(y)  # (numpy gives a scalar for a 0-d array)
+        y[xp.isnan(y)] = 0  # torch: sign(nan) is 0
+    return y
 
 
-Sign = _step("Sign", lambda xp, x: xp.sign(x) if x.dtype.kind != "b" else x.copy())
-Floor = _step("Floor", lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy())
-Ceil = _step("Ceil", lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy())
-Trunc = _step("Trunc", lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x.copy())
-Round = _step("Round", _round_kernel)
+def _rounding(name, kernel):
+    """A rounding kernel: ``kernel(xp, x, *args)`` on floats, a copy of integers; bool is
+    refused, as in torch (its kernel ``name``: a string, or a function of ``args``)."""
+
+    def rounded(xp, x, *args):
+        kind = x.dtype.kind
+        if kind == "f":
+            return kernel(xp, x, *args)
+        if kind == "b":
+            raise not_implemented(name if isinstance(name, str) else name(*args), x.dtype)
+        return x.copy()
+
+    return rounded
+
+
+Sign = _step("Sign", _sign_kernel)
+Floor = _step("Floor", _rounding("floor_vml_cpu", lambda xp, x: xp.floor(x)))
+Ceil = _step("Ceil", _rounding("ceil_vml_cpu", lambda xp, x: xp.ceil(x)))
+Trunc = _step("Trunc", _rounding("trunc_vml_cpu", lambda xp, x: xp.trunc(x)))
+# numpy rounds half to even, like torch
+Round = _step(
+    "Round",
+    _rounding(
+        lambda decimals: "round_cpu" if decimals else "round_vml_cpu",
+        lambda xp, x, decimals: xp.round(x, decimals),
+    ),
+)
 
 
 def neg(input):
@@ -520,12 +625,14 @@ def relu(input):
 
 def relu_(input):
     """``relu`` written into ``input``'s memory (``nn.ReLU(inplace=True)``)."""
-    x = input._data
-    if (_grad_mode.enabled and input._requires_grad) or x.dtype.kind == "b":
+    x, base = input._data, input._base
+    records = input._requires_grad or (base is not None and base._requires_grad)
+    if (_grad_mode.enabled and records) or x.dtype.kind == "b":
         return input._inplace(relu)  # recorded (or refused) like every in-place operation
     # nothing to record: one pass over the data, no temporary (2x64x224x224 float32: 1.6 ms
     # instead of 5.4 ms for computing aside and copying in)
     _relu_into(x, x)
+    _versions.bump(x)
     return input
 
 
@@ -561,10 +668,14 @@ class Clamp(Function):
     def forward(ctx, x, lo, hi):
         xp = backend.array_module(x)
         y = x
-        if lo is not None:
-            y = xp.maximum(y, lo)
-        if hi is not None:
-            y = xp.minimum(y, hi)
+        try:
+            if lo is not None:
+                y = xp.maximum(y, lo)
+            if hi is not None:
+                y = xp.minimum(y, hi)
+        except ValueError:
+            check_broadcast(x, lo, hi)
+            raise
         ctx.save_for_backward(x, lo, hi)
         return y
 
@@ -601,7 +712,11 @@ class _MinMax(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return ctx.fn._kernel(backend.array_module(x), x, y)
+        try:
+            return ctx.fn._kernel(backend.array_module(x), x, y)
+        except ValueError:
+            check_broadcast(x, y)
+            raise
 
     @staticmethod
     def backward(ctx, gy):
@@ -625,13 +740,25 @@ class Minimum(_MinMax):
     _wins = staticmethod(lambda x, y: x < y)
 
 
+def _tensors(name, input, other):
+    """torch's error where an operation taking two tensors is given something else."""
+    for arg, position, value in (("input", 1, input), ("other", 2, other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                f"{type(value).__name__}"
+            )
+
+
 def maximum(input, other):
     """Element-wise maximum (NaN propagates)."""
+    _tensors("maximum", input, other)
     _, (x, y) = operands(input, other)
     return Maximum.apply(x, y)
 
 
 def minimum(input, other):
+    _tensors("minimum", input, other)
     _, (x, y) = operands(input, other)
     return Minimum.apply(x, y)
 
@@ -640,7 +767,11 @@ class Where(Function):
     @staticmethod
     def forward(ctx, condition, x, y):
         ctx.save_for_backward(condition)
-        return _select(backend.array_module(condition), condition, x, y)
+        try:
+            return _select(backend.array_module(condition), condition, x, y)
+        except ValueError:
+            check_broadcast(condition, x, y)
+            raise
 
     @staticmethod
     def backward(ctx, gy):
@@ -711,7 +842,11 @@ def _compare(name, kernel):
     """A comparison or logical Function (on operands of one dtype): returns bool."""
 
     def forward(ctx, *arrays):
-        return kernel(backend.array_module(arrays[0]), *arrays)
+        try:
+            return kernel(backend.array_module(arrays[0]), *arrays)
+        except ValueError:
+            check_broadcast(*arrays)
+            raise
 
     return type(name, (Function,), {"forward": staticmethod(forward)})
 
@@ -731,12 +866,17 @@ IsInf = _compare("IsInf", lambda xp, x: xp.isinf(x))
 IsFinite = _compare("IsFinite", lambda xp, x: xp.isfinite(x))
 
 
-def _binary_compare(fn):
+def _binary_compare(fn, name=None):
+    """The function of a binary comparison; a ``name`` makes it take tensors only (as torch's
+    logical_and: a Python number is an error)."""
+
     def compare(input, other):
+        if name is not None:
+            _tensors(name, input, other)
         _, (x, y) = operands(input, other)
         return fn.apply(x, y)
 
-    compare.__name__ = fn.__name__.lower()
+    compare.__name__ = name or fn.__name__.lower()
     compare.__doc__ = f"Element-wise ``{fn.__name__}`` comparison; returns a bool tensor."
     return compare
 
@@ -747,9 +887,9 @@ lt = less = _binary_compare(Lt)
 le = less_equal = _binary_compare(Le)
 gt = greater = _binary_compare(Gt)
 ge = greater_equal = _binary_compare(Ge)
-logical_and = _binary_compare(LogicalAnd)
-logical_or = _binary_compare(LogicalOr)
-logical_xor = _binary_compare(LogicalXor)
+logical_and = _binary_compare(LogicalAnd, "logical_and")
+logical_or = _binary_compare(LogicalOr, "logical_or")
+logical_xor = _binary_compare(LogicalXor, "logical_xor")
 
 
 def logical_not(input):
@@ -768,24 +908,29 @@ def isfinite(input):
     return IsFinite.apply(input)
 
 
-def _bitwise(name, kernel):
+def _bitwise(name, kernel, cpu_name=None, bool_ok=True):
+    """A bitwise function of integer (and, if ``bool_ok``, bool) operands; torch's error for
+    others, which names its kernel ``cpu_name`` (``{name}_cpu`` by default)."""
     fn = _compare(name, kernel)
+    kinds = "iub" if bool_ok else "iu"
 
     def op(input, other):
         dt, (x, y) = operands(input, other)
-        if dt.kind == "f":
-            raise RuntimeError(
-                f"\"{name.lower()}_cpu\" not implemented for '{from_numpy(dt).scalar_name}'"
-            )
+        if dt.kind not in kinds:
+            raise not_implemented(cpu_name or f"{name}_cpu", dt)
         return fn.apply(x, y)
 
-    op.__name__ = name.lower()
+    op.__name__ = name
     return op
 
 
 bitwise_and = _bitwise("bitwise_and", lambda xp, x, y: x & y)
 bitwise_or = _bitwise("bitwise_or", lambda xp, x, y: x | y)
 bitwise_xor = _bitwise("bitwise_xor", lambda xp, x, y: x ^ y)
+# numpy shifts as torch does: by the bit width or more (or a negative amount) gives 0, or -1
+# for a negative number shifted right
+bitwise_left_shift = _bitwise("bitwise_left_shift", lambda xp, x, y: x << y, "lshift_cpu", False)
+bitwise_right_shift = _bitwise("bitwise_right_shift", lambda xp, x, y: x >> y, "rshift_cpu", False)
 BitwiseNot = _compare("BitwiseNot", lambda xp, x: ~x)
 
 

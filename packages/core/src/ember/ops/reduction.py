@@ -18,7 +18,7 @@ from .._dtype import as_dtype, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
-from ._util import normalize_dims, quiet, wrap_dim
+from ._util import normalize_dims, not_implemented, quiet, wrap_dim
 from .pointwise import maximum, minimum, where
 
 __all__ = [
@@ -120,7 +120,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return x.sum(axis=dims, keepdims=keepdim, dtype=dtype)
+        with quiet():  # inf + -inf is nan, silently as in torch
+            return x.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
     def backward(ctx, gy):
@@ -154,7 +155,8 @@ class Prod(Function):
     def forward(ctx, x, dim, keepdim, dtype):
         # dim is one axis, or None for the product of every element
         ctx.dim, ctx.keepdim = dim, keepdim
-        y = _array(x.prod(axis=dim, keepdims=keepdim, dtype=dtype), x)
+        with quiet():
+            y = _array(x.prod(axis=dim, keepdims=keepdim, dtype=dtype), x)
         ctx.save_for_backward(x, y)
         return y
 
@@ -279,13 +281,33 @@ def _moments(name, input, dim, unbiased, keepdim, correction):
             stacklevel=3,
         )
     # two passes (mean, then squared deviations): no cancellation as in E[x^2] - E[x]^2
-    mu = mean(input, dims, keepdim=True)
-    d = input - mu
-    v = sum(d * d, dims, keepdim=True) / (dof if dof > 0 else 0)
+    with quiet():  # inf - inf is nan, silently as in torch
+        mu = mean(input, dims, keepdim=True)
+        d = input - mu
+        v = sum(d * d, dims, keepdim=True) / (dof if dof > 0 else 0)
     if not keepdim:
         shape = _reduced_shape(input._data.shape, dims, False)
         v, mu = v.reshape(shape), mu.reshape(shape)
     return v, mu
+
+
+class _StdOfVar(Function):
+    """The standard deviation from the variance, differentiated as torch's std_backward:
+    no gradient where the standard deviation is 0 (sqrt's, ``gy / (2 * 0)``, is inf there,
+    and then nan once multiplied by the zero deviations)."""
+
+    @staticmethod
+    def forward(ctx, v):
+        y = _array(backend.array_module(v).sqrt(v), v)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        zero = Tensor._make(y._data == 0)
+        # the masked denominator keeps inf and nan out of second derivatives too
+        return where(zero, 0.0, gy / (2 * where(zero, 1.0, y)))
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -303,7 +325,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: ``sqrt(var(...))`` with ``var``'s arguments."""
-    return _moments("std", input, dim, unbiased, keepdim, correction)[0].sqrt()
+    return _StdOfVar.apply(_moments("std", input, dim, unbiased, keepdim, correction)[0])
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -314,7 +336,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim`` in one call; arguments as for ``var``."""
     v, mu = _moments("std_mean", input, dim, unbiased, keepdim, correction)
-    return v.sqrt(), mu
+    return _StdOfVar.apply(v), mu
 
 
 # ----------------------------------------------------------------- max, min, median, argmax
@@ -479,6 +501,8 @@ def median(input, dim=None, keepdim=False):
 
     NaN propagates: a slice holding NaN has median NaN. The median of an empty tensor is NaN.
     """
+    if input._data.dtype.kind == "b":
+        raise not_implemented("median_cpu" if dim is None else "median_out", input._data.dtype)
     if dim is not None:
         return _MedianResult(*_select_along("median", input, dim, keepdim, _pick_median))
     if input._data.size == 0:
@@ -540,11 +564,12 @@ def logsumexp(input, dim, keepdim=False):
 
 def _scan(op, x, axis, reverse, dtype):
     """``xp.cumsum`` / ``xp.cumprod`` along ``axis``, from the far end when ``reverse``."""
-    fn = getattr(backend.array_module(x), op)
-    if not reverse:
-        return fn(x, axis=axis, dtype=dtype)
     xp = backend.array_module(x)
-    return xp.flip(fn(xp.flip(x, axis), axis=axis, dtype=dtype), axis)
+    fn = getattr(xp, op)
+    with quiet():
+        if not reverse:
+            return fn(x, axis=axis, dtype=dtype)
+        return xp.flip(fn(xp.flip(x, axis), axis=axis, dtype=dtype), axis)
 
 
 class Cumsum(Function):

@@ -651,7 +651,7 @@ def cat(tensors, dim=0):
     """
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     dtype = result_type(*tensors).np
     kept = [t for t in tensors if t._data.shape != (0,)] or list(tensors)
     first = kept[0]._data.shape

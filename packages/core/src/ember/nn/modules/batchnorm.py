@@ -14,8 +14,9 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 class _NormBase(Module):
-    """Per-channel affine parameters (``weight``, ``bias``) and running statistics
-    (``running_mean``, ``running_var``, ``num_batches_tracked``) of batch and instance norm."""
+    """Per-channel affine parameters (``weight``, and ``bias`` unless ``bias=False``) and
+    running statistics (``running_mean``, ``running_var``, ``num_batches_tracked``) of batch
+    and instance norm."""
 
     def __init__(
         self,
@@ -26,6 +27,8 @@ class _NormBase(Module):
         track_running_stats=True,
         device=None,
         dtype=None,
+        *,
+        bias=True,
     ):
         super().__init__()
         self.num_features = num_features
@@ -34,7 +37,7 @@ class _NormBase(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         _optional_parameter(self, "weight", affine, num_features, device, dtype)
-        _optional_parameter(self, "bias", affine, num_features, device, dtype)
+        _optional_parameter(self, "bias", affine and bias, num_features, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
@@ -57,7 +60,8 @@ class _NormBase(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def _check_input_dim(self, input):
         raise NotImplementedError
@@ -65,7 +69,8 @@ class _NormBase(Module):
     def extra_repr(self):
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
     def _load_from_state_dict(
@@ -121,6 +126,8 @@ class BatchNorm1d(_BatchNorm):
         track_running_stats: keep ``running_mean``, ``running_var`` and
             ``num_batches_tracked``; without them batch statistics are used in eval mode too.
         device, dtype: where and in which dtype to create parameters and buffers.
+        bias: (keyword only) with ``affine``, learn the bias too; ``False`` learns the weight
+            alone.
 
     Shape:
         input ``(N, C)`` or ``(N, C, L)``; output the same.

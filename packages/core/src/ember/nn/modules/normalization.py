@@ -94,6 +94,9 @@ class LayerNorm(_TrailingNorm):
     def forward(self, input):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
+    def extra_repr(self):
+        return f"{super().extra_repr()}, bias={self.bias is not None}"
+
 
 class GroupNorm(Module):
     """Group normalisation: the channels are split into ``num_groups`` groups, each group
@@ -106,34 +109,52 @@ class GroupNorm(Module):
         eps: added to the variance for numerical stability.
         affine: learn per-channel ``weight`` (ones) and ``bias`` (zeros).
         device, dtype: where and in which dtype to create the parameters.
+        bias: (keyword only) with ``affine``, learn the bias too; ``False`` learns the weight
+            alone.
 
     Shape:
         input ``(N, C, *)``; output the same.
     """
 
-    def __init__(self, num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None):
+    def __init__(
+        self,
+        num_groups,
+        num_channels,
+        eps=1e-05,
+        affine=True,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
         super().__init__()
         if num_channels % num_groups != 0:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(
+                f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
         _optional_parameter(self, "weight", affine, num_channels, device, dtype)
-        _optional_parameter(self, "bias", affine, num_channels, device, dtype)
+        _optional_parameter(self, "bias", affine and bias, num_channels, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
         """Weight ones, bias zeros."""
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input):
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class RMSNorm(_TrailingNorm):
@@ -203,8 +224,12 @@ class _InstanceNorm(_NormBase):
         track_running_stats=False,
         device=None,
         dtype=None,
+        *,
+        bias=True,
     ):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
 
     def _check_input_dim(self, input):
         rank = self._unbatched_dim
@@ -253,6 +278,8 @@ class InstanceNorm1d(_InstanceNorm):
         track_running_stats: keep running statistics and use them in eval mode
             (default ``False``: the input's own statistics are always used).
         device, dtype: where and in which dtype to create parameters and buffers.
+        bias: (keyword only) with ``affine``, learn the bias too; ``False`` learns the weight
+            alone.
 
     Shape:
         input ``(N, C, L)`` or ``(C, L)``; output the same.
