@@ -94,6 +94,8 @@ def cuda_available():
 
 def array_module(x):
     """numpy or cupy: the module that owns array ``x`` (or that serves a ``Device``)."""
+    if x.__class__ is np.ndarray:  # the common case, first: every operation asks
+        return np
     if isinstance(x, Device):
         return np if x.type == "cpu" else _require_cupy()
     if cp is not None and isinstance(x, cp.ndarray):

@@ -449,7 +449,9 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
                     g = input_grads[i]
                     if g is not None:
                         data = g._data if create_graph else g
-                        if data.shape != shape or data.dtype != dtype:
+                        # (`is not`: numpy's dtypes of one kind are one object; another
+                        # object of an equal dtype only costs _conform's checks)
+                        if data.shape != shape or data.dtype is not dtype:
                             g = _conform(g, shape, dtype, create_graph)
                         if child is None:
                             deliver_leaf(leaf, g, grads, input_grads)

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .. import backend
 from .._dtype import from_numpy, result_type
 from .._tensor import Tensor, _wrap_dim
 from .conversion import ToDtype
@@ -21,6 +22,7 @@ __all__ = [
     "quiet",
     "check_broadcast",
     "not_implemented",
+    "exp_quietly",
 ]
 
 wrap_dim = _wrap_dim
@@ -29,6 +31,19 @@ wrap_dim = _wrap_dim
 def quiet():
     """numpy's floating-point warnings off: torch returns inf/nan silently (1/0, log(0))."""
     return _Quiet() if _IGNORE is not None else np.errstate(all="ignore")
+
+
+def exp_quietly(y):
+    """``exp`` of the array ``y`` in place, overflow to inf without numpy's warning: ``quiet``
+    inlined, for the one small-array hot path that needs it (sigmoid)."""
+    if _IGNORE is None or not isinstance(y, np.ndarray):
+        with quiet():
+            return backend.array_module(y).exp(y, out=y)
+    token = _errstate.set(_IGNORE)
+    try:
+        return np.exp(y, out=y)
+    finally:
+        _errstate.reset(token)
 
 
 class _Quiet:

@@ -21,7 +21,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from . import _cuda
-from ._util import as_operand, check_broadcast, not_implemented, operands, quiet
+from ._util import as_operand, check_broadcast, exp_quietly, not_implemented, operands, quiet
 
 # ----------------------------------------------------------------------------- arithmetic
 
@@ -387,14 +387,15 @@ def _sigmoid_kernel(xp, x):
     # torch's 1 / (1 + e^-x), accurate in both tails (the form (1 + tanh(x / 2)) / 2 cancels
     # to 0 below about -17 in float32, where torch gives 4e-8 .. 1e-38); e^-x overflows to inf
     # below about -88, giving 0 as in torch, without numpy's warning. In place after the first
-    # pass: one temporary array.
+    # pass: one temporary array. (numpy's float32 divide is vectorised where its reciprocal is
+    # not: 1 / y on 32x1024 elements 3.8 against 7.2 µs.)
     if xp is not np and x.dtype in (np.float32, np.float64):
         return _cuda.sigmoid(x)  # one kernel instead of four
-    y = xp.asarray(xp.negative(x))  # (an array also when x is 0-d)
-    with quiet():
-        xp.exp(y, out=y)
-    y += _scalar(1, x.dtype) if xp is np else 1
-    return xp.reciprocal(y, out=y)
+    y = xp.negative(x) if x.ndim else xp.negative(x.reshape(1)).reshape(())  # an array
+    exp_quietly(y)
+    one = _scalar(1, x.dtype) if xp is np else 1
+    y += one
+    return xp.divide(one, y, out=y)
 
 
 Sigmoid = _unary("Sigmoid", _sigmoid_kernel, lambda gy, y: gy * y * _one_minus(y), "y")
