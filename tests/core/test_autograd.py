@@ -495,3 +495,13 @@ def test_grad_assignment_checks_type_shape_and_dtype():
     assert x.grad.tolist() == [2.0, 2.0, 2.0]
     x.grad = None
     assert x.grad is None
+
+
+def test_data_assigned_from_another_tensors_data_is_still_version_counted():
+    w = ember.ones(3, requires_grad=True)
+    w.data = ember.full((3,), 2.0).data  # e.g. nn.utils.vector_to_parameters
+    loss = (w * w).sum()
+    with ember.no_grad():
+        w.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()

@@ -312,7 +312,9 @@ class Tensor:
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
-        self._data = value._data
+        data = value._data
+        # (another tensor's .data: its array is exempt from version counting, this one's not)
+        self._data = data.view() if _versions.is_untracked(data) else data
 
     # --------------------------------------------------------------------------- conversion
 

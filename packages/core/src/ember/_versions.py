@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import weakref
 
-__all__ = ["clock", "bump", "untracked", "written_since"]
+__all__ = ["clock", "bump", "untracked", "is_untracked", "written_since"]
 
 clock = 0  # in-place writes so far, in the whole process
 _last_write = {}  # id(storage) -> the clock of its last in-place write
@@ -34,8 +34,7 @@ def _storage(array):
 def bump(array):
     """Count an in-place write into ``array``'s memory."""
     global clock
-    key = id(array)
-    if key in _untracked and _untracked[key]() is array:
+    if is_untracked(array):
         return
     clock += 1
     storage = _storage(array)
@@ -46,6 +45,12 @@ def bump(array):
         except TypeError:  # memory no weak reference can follow (e.g. bytes): not tracked
             return
     _last_write[key] = clock
+
+
+def is_untracked(array):
+    """Whether ``array`` is one marked by ``untracked``."""
+    ref = _untracked.get(id(array))
+    return ref is not None and ref() is array
 
 
 def untracked(array):
