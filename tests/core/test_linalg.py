@@ -334,3 +334,61 @@ EINSUM_ERRORS = [
 def test_einsum_errors(args, error, message):
     with pytest.raises(error, match=message):
         ember.einsum(*args)
+
+
+# ------------------------------------------------- trace, kron, tensordot, inner, vdot
+
+_R = np.random.default_rng(7)
+
+
+def test_trace():
+    a = _R.standard_normal((3, 4))
+    check_op(ember.trace, lambda x: np.trace(x), a)
+    assert ember.tensor([[1, 2], [3, 4]], dtype=ember.int32).trace().dtype == ember.int64
+    with pytest.raises(RuntimeError, match="trace: expected a matrix, but got tensor with dim 1"):
+        ember.trace(ember.ones(3))
+    with pytest.raises(NotImplementedError, match="\"trace\" not implemented for 'Bool'"):
+        ember.trace(ember.ones(2, 2) > 0)
+
+
+@pytest.mark.parametrize(("sa", "sb"), [((2, 3), (3, 2)), ((3,), (2, 2)), ((2, 1, 2), (3,))])
+def test_kron(sa, sb):
+    check_op(ember.kron, np.kron, _R.standard_normal(sa), _R.standard_normal(sb))
+
+
+@pytest.mark.parametrize(
+    ("sa", "sb", "dims"),
+    [
+        ((2, 3, 4), (3, 4, 2), 2),
+        ((2, 3), (3, 4), 1),
+        ((2,), (3,), 0),
+        ((2, 3, 4), (4, 5, 2), ([0, 2], [2, 0])),
+    ],
+)
+def test_tensordot(sa, sb, dims):
+    check_op(
+        lambda a, b: ember.tensordot(a, b, dims),
+        lambda a, b: np.tensordot(a, b, dims),
+        _R.standard_normal(sa),
+        _R.standard_normal(sb),
+    )
+
+
+def test_tensordot_errors():
+    a = ember.ones(2, 3)
+    with pytest.raises(RuntimeError, match="dims >= 0"):
+        ember.tensordot(a, a, -1)
+    with pytest.raises(RuntimeError, match="contracted dimensions need to match"):
+        ember.tensordot(a, a, ([0], [1]))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        ember.tensordot(a, a.double(), ([0], [0]))
+
+
+def test_inner_and_vdot():
+    check_op(ember.inner, np.inner, _R.standard_normal((2, 3)), _R.standard_normal((4, 3)))
+    check_op(ember.vdot, np.vdot, _R.standard_normal(3), _R.standard_normal(3))
+    assert_close(ember.inner(ember.tensor([1.0, 2.0]), ember.tensor(3.0)), [3.0, 6.0])
+    with pytest.raises(RuntimeError, match="the last dimension must match"):
+        ember.inner(ember.ones(2, 3), ember.ones(2, 2))
+    with pytest.raises(RuntimeError, match="1D tensors expected"):
+        ember.vdot(ember.ones(2, 3), ember.ones(2, 3))

@@ -580,3 +580,184 @@ def test_floor_divide_and_remainder_of_a_number_are_not_differentiable():
     a.grad = b.grad = None
     ember.remainder(a, b).sum().backward()
     assert a.grad.tolist() == [1.0, 1.0] and b.grad.tolist() == [-1.0, -1.0]
+
+
+# ------------------------------------------------------------- more pointwise functions
+
+
+def _inside_unit(shape):
+    return RNG.uniform(-0.9, 0.9, size=shape)
+
+
+MORE_UNARY = [
+    ("sinh", np.sinh, _any),
+    ("cosh", np.cosh, _any),
+    ("asin", np.arcsin, _inside_unit),
+    ("acos", np.arccos, _inside_unit),
+    ("atan", np.arctan, _any),
+    ("asinh", np.arcsinh, _any),
+    ("acosh", np.arccosh, lambda s: RNG.uniform(1.2, 3.0, size=s)),
+    ("atanh", np.arctanh, _inside_unit),
+    ("erfc", np.vectorize(math.erfc), lambda s: RNG.uniform(-3.0, 3.0, size=s)),
+    ("frac", lambda x: x - np.trunc(x), lambda s: _away_from_zero(s) * 1.7 + 0.05),
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize(
+    ("name", "reference", "sample"), MORE_UNARY, ids=[u[0] for u in MORE_UNARY]
+)
+def test_more_unary(name, reference, sample, shape, device):
+    check_op(getattr(ember, name), reference, sample(shape), device=device)
+
+
+@pytest.mark.parametrize("name", ["sinh", "cosh", "asin", "atan", "asinh", "erfc"])
+def test_more_unary_second_order(name):
+    reference = dict((u[0], u[1]) for u in MORE_UNARY)[name]
+    check_op(getattr(ember, name), reference, _inside_unit((2, 2)), grad=False, gradgrad=True)
+
+
+def test_arc_aliases_and_methods():
+    for alias, name in [
+        ("arcsin", "asin"),
+        ("arccos", "acos"),
+        ("arctan", "atan"),
+        ("arcsinh", "asinh"),
+        ("arccosh", "acosh"),
+        ("arctanh", "atanh"),
+        ("arctan2", "atan2"),
+    ]:
+        assert getattr(ember, alias) is getattr(ember, name)
+    x = ember.tensor([0.25, -0.5])
+    assert_close(x.arcsin(), np.arcsin([0.25, -0.5]))
+    assert_close(x.arctanh(), np.arctanh([0.25, -0.5]))
+    assert ember.asinh(ember.tensor([1, 2])).dtype == ember.float32  # integers: float
+
+
+def test_erfc_tail_keeps_relative_precision():
+    x = ember.tensor([3.0, 6.0, 10.0, 27.0, -6.0], dtype=ember.float64)
+    expected = [math.erfc(v) for v in x.tolist()]
+    np.testing.assert_allclose(ember.erfc(x).numpy(), expected, rtol=1e-13)
+
+
+def test_erfinv_inverts_erf():
+    a = np.concatenate([np.linspace(-0.999999, 0.999999, 401), [1 - 1e-12, -1 + 1e-15]])
+    y = ember.erfinv(ember.tensor(a)).numpy()
+    np.testing.assert_allclose([math.erf(v) for v in y], a, rtol=1e-14, atol=1e-15)
+    assert ember.erfinv(ember.tensor([1.0, -1.0, 0.0])).tolist() == [math.inf, -math.inf, 0.0]
+    assert math.isnan(ember.erfinv(ember.tensor(1.5)).item())
+    # d erfinv(x) = sqrt(pi) / 2 * exp(erfinv(x)^2)
+    check_op(
+        ember.erfinv,
+        lambda x: np.array([_erfinv_ref(v) for v in x.ravel()]).reshape(x.shape),
+        _inside_unit((2, 3)),
+        rtol=1e-4,
+        atol=1e-4,
+    )
+
+
+def _erfinv_ref(v):
+    lo, hi = -6.0, 6.0  # bisection on math.erf
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if math.erf(mid) < v else (lo, mid)
+    return (lo + hi) / 2
+
+
+MORE_BINARY = [
+    ("atan2", np.arctan2, _any, _away_from_zero),
+    ("hypot", np.hypot, _away_from_zero, _away_from_zero),
+    ("logaddexp", np.logaddexp, _any, _any),
+    ("logaddexp2", np.logaddexp2, _any, _any),
+    ("fmod", np.fmod, _any, _away_from_zero),
+]
+
+
+@pytest.mark.parametrize(("sa", "sb"), BINARY_SHAPES, ids=str)
+@pytest.mark.parametrize(
+    ("name", "reference", "sample_a", "sample_b"), MORE_BINARY, ids=[b[0] for b in MORE_BINARY]
+)
+def test_more_binary(name, reference, sample_a, sample_b, sa, sb, device):
+    a, b = sample_a(sa), sample_b(sb)
+    if name == "fmod":
+        a = np.trunc(a / b) * b + 0.5 * b  # away from the jumps of fmod
+    check_op(getattr(ember, name), reference, a, b, device=device)
+
+
+def test_fmod_sign_of_dividend_and_integers():
+    a = ember.tensor([-7, 7, -7, 7])
+    b = ember.tensor([2, -2, -2, 2])
+    assert ember.fmod(a, b).tolist() == [-1, 1, -1, 1]
+    assert ember.remainder(a, b).tolist() == [1, -1, -1, 1]
+    assert ember.fmod(a, 2.5).tolist() == [-2.0, 2.0, -2.0, 2.0]
+    assert a.fmod(3).dtype == ember.int64
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        ember.fmod(a, 0)
+    with pytest.raises(NotImplementedError, match="fmod_cpu"):
+        ember.fmod(a > 0, a > 0)
+    with pytest.raises(TypeError, match="must be Tensor"):
+        ember.fmod(2, a)
+
+
+def test_float_only_binary_errors():
+    i = ember.tensor([1, 2])
+    assert ember.atan2(i, i).dtype == ember.float32
+    for name in ("hypot", "logaddexp", "logaddexp2"):
+        with pytest.raises(NotImplementedError, match=f"\"{name}_cpu\" not implemented for 'Long'"):
+            getattr(ember, name)(i, i)
+    assert ember.hypot(i.float(), i).tolist() == pytest.approx([2**0.5, 8**0.5])
+    for name in ("atan2", "hypot", "logaddexp"):
+        with pytest.raises(TypeError, match="argument 'other' \\(position 2\\) must be Tensor"):
+            getattr(ember, name)(i.float(), 2.0)
+
+
+def test_logaddexp_does_not_overflow():
+    a = ember.tensor([1000.0, -1000.0], requires_grad=True)
+    b = ember.tensor([1000.0, -1000.0])
+    out = ember.logaddexp(a, b)
+    assert_close(out, [1000.0 + math.log(2), -1000.0 + math.log(2)])
+    out.sum().backward()
+    assert_close(a.grad, [0.5, 0.5])
+    assert_close(ember.logaddexp2(ember.tensor([3.0]), ember.tensor([3.0])), [4.0])
+
+
+def test_frac_nan_to_num_clamp_min_max():
+    x = ember.tensor([-1.75, 2.25, 3.0])
+    assert x.frac().tolist() == [-0.75, 0.25, 0.0]
+    with pytest.raises(NotImplementedError, match="frac_cpu"):
+        ember.frac(ember.tensor([1, 2]))
+    y = ember.tensor([math.nan, math.inf, -math.inf, 1.5], requires_grad=True)
+    big = float(np.finfo(np.float32).max)
+    assert ember.nan_to_num(y).tolist() == [0.0, big, -big, 1.5]
+    out = y.nan_to_num(1.0, 2.0, -3.0)
+    assert out.tolist() == [1.0, 2.0, -3.0, 1.5]
+    out.sum().backward()
+    assert y.grad.tolist() == [0.0, 0.0, 0.0, 1.0]  # the gradient passes where finite
+    assert ember.nan_to_num(ember.tensor([1, 2])).dtype == ember.int64
+    assert ember.clamp_min(x, 0.0).tolist() == [0.0, 2.25, 3.0]
+    assert x.clamp_max(0.0).tolist() == [-1.75, 0.0, 0.0]
+    z = x.clone()
+    z.clamp_min_(1.0)
+    assert z.tolist() == [1.0, 2.25, 3.0]
+    with pytest.raises(TypeError, match="clamp_min"):
+        ember.clamp_min(x, None)
+
+
+def test_float_power_is_double():
+    i = ember.tensor([1, -2, 3])
+    assert ember.float_power(i, 2).dtype == ember.float64
+    assert ember.float_power(i, -1).tolist() == [1.0, -0.5, 1 / 3]
+    assert ember.float_power(2, ember.tensor([1.0, 3.0])).tolist() == [2.0, 8.0]
+    x = ember.tensor([1.5, 2.0], requires_grad=True)
+    x.float_power(3).sum().backward()
+    assert x.grad.dtype == ember.float32
+    assert_close(x.grad, [3 * 1.5**2, 12.0])
+
+
+def test_logspace():
+    assert ember.logspace(0, 2, 3).tolist() == [1.0, 10.0, 100.0]
+    assert ember.logspace(0, 2, 3, base=2).dtype == ember.float32
+    assert ember.logspace(0, 2, 3, dtype=ember.int64).tolist() == [1, 10, 100]
+    assert ember.logspace(0, 1, 0).shape == (0,)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        ember.logspace(0, 1, -1)

@@ -602,6 +602,17 @@ FUNCS = [  # (expression of x, shape of x), run in float32 and float64
     ),
     ("F.pixel_shuffle(x, 2)", (2, 8, 3, 3)),
     ("F.pixel_unshuffle(x, 2)", (2, 2, 4, 6)),
+    ("F.cosine_similarity(x[0], x[1])", (2, 4, 5)),
+    ("F.cosine_similarity(x[0], x[1], dim=0)", (2, 4, 5)),
+    ("F.cosine_similarity(x[0] * 0.1, x[1, 0], dim=-1, eps=0.5)", (2, 4, 5)),
+    ("nn.CosineSimilarity(2, 1e-3)(x[0], x[1])", (2, 3, 4, 5)),
+    ("F.pairwise_distance(x[0], x[1])", (2, 4, 5)),
+    ("F.pairwise_distance(x[0], x[1, :1], p=1, keepdim=True)", (2, 4, 5)),
+    ("F.pairwise_distance(x[0], x[1], p=3.5, eps=0.1)", (2, 4, 5)),
+    ("nn.PairwiseDistance(float('inf'))(x[0], x[1])", (2, 4, 5)),
+    *[(f"F.pdist(x, {p})", (6, 3)) for p in [2, 1, 0.5, 3, 0, "float('inf')"]],
+    ("F.channel_shuffle(x, 2)", (2, 6, 3, 2)),
+    ("nn.ChannelShuffle(3)(x)", (2, 6, 4)),
     *[(f"F.affine_grid(x, (2, 3, 4, 5), align_corners={a})", (2, 2, 3)) for a in [False, True]],
 ]
 
@@ -856,6 +867,13 @@ LOSSES = [  # a, b: (5, 4) standard normal, b doubled; both require grad
     "F.triplet_margin_loss(a, b, b - a, p=1, swap=True, reduction=r)",
     "F.multi_margin_loss(a, b.detach()[:, 0].abs().long() % 4, reduction=r)",
     "F.multi_margin_loss(a, b.detach()[:, 0].abs().long() % 4, p=2, margin=0.5, weight=b.detach()[0].abs(), reduction=r)",
+    "F.multilabel_margin_loss(a, fw.tensor([[3, 0, -1, 1], [1, 2, 3, -1], [2, 2, -1, 0], [0, 1, 2, 3], [-1, 0, 1, 2]]), reduction=r)",
+    "F.multilabel_margin_loss(a[0], fw.tensor([1, 3, -1, 0]), reduction=r)",
+    "F.multilabel_soft_margin_loss(a, b.sigmoid(), reduction=r)",
+    "F.multilabel_soft_margin_loss(a, (b > 0).float(), weight=b.detach()[0].abs(), reduction=r)",
+    "F.triplet_margin_with_distance_loss(a, b, a * 0.5 - b, reduction=r)",
+    "F.triplet_margin_with_distance_loss(a, b, b - a, distance_function=lambda u, v: 1 - F.cosine_similarity(u, v), "
+    "margin=0.3, swap=True, reduction=r)",
 ]
 
 
@@ -909,6 +927,41 @@ def test_loss_module(parity, expr):
         return ev(expr, fw)(x, t, t.abs() + 0.1) if "Gaussian" in expr else ev(expr, fw)(x, t)
 
     parity.check(f, parity.randn(4, 5), parity.randn(4, 5))
+
+
+MULTILABEL_MODULES = [  # (module, target expression of b (4, 5))
+    (
+        "nn.MultiLabelMarginLoss()",
+        "fw.tensor([[4, 0, -1, 1, 2], [1, 2, 3, -1, 0], [2, 2, -1, 0, 0], [0, 1, 2, 3, 4]])",
+    ),
+    (
+        "nn.MultiLabelMarginLoss(reduction='none')",
+        "fw.tensor([[4, 0, -1, 1, 2], [1, 2, 3, -1, 0], [2, 2, -1, 0, 0], [0, 1, 2, 3, 4]])",
+    ),
+    ("nn.MultiLabelSoftMarginLoss()", "b.sigmoid()"),
+    ("nn.MultiLabelSoftMarginLoss(weight=fw.arange(1.0, 6.0), reduction='sum')", "(b > 0).float()"),
+]
+
+
+@pytest.mark.parametrize("expr,target", MULTILABEL_MODULES)
+def test_multilabel_loss_module(parity, expr, target):
+    parity.check(
+        lambda fw, a, b: ev(expr, fw)(a, ev(target, fw, b=b)),
+        parity.randn(4, 5),
+        parity.randn(4, 5),
+    )
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "nn.TripletMarginWithDistanceLoss()",
+        "nn.TripletMarginWithDistanceLoss(distance_function=nn.PairwiseDistance(p=1), margin=2.0)",
+        "nn.TripletMarginWithDistanceLoss(distance_function=nn.CosineSimilarity(), swap=True, reduction='none')",
+    ],
+)
+def test_triplet_with_distance_module(parity, expr):
+    parity.check(lambda fw, a, p, n: ev(expr, fw)(a, p, n), *[parity.randn(4, 5) for _ in range(3)])
 
 
 @pytest.mark.parametrize("reduction", R)
@@ -1248,6 +1301,13 @@ def test_state_dict_keys(expr):
         "nn.Upsample(scale_factor=2)",
         "nn.Embedding(5, 3, padding_idx=0, max_norm=1.0)",
         "nn.Softplus(2, 10)",
+        "nn.CosineSimilarity(0, 1e-3)",
+        "nn.PairwiseDistance(1, 1e-3, True)",
+        "nn.ChannelShuffle(3)",
+        "nn.MultiLabelMarginLoss(reduction='sum')",
+        "nn.MultiLabelSoftMarginLoss(weight=fw.ones(3))",
+        "nn.TripletMarginWithDistanceLoss()",
+        "nn.TripletMarginWithDistanceLoss(distance_function=nn.CosineSimilarity(), swap=True)",
     ],
 )
 def test_repr(expr):
@@ -1313,6 +1373,31 @@ ERRORS = [  # (expression, shapes of x and y): the same exception type as torch
     ("F.unfold(x, 4)", (1, 2, 3, 3), None),
     ("F.pixel_shuffle(x, 2)", (1, 3, 2, 2), None),
     ("F.prelu(x, y)", (2, 3, 4), (2,)),
+    ("F.cosine_similarity(x, y)", (2, 3), (2, 4)),
+    ("F.cosine_similarity(x.long(), y.long())", (2, 3), (2, 3)),
+    ("F.cosine_similarity(x, y, dim=2)", (2, 3), (2, 3)),
+    ("F.pairwise_distance(x, y)", (2, 3), (2, 4)),
+    ("F.pdist(x)", (3,), None),
+    ("F.pdist(x)", (2, 3, 4), None),
+    ("F.pdist(x.long())", (3, 2), None),
+    ("F.pdist(x, -1)", (3, 2), None),
+    ("F.multilabel_margin_loss(x, fw.tensor([[0, 1, -1, 2]]))", (2, 4), None),
+    ("F.multilabel_margin_loss(x, fw.tensor([[0, 1, -1, 4], [0, -1, 5, 0]]))", (2, 4), None),
+    (
+        "F.multilabel_margin_loss(x, fw.tensor([[0, 1, -1, 2], [0, -1, 1, 0]]).float())",
+        (2, 4),
+        None,
+    ),
+    ("F.multilabel_margin_loss(x.long(), fw.tensor([[0, 1, -1, 2], [0, -1, 1, 0]]))", (2, 4), None),
+    ("F.multilabel_margin_loss(x, y.long())", (2, 3, 4), (2, 3, 4)),
+    ("F.multilabel_soft_margin_loss(x, y)", (2, 4), (3, 4)),
+    ("F.triplet_margin_with_distance_loss(x, y, y, margin=0)", (2, 4), (2, 4)),
+    ("F.triplet_margin_with_distance_loss(x, y, y[0])", (2, 4), (2, 4)),
+    ("nn.TripletMarginWithDistanceLoss(margin=-1.0)", None, None),
+    ("F.channel_shuffle(x, 2)", (2, 6), None),
+    ("F.channel_shuffle(x, 0)", (2, 6, 2), None),
+    ("F.channel_shuffle(x, 4)", (2, 6, 2), None),
+    ("nn.ChannelShuffle(4)(x)", (2, 6, 2), None),
     (
         "F.ctc_loss(x.log_softmax(2), fw.tensor([[1, 2]]), fw.tensor([3]), fw.tensor([3]))",
         (3, 1, 4),

@@ -495,3 +495,89 @@ SORT = [
 @pytest.mark.parametrize("expr", SORT)
 def test_sorting(parity, expr):
     _same(parity, _fn(expr), parity.randn(4, 5) * 2)
+
+
+# ------------------------------------------------------------- more pointwise functions
+
+MORE_UNARY = {  # input range: expressions
+    (-3, 3): ["fw.sinh(x)", "x.cosh()", "fw.atan(x)", "x.arctan()", "fw.asinh(x)",
+              "fw.arcsinh(x)", "fw.erfc(x)", "x.erfc()", "fw.frac(x * 2)", "x.frac()",
+              "fw.clamp_min(x, 0.5)", "x.clamp_max(-0.5)", "fw.clamp_min(x, x.flip(0))",
+              "fw.float_power(x, 2)", "x.float_power(3)", "fw.nan_to_num(x)",
+              "(x * 1).clamp_min_(0.1)", "(x * 1).clamp_max_(0.1)", "fw.fmod(x, 1.5)",
+              "x.fmod(-0.7)", "fw.fmod(x, x.flip(1) + 5)"],
+    (-0.95, 0.95): ["fw.asin(x)", "x.acos()", "fw.arccos(x)", "fw.arcsin(x)", "fw.atanh(x)",
+                    "x.arctanh()", "fw.erfinv(x)", "x.erfinv()"],
+    (1.1, 4): ["fw.acosh(x)", "x.arccosh()", "fw.float_power(x, x)", "fw.float_power(2, x)",
+               "fw.float_power(x, 0.5)"],
+}
+MORE_UNARY_CASES = [(e, lo, hi) for (lo, hi), exprs in MORE_UNARY.items() for e in exprs]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("expr,low,high", MORE_UNARY_CASES, ids=[c[0] for c in MORE_UNARY_CASES])
+def test_more_unary(parity, expr, low, high, dtype):
+    _same(parity, _fn(expr), parity.uniform(low, high, 3, 4, dtype=dtype))
+
+
+MORE_BINARY = ["fw.atan2(a, b)", "a.atan2(b)", "fw.arctan2(a, b)", "fw.hypot(a, b)", "a.hypot(b)",
+               "fw.logaddexp(a, b)", "a.logaddexp2(b)", "fw.logaddexp2(a * 30, b)",
+               "fw.logaddexp(a * 100, b * 100)", "fw.fmod(a, b)", "a.fmod(b)",
+               "fw.float_power(a, b)", "fw.atan2(a, 2)", "fw.hypot(a, 2.0)", "fw.fmod(2, a)",
+               "fw.logaddexp(a, 1.0)", "fw.atan2(a, b[:2])"]
+
+
+@pytest.mark.parametrize("expr", MORE_BINARY)
+def test_more_binary(parity, expr):
+    _same(parity, _fn(expr, "a, b"), parity.randn(2, 3), parity.uniform(0.5, 2, 3))
+
+
+@pytest.mark.parametrize("expr", ["fw.atan2(a, b)", "fw.hypot(a, b)", "fw.logaddexp(a, b)",
+                                  "fw.logaddexp2(a, b)", "fw.fmod(a, b)", "fw.float_power(a, b)",
+                                  "fw.fmod(a, 0)", "fw.fmod(a.float(), 0)", "fw.fmod(a, 1.5)",
+                                  "fw.sinh(a)", "fw.asinh(a.bool())", "fw.erfc(a)", "fw.frac(a)",
+                                  "fw.frac(a.bool())", "fw.nan_to_num(a)", "fw.nan_to_num(a.bool())",
+                                  "fw.clamp_min(a, 0.5)", "a.clamp_max(b)", "fw.float_power(a, -1)",
+                                  "fw.fmod(a.bool(), b.bool())", "fw.fmod(a, b.float())"])
+def test_more_pointwise_int(parity, expr):
+    _same(parity, _fn(expr, "a, b"), parity.integers(-4, 5, 2, 3), parity.integers(1, 4, 3))
+
+
+def test_nan_to_num_special(parity):
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -1.5], np.float32)
+    for expr in ["fw.nan_to_num(x)", "x.nan_to_num(1.0, 2.0, -3.0)",
+                 "fw.nan_to_num(x, posinf=5.0)", "fw.nan_to_num(x.double(), neginf=-1)",
+                 "(x * 1).nan_to_num_()"]:
+        _same(parity, _fn(expr), x, grad=False)  # (the harness's seed times 3e38 overflows)
+    parity.check(_fn("x.nan_to_num(1.0, 2.0, -3.0)"), x)
+    parity.check(_fn("(fw.erfinv(x), fw.erfc(x * 10), fw.frac(x))"),
+                 np.array([1.0, -1.0, 2.0, 0.0, 0.999, -0.3], np.float32), grad=False)
+
+
+@pytest.mark.parametrize("expr", ["fw.logspace(0, 2, 3)", "fw.logspace(0, 2, 3, base=2)",
+                                  "fw.logspace(0, 2, 3, dtype=fw.int64)", "fw.logspace(0, 1, 0)",
+                                  "fw.logspace(0, 2, 1)", "fw.logspace(-2, 2, 7, dtype=fw.float64)",
+                                  "fw.logspace(1, 0, 4, 3)", "fw.logspace(0, 1, -1)"])
+def test_logspace(parity, expr):
+    _same(parity, eval(f"lambda fw: {expr}"))
+
+
+MORE_LINALG = [
+    ("fw.trace(a)", (3, 3), (1,)), ("a.trace()", (2, 4), (1,)), ("fw.trace(a)", (3,), (1,)),
+    ("fw.trace((a * 3).long())", (3, 3), (1,)), ("fw.trace(a > 0)", (3, 3), (1,)),
+    ("fw.kron(a, b)", (2, 3), (3, 2)), ("a.kron(b)", (3,), (2, 2)), ("fw.kron(a, b)", (2, 1, 2), (3,)),
+    ("fw.kron(a.long(), b)", (2,), (2,)), ("fw.tensordot(a, b)", (2, 3, 4), (3, 4, 2)),
+    ("fw.tensordot(a, b, 1)", (2, 3), (3, 4)), ("fw.tensordot(a, b, 0)", (2,), (3,)),
+    ("fw.tensordot(a, b, dims=([0, 2], [2, 0]))", (2, 3, 4), (4, 5, 2)),
+    ("fw.tensordot(a, b, ([1], [0]))", (2, 3), (3, 4)), ("fw.tensordot(a, b, 3)", (2, 3), (2, 3)),
+    ("fw.tensordot(a, b, -1)", (2, 3), (2, 3)), ("fw.tensordot(a, b, ([0], [1]))", (2, 3), (2, 3)),
+    ("fw.tensordot(a, b.double(), 1)", (2, 3), (3, 2)), ("fw.inner(a, b)", (2, 3), (4, 3)),
+    ("a.inner(b)", (3,), (3,)), ("fw.inner(a, b[0, 0])", (2, 3), (2, 3)),
+    ("fw.inner(a, b)", (2, 3), (2, 2)), ("fw.vdot(a, b)", (3,), (3,)), ("a.vdot(b)", (2, 3), (2, 3)),
+    ("fw.vdot(a, b)", (3,), (2,)),
+]
+
+
+@pytest.mark.parametrize("expr,a,b", MORE_LINALG, ids=[f"{e}-{a}-{b}" for e, a, b in MORE_LINALG])
+def test_more_linalg(parity, expr, a, b):
+    _same(parity, _fn(expr, "a, b"), parity.randn(*a), parity.randn(*b), rtol=1e-4, atol=1e-5)

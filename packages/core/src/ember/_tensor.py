@@ -762,6 +762,87 @@ class Tensor:
     def erf(self):
         return _pw.erf(self)
 
+    def sinh(self):
+        return _pw.sinh(self)
+
+    def cosh(self):
+        return _pw.cosh(self)
+
+    def asin(self):
+        return _pw.asin(self)
+
+    def acos(self):
+        return _pw.acos(self)
+
+    def atan(self):
+        return _pw.atan(self)
+
+    def asinh(self):
+        return _pw.asinh(self)
+
+    def acosh(self):
+        return _pw.acosh(self)
+
+    def atanh(self):
+        return _pw.atanh(self)
+
+    def arcsin(self):
+        return _pw.arcsin(self)
+
+    def arccos(self):
+        return _pw.arccos(self)
+
+    def arctan(self):
+        return _pw.arctan(self)
+
+    def arcsinh(self):
+        return _pw.arcsinh(self)
+
+    def arccosh(self):
+        return _pw.arccosh(self)
+
+    def arctanh(self):
+        return _pw.arctanh(self)
+
+    def erfc(self):
+        return _pw.erfc(self)
+
+    def erfinv(self):
+        return _pw.erfinv(self)
+
+    def frac(self):
+        return _pw.frac(self)
+
+    def atan2(self, other):
+        return _pw.atan2(self, other)
+
+    def arctan2(self, other):
+        return _pw.arctan2(self, other)
+
+    def hypot(self, other):
+        return _pw.hypot(self, other)
+
+    def fmod(self, other):
+        return _pw.fmod(self, other)
+
+    def logaddexp(self, other):
+        return _pw.logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        return _pw.logaddexp2(self, other)
+
+    def float_power(self, exponent):
+        return _pw.float_power(self, exponent)
+
+    def clamp_min(self, min):
+        return _pw.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return _pw.clamp_max(self, max)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _pw.nan_to_num(self, nan, posinf, neginf)
+
     def maximum(self, other):
         return _pw.maximum(self, other)
 
@@ -1025,6 +1106,18 @@ class Tensor:
     def dot(self, other):
         return _linalg.dot(self, other)
 
+    def vdot(self, other):
+        return _linalg.vdot(self, other)
+
+    def inner(self, other):
+        return _linalg.inner(self, other)
+
+    def kron(self, other):
+        return _linalg.kron(self, other)
+
+    def trace(self):
+        return _linalg.trace(self)
+
     def sort(self, dim=-1, descending=False, stable=False):
         return _sort.sort(self, dim, descending, stable=stable)
 
@@ -1109,6 +1202,18 @@ class Tensor:
         return self._inplace(_pw.clamp, min, max)
 
     clip_ = clamp_
+
+    def clamp_min_(self, min):
+        return self._inplace(_pw.clamp_min, min)
+
+    def clamp_max_(self, max):
+        return self._inplace(_pw.clamp_max, max)
+
+    def fmod_(self, other):
+        return self._inplace(_pw.fmod, other)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return self._inplace(_pw.nan_to_num, nan, posinf, neginf)
 
     def neg_(self):
         return self._inplace(_pw.neg)

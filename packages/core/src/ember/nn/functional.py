@@ -27,3 +27,27 @@ def relu(input, inplace=False):
 def relu_(input):
     """In-place version of ``relu``."""
     return input.relu_()
+
+
+def channel_shuffle(input, groups):
+    """Divide the channels of ``input`` (N, C, *) into ``groups`` groups and interleave them:
+    ``(N, g, C / g, *)`` transposed to ``(N, C / g, g, *)``, back in the input's shape (the
+    ShuffleNet channel shuffle)."""
+    if input.ndim <= 2:
+        raise RuntimeError(
+            "channel_shuffle expects input with > 2 dims, but got input with sizes "
+            f"{list(input.shape)}"
+        )
+    if groups <= 0:
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{groups}"
+        )
+    channels = input.shape[1]
+    if channels % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {channels} channels and "
+            f"{groups} groups."
+        )
+    n, rest = input.shape[0], tuple(input.shape[2:])
+    grouped = input.reshape(n, groups, channels // groups, *rest)
+    return grouped.transpose(1, 2).reshape(input.shape)

@@ -25,7 +25,7 @@ from .. import backend
 from .._dtype import as_dtype, from_numpy
 from ..autograd.function import Function
 from ._util import quiet, wrap_dim
-from .pointwise import abs, clamp, erf, exp, log1p, neg, sigmoid, tanh, where
+from .pointwise import abs, clamp, erf, exp, log, log1p, neg, sigmoid, tanh, where
 
 __all__ = [
     "softmax",
@@ -59,6 +59,7 @@ __all__ = [
     "softshrink",
     "hardshrink",
     "glu",
+    "gumbel_softmax",
 ]
 
 
@@ -552,3 +553,23 @@ def glu(input, dim=-1):
     _check_floating("glu_cpu", input._data)
     a, b = input.chunk(2, dim)
     return a * sigmoid(b)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """A sample of the Gumbel-softmax (Concrete) distribution over ``dim``:
+    ``softmax((logits + g) / tau)`` with ``g`` i.i.d. Gumbel(0, 1) noise (``-log(E)``, ``E``
+    exponential) from ember's random generator (seed it with ``ember.manual_seed``).
+
+    ``hard=True`` returns the one-hot of each sample's largest entry (the first one on ties)
+    with the soft sample's gradient (the straight-through estimator: ``y_hard - y_soft.detach()
+    + y_soft``). ``eps`` is deprecated and has no effect, as in torch.
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -log(logits.new_empty(logits.shape).exponential_())
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = logits.new_zeros(logits.shape).scatter(dim, index, value=1.0)
+    return y_hard - y_soft.detach() + y_soft

@@ -14,10 +14,25 @@ import string
 from .. import backend
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import as_tensor_arg
+from ._util import as_tensor_arg, not_implemented, wrap_dim
 from .pointwise import mul
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "addmm", "baddbmm", "einsum"]
+__all__ = [
+    "matmul",
+    "mm",
+    "bmm",
+    "mv",
+    "dot",
+    "vdot",
+    "inner",
+    "outer",
+    "kron",
+    "tensordot",
+    "trace",
+    "addmm",
+    "baddbmm",
+    "einsum",
+]
 
 # ----------------------------------------------------------------------------- products
 
@@ -151,6 +166,8 @@ def require_same_dtype(x, y, style):
             "dot : expected both vectors to have same dtype, but found "
             f"{a.scalar_name} and {b.scalar_name}"
         )
+    elif style == "tensordot":
+        message = "both inputs should have same dtype"
     else:
         message = f"expected scalar type {a.scalar_name} but found {b.scalar_name}"
     raise RuntimeError(message)
@@ -285,6 +302,77 @@ def outer(input, vec2):
         if t._data.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
     return mul(input.reshape((-1, 1)), vec2)
+
+
+def vdot(input, other):
+    """``dot`` of the (conjugated) first vector with the second; Ember's tensors are real, so
+    it is ``dot``, with the same checks."""
+    return dot(input, other)
+
+
+def inner(input, other):
+    """The sum of products over the last dimension of each; a 0-d operand multiplies."""
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return mul(input, other)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(
+            "inner() the last dimension must match on both input tensors but got shapes "
+            f"{list(input.shape)} and {list(other.shape)}"
+        )
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def kron(input, other):
+    """The Kronecker product: blocks ``input[i, j] * other``, over every dimension (the
+    fewer-dimensional operand gets leading dimensions of size one). Dtypes promote."""
+    n = max(input._data.ndim, other._data.ndim)
+    a_shape = (1,) * (n - input._data.ndim) + tuple(input.shape)
+    b_shape = (1,) * (n - other._data.ndim) + tuple(other.shape)
+    a = input.reshape(tuple(v for d in a_shape for v in (d, 1)))  # (a0, 1, a1, 1, ...)
+    b = other.reshape(tuple(v for d in b_shape for v in (1, d)))  # (1, b0, 1, b1, ...)
+    return mul(a, b).reshape(tuple(p * q for p, q in zip(a_shape, b_shape)))
+
+
+def tensordot(a, b, dims=2):
+    """Sum of products over dimensions ``dims`` of ``a`` and ``b``: the last ``dims`` of
+    ``a`` with the first ``dims`` of ``b`` (an int), or the listed pairs ``([..], [..])``.
+    Both operands must have one dtype, as in ``matmul``."""
+    na, nb = a._data.ndim, b._data.ndim
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > na or dims > nb:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        dims_a, dims_b = list(range(na - dims, na)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+        if len(dims_a) != len(dims_b):
+            raise RuntimeError("both dimension lists should have same length")
+        dims_a = [wrap_dim(d, na) for d in dims_a]
+        dims_b = [wrap_dim(d, nb) for d in dims_b]
+    require_same_dtype(a, b, "tensordot")
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.shape[da]} in dim "
+                f"{da} and second has size {b.shape[db]} in dim {db}"
+            )
+    free_a = [d for d in range(na) if d not in dims_a]
+    free_b = [d for d in range(nb) if d not in dims_b]
+    k = math.prod(a.shape[d] for d in dims_a)
+    left = a.permute(free_a + dims_a).reshape((-1, k))
+    right = b.permute(dims_b + free_b).reshape((k, -1))
+    shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
+    return mm(left, right).reshape(shape)
+
+
+def trace(input):
+    """The sum of the main diagonal of a matrix (integers sum to int64, as in ``sum``)."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    if input._data.dtype.kind == "b":
+        raise not_implemented("trace", input._data.dtype)
+    return input.diagonal().sum()
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):

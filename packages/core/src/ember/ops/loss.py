@@ -19,13 +19,16 @@ import warnings
 import numpy as np
 
 from .. import backend
+from .._dtype import result_type
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ._util import quiet
 from .activation import log_softmax, logsigmoid, softmax
+from .indexing import index_select
 from .pointwise import clamp, exp, log, log1p, minimum, where
 from .reduction import norm
+from .shape import broadcast_tensors
 
 __all__ = [
     "cross_entropy",
@@ -45,7 +48,13 @@ __all__ = [
     "soft_margin_loss",
     "multi_margin_loss",
     "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
     "ctc_loss",
+    "cosine_similarity",
+    "pairwise_distance",
+    "pdist",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -108,6 +117,61 @@ def _pairwise_distance(x1, x2, p, eps):
     """torch's ``pairwise_distance``: the p-norm of ``x1 - x2 + eps`` over the last dimension
     (the ``eps`` keeps the gradient finite when the points coincide)."""
     return norm(x1 - x2 + eps, p, -1)
+
+
+# -------------------------------------------------------------------------- distances
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """The cosine of the angle between ``x1`` and ``x2`` (broadcast together) along ``dim``:
+    ``sum((x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)))``.
+
+    Each vector is divided by its own norm before the product, as torch 2.x does (which keeps
+    the result in [-1, 1]). Like torch, the ``eps`` clamp changes the norms' values only: the
+    gradient flows through the unclamped norms (torch clamps them in place under no_grad), so
+    vectors shorter than ``eps`` get large gradients, as in torch. Integer inputs are computed
+    in the default float dtype when the other input is floating point.
+    """
+    dtype = result_type(x1, x2)
+    if not dtype.is_floating_point:
+        raise RuntimeError(
+            f"expected common dtype to be floating point, yet common dtype is {dtype.scalar_name}"
+        )
+    x1, x2 = broadcast_tensors(x1.to(dtype), x2.to(dtype))
+
+    def unit(x):
+        n = norm(x, 2, dim, keepdim=True)
+        held = n.detach()
+        # the value max(n, eps), the gradient of n: (n - held) is an exact zero
+        return x / where(held < eps, n - held + eps, n)
+
+    return (unit(x1) * unit(x2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm distance ``||x1 - x2 + eps||_p`` over the last dimension of the broadcast
+    inputs (the ``eps`` keeps the gradient finite where the points coincide)."""
+    innermost = max(x1.ndim, x2.ndim) - 1
+    return norm(x1 - x2 + eps, p, innermost, keepdim)
+
+
+def pdist(input, p=2):
+    """The p-norm distance between every pair of rows of ``input`` (N, M): the upper triangle
+    of the (N, N) distance matrix, row by row, as a vector of N * (N - 1) / 2 values.
+
+    Unlike ``pairwise_distance`` no ``eps`` is added: where two rows coincide the gradient is
+    0 (torch's subgradient).
+    """
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.is_floating_point():
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    xp = backend.array_module(input._data)
+    i, j = xp.triu_indices(input.shape[0], 1)
+    diff = index_select(input, 0, _const(i)) - index_select(input, 0, _const(j))
+    return norm(diff, p, 1)
 
 
 # ------------------------------------------------------------------------- regression
@@ -760,13 +824,7 @@ def multi_margin_loss(
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.ndim != 1:
         raise ValueError("weight must be one-dimensional")
-    if input.ndim > 2 or (input.ndim and input.shape[-1] == 0):
-        raise RuntimeError(
-            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
-            f"{list(input.shape)}"
-        )
-    n = input.shape[0] if input.ndim == 2 else 1
-    n_classes = input.shape[-1] if input.ndim else 1
+    n, n_classes = _multilabel_sizes(input)
     if target.ndim > 1 or target.numel() != n:
         raise RuntimeError(f"inconsistent target size, expected {n} but got {list(target.shape)}")
     y = target._data.reshape(n).astype(np.int64)
@@ -817,6 +875,101 @@ def triplet_margin_loss(
     if swap:
         d_neg = minimum(d_neg, _pairwise_distance(positive, negative, p, eps))
     return _reduce(clamp(margin + d_pos - d_neg, min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False, reduction="mean"
+):
+    """``max(0, margin + d(a, p) - d(a, n))`` with any distance ``d`` (a callable of two
+    tensors; ``pairwise_distance`` by default). ``swap`` uses ``min(d(a, n), d(p, n))`` as the
+    negative distance."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
+            f"negative {negative.ndim}D inputs"
+        )
+    if distance_function is None:
+        distance_function = pairwise_distance
+    d_pos = distance_function(anchor, positive)
+    d_neg = distance_function(anchor, negative)
+    if swap:
+        d_neg = minimum(d_neg, distance_function(positive, negative))
+    return _reduce(clamp(margin + d_pos - d_neg, min=0), reduction)
+
+
+def _multilabel_sizes(input):
+    """``(batch size, classes)`` of a multi-label loss's input: a vector or a matrix."""
+    if input.ndim > 2 or (input.ndim and input.shape[-1] == 0):
+        raise RuntimeError(
+            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}"
+        )
+    return (input.shape[0] if input.ndim == 2 else 1), (input.shape[-1] if input.ndim else 1)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """The multi-label hinge loss ``sum_{j, i} max(0, 1 - (x[y[j]] - x[i])) / C`` over the
+    target classes ``y[j]`` and the classes ``i`` that are not targets.
+
+    Args:
+        input: scores (N, C) or (C,).
+        target: int64 class indices of input's shape; each row's targets come first and the
+            first -1 ends them (what follows it is ignored). A class listed twice counts twice,
+            as in torch.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    n, n_classes = _multilabel_sizes(input)
+    if target.shape != input.shape and not (input.ndim < 2 and target.numel() == n_classes):
+        raise RuntimeError(
+            f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}"
+        )
+    if target.dtype.scalar_name != "Long":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.scalar_name}")
+    if not input.is_floating_point():  # torch's dispatch error, a NotImplementedError
+        raise NotImplementedError(
+            '"multilabel_margin_loss_forward_out_frame" not implemented for '
+            f"'{input.dtype.scalar_name}'"
+        )
+    t = target._data.reshape(n, n_classes)
+    if t.size and (int(t.min()) < -1 or int(t.max()) >= n_classes):
+        raise RuntimeError("argument #2 'target' is out of range")
+    xp = backend.array_module(t)
+    # the targets of each row: the positions before its first -1
+    valid = xp.cumprod(t != -1, axis=1).astype(bool)
+    y = xp.where(valid, t, 0)
+    is_target = xp.zeros((n, n_classes + 1), dtype=bool)
+    is_target[xp.arange(n)[:, None], xp.where(valid, t, n_classes)] = True
+    x = input.reshape(n, n_classes)
+    x_y = x.gather(1, _const(y))
+    z = clamp(1 - x_y.unsqueeze(2) + x.unsqueeze(1), min=0)  # (N, target j, class i)
+    pairs = _const(valid[:, :, None] & ~is_target[:, None, :n_classes])
+    loss = where(pairs, z, 0.0).sum((1, 2)) / n_classes
+    if reduction == "none":
+        return loss if input.ndim == 2 else loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
+    """The multi-label one-versus-all logistic loss: the binary cross-entropy of
+    ``sigmoid(input)`` against 0/1 ``target``, optionally weighted by class, averaged over the
+    classes (the last dimension), then reduced."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_get_string(size_average, reduce)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.ndim - 1
+    loss = loss.sum(class_dim) / input.shape[class_dim]
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    return _reduce(loss, reduction)
 
 
 # ------------------------------------------------------------------------------------ CTC

@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 from .. import _versions, backend
-from .._creation import ones_like, zeros_like
-from .._dtype import bool_, get_default_dtype
+from .._creation import _place, ones_like, zeros_like
+from .._dtype import as_dtype, bool_, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
@@ -179,16 +179,21 @@ class TruncDivide(Function):
     backward = FloorDivide.backward
 
 
-class Remainder(Function):
-    """Python-style modulus: the result has the sign of the divisor (torch.remainder)."""
+class _Modulo(Function):
+    """``x - q * y`` for a rounded quotient ``q``: a subclass names its kernel (for torch's
+    errors), computes ``modulo`` and gives the Function of its quotient, which makes ``y``'s
+    gradient ``-gy * q``."""
+
+    kernel = quotient = None
 
     @staticmethod
     def forward(ctx, x, y):
-        _check_int_division("remainder_cpu", x, y)
+        op = ctx.fn
+        _check_int_division(op.kernel, x, y)
         ctx.save_for_backward(x, y)
         try:
             with quiet():
-                return x % y
+                return op.modulo(backend.array_module(x), x, y)
         except ValueError:
             check_broadcast(x, y)
             raise
@@ -198,7 +203,14 @@ class Remainder(Function):
         x, y = ctx.saved_tensors
         if not ctx.needs_input_grad[1]:
             return gy, None
-        return gy, -gy * FloorDivide.apply(x, y)
+        return gy, -gy * ctx.fn.quotient.apply(x, y)
+
+
+class Remainder(_Modulo):
+    """Python-style modulus: the result has the sign of the divisor (torch.remainder)."""
+
+    kernel, quotient = "remainder_cpu", FloorDivide
+    modulo = staticmethod(lambda xp, x, y: x % y)
 
 
 class RemainderOfNumber(Remainder):
@@ -299,6 +311,144 @@ def square(input):
     return pow(input, 2)
 
 
+# ------------------------------------------------------------------ more binary math
+
+
+def _float_operands(name, input, other, kernel=None):
+    """Two tensors promoted to a floating dtype (integers give the default float dtype), for
+    a function of floats only; torch's error, naming its kernel (``{name}_cpu`` by default),
+    where both are integers and ``kernel`` is given."""
+    _tensors(name, input, other)
+    dt, (x, y) = operands(input, other)
+    if dt.kind != "f":
+        if kernel is not None:
+            raise not_implemented(kernel, dt)
+        dt = get_default_dtype().np
+        x, y = as_operand(x, dt), as_operand(y, dt)
+    return x, y
+
+
+class Atan2(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        try:
+            return backend.array_module(x).arctan2(x, y)
+        except ValueError:
+            check_broadcast(x, y)
+            raise
+
+    @staticmethod
+    def backward(ctx, gy):
+        # d atan2(x, y) = (y dx - x dy) / (x^2 + y^2)
+        x, y = ctx.saved_tensors
+        g = gy / (x * x + y * y)
+        return g * y if ctx.needs_input_grad[0] else None, -g * x if ctx.needs_input_grad[
+            1
+        ] else None
+
+
+class Hypot(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        try:
+            out = backend.array_module(x).hypot(x, y)
+        except ValueError:
+            check_broadcast(x, y)
+            raise
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y, out = ctx.saved_tensors
+        g = gy / out
+        return g * x if ctx.needs_input_grad[0] else None, g * y if ctx.needs_input_grad[
+            1
+        ] else None
+
+
+class Fmod(_Modulo):
+    """C-style remainder: the result has the sign of the dividend (torch.fmod)."""
+
+    kernel, quotient = "fmod_cpu", TruncDivide
+    modulo = staticmethod(lambda xp, x, y: xp.fmod(x, y))
+
+
+class LogAddExp(Function):
+    """``log(e^x + e^y)`` (``base`` e) or ``log2(2^x + 2^y)`` (``base`` 2), without overflow."""
+
+    @staticmethod
+    def forward(ctx, x, y, base):
+        xp = backend.array_module(x)
+        try:
+            with quiet():
+                out = xp.logaddexp(x, y) if base == "e" else xp.logaddexp2(x, y)
+        except ValueError:
+            check_broadcast(x, y)
+            raise
+        ctx.base = base
+        ctx.save_for_backward(x, y)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        # d/dx = 1 / (1 + e^(y - x)) (2^(y - x) in base 2): the softmax weight of x, as torch
+        # writes it (e^(x - out) would lose the digits that rounding out cost)
+        x, y = ctx.saved_tensors
+        power = exp if ctx.base == "e" else exp2
+        gx = gy / (1 + power(y - x)) if ctx.needs_input_grad[0] else None
+        gy_ = gy / (1 + power(x - y)) if ctx.needs_input_grad[1] else None
+        return gx, gy_, None
+
+
+def atan2(input, other):
+    """The angle of the point ``(other, input)``: ``arctan(input / other)`` in the right
+    quadrant. Integers give the default float dtype."""
+    return Atan2.apply(*_float_operands("atan2", input, other))
+
+
+arctan2 = atan2
+
+
+def hypot(input, other):
+    """``sqrt(input^2 + other^2)`` without overflow; floating tensors only, as in torch."""
+    return Hypot.apply(*_float_operands("hypot", input, other, "hypot_cpu"))
+
+
+def fmod(input, other):
+    """C-style remainder ``input - trunc(input / other) * other``: the sign of ``input``
+    (``remainder`` has the sign of ``other``). Integer division by zero is an error."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"fmod(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
+    _, (x, y) = operands(input, other)
+    return Fmod.apply(x, y)
+
+
+def logaddexp(input, other):
+    """``log(exp(input) + exp(other))``, computed without overflow; floating tensors only."""
+    return LogAddExp.apply(*_float_operands("logaddexp", input, other, "logaddexp_cpu"), "e")
+
+
+def logaddexp2(input, other):
+    """``log2(2**input + 2**other)``, computed without overflow; floating tensors only."""
+    return LogAddExp.apply(*_float_operands("logaddexp2", input, other, "logaddexp2_cpu"), "2")
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` computed in double precision: the result is always float64."""
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError("float_power(): expected a Tensor as 'input' or 'exponent'")
+    f64 = np.dtype(np.float64)
+    base = as_operand(input, f64) if isinstance(input, Tensor) else float(input)
+    e = as_operand(exponent, f64) if isinstance(exponent, Tensor) else float(exponent)
+    if not isinstance(base, Tensor):
+        return pow(Tensor._make(backend.array_module(e._data).asarray(base, f64)), e)
+    return pow(base, e)
+
+
 # ------------------------------------------------------------------------ unary math
 
 
@@ -380,6 +530,41 @@ Erf = _unary(
     lambda xp, x: backend.erf(x),
     lambda gy, x: gy * _TWO_OVER_SQRT_PI * exp(-x * x),
     operators_only=False,
+)
+
+
+Sinh = _unary("Sinh", lambda xp, x: xp.sinh(x), lambda gy, x: gy * cosh(x), "x", True, False)
+Cosh = _unary("Cosh", lambda xp, x: xp.cosh(x), lambda gy, x: gy * sinh(x), "x", True, False)
+# d asin = 1 / sqrt(1 - x^2), d acos = -that, d atan = 1 / (1 + x^2)
+Asin = _unary(
+    "Asin", lambda xp, x: xp.arcsin(x), lambda gy, x: gy * rsqrt(1 - x * x), "x", True, False
+)
+Acos = _unary(
+    "Acos", lambda xp, x: xp.arccos(x), lambda gy, x: -gy * rsqrt(1 - x * x), "x", True, False
+)
+Atan = _unary("Atan", lambda xp, x: xp.arctan(x), lambda gy, x: gy / (1 + x * x))
+# d asinh = 1 / sqrt(x^2 + 1), d acosh = 1 / sqrt(x^2 - 1), d atanh = 1 / (1 - x^2)
+Asinh = _unary(
+    "Asinh", lambda xp, x: xp.arcsinh(x), lambda gy, x: gy * rsqrt(x * x + 1), "x", True, False
+)
+Acosh = _unary(
+    "Acosh", lambda xp, x: xp.arccosh(x), lambda gy, x: gy * rsqrt(x * x - 1), "x", True, False
+)
+Atanh = _unary("Atanh", lambda xp, x: xp.arctanh(x), lambda gy, x: gy / (1 - x * x), "x", True)
+Erfc = _unary(
+    "Erfc",
+    lambda xp, x: backend.erfc(x),
+    lambda gy, x: gy * -_TWO_OVER_SQRT_PI * exp(-x * x),
+    operators_only=False,
+)
+# d erfinv(x) = sqrt(pi) / 2 * exp(erfinv(x)^2)
+Erfinv = _unary(
+    "Erfinv",
+    lambda xp, x: backend.erfinv(x),
+    lambda gy, y: gy * (math.sqrt(math.pi) / 2) * exp(y * y),
+    "y",
+    True,
+    False,
 )
 
 
@@ -659,6 +844,119 @@ fix = trunc
 def round(input, *, decimals=0):
     """Round half to even (like torch); ``decimals`` digits after the point."""
     return Round.apply(input, decimals)
+
+
+def sinh(input):
+    return Sinh.apply(input)
+
+
+def cosh(input):
+    return Cosh.apply(input)
+
+
+def asin(input):
+    return Asin.apply(input)
+
+
+def acos(input):
+    return Acos.apply(input)
+
+
+def atan(input):
+    return Atan.apply(input)
+
+
+def asinh(input):
+    return Asinh.apply(input)
+
+
+def acosh(input):
+    return Acosh.apply(input)
+
+
+def atanh(input):
+    return Atanh.apply(input)
+
+
+arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+def erfc(input):
+    """``1 - erf(input)``, accurate where it is small (large ``input``)."""
+    return Erfc.apply(input)
+
+
+def erfinv(input):
+    """The inverse of ``erf`` on [-1, 1]: +-inf at +-1, NaN outside."""
+    return Erfinv.apply(input)
+
+
+class Frac(Function):
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype.kind != "f":
+            raise not_implemented("frac_cpu", x.dtype)
+        return x - backend.array_module(x).trunc(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy
+
+
+def frac(input):
+    """The fractional part ``input - trunc(input)``, with the sign of ``input``."""
+    return Frac.apply(input)
+
+
+class NanToNum(Function):
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        if x.dtype.kind != "f":
+            return x.copy()
+        xp = backend.array_module(x)
+        ctx.save_for_backward(xp.isfinite(x))
+        return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (finite,) = ctx.saved_tensors
+        return where(finite, gy, 0.0), None, None, None
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default 0 and
+    the largest and lowest finite values of the dtype); integers and bools are copied."""
+    return NanToNum.apply(input, nan, posinf, neginf)
+
+
+def clamp_min(input, min):
+    """``clamp(input, min=min)``."""
+    if min is None:
+        raise TypeError("clamp_min(): argument 'min' must be Number or Tensor, not NoneType")
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    """``clamp(input, max=max)``."""
+    if max is None:
+        raise TypeError("clamp_max(): argument 'max' must be Number or Tensor, not NoneType")
+    return clamp(input, max=max)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` values ``base ** e`` for exponents ``e`` evenly spaced from ``start`` to
+    ``end`` inclusive (computed in float64, then converted to ``dtype``)."""
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    dt = as_dtype(dtype) if dtype is not None else get_default_dtype()
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    exponents = np.linspace(start, end, int(steps), dtype=np.float64)
+    with quiet():
+        values = np.power(float(base), exponents)
+    if not dt.is_floating_point:
+        values = np.trunc(values)
+    return _place(values.astype(dt.np), device, requires_grad)
 
 
 # ------------------------------------------------------------------ clamp, min/max, where

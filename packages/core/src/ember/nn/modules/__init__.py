@@ -2,8 +2,10 @@
 
 from .activation import *
 from .batchnorm import *
+from .channelshuffle import *
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import *
+from .distance import *
 from .dropout import *
 from .flatten import Flatten, Unflatten
 from .fold import *

@@ -5,6 +5,7 @@ formulas and shapes are documented."""
 from __future__ import annotations
 
 from ...ops import loss as F
+from .distance import PairwiseDistance
 from .module import Module
 
 __all__ = [
@@ -25,6 +26,9 @@ __all__ = [
     "SoftMarginLoss",
     "MultiMarginLoss",
     "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
     "CTCLoss",
 ]
 
@@ -320,6 +324,53 @@ class TripletMarginLoss(_Loss):
             eps=self.eps,
             swap=self.swap,
             reduction=self.reduction,
+        )
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """Triplet loss with any distance function (``PairwiseDistance()`` by default); see
+    ``nn.functional.triplet_margin_with_distance_loss``. A distance that is a Module is
+    registered as a submodule, as in torch."""
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(reduction=reduction)
+        if margin <= 0:
+            raise ValueError(
+                "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
+                f"{margin} instead"
+            )
+        self.distance_function = (
+            distance_function if distance_function is not None else PairwiseDistance()
+        )
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss; see ``nn.functional.multilabel_margin_loss``."""
+
+    def forward(self, input, target):
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Multi-label one-versus-all logistic loss; see
+    ``nn.functional.multilabel_soft_margin_loss``."""
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(
+            input, target, weight=self.weight, reduction=self.reduction
         )
 
 
