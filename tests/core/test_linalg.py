@@ -392,3 +392,26 @@ def test_inner_and_vdot():
         ember.inner(ember.ones(2, 3), ember.ones(2, 2))
     with pytest.raises(RuntimeError, match="1D tensors expected"):
         ember.vdot(ember.ones(2, 3), ember.ones(2, 3))
+
+
+def test_cross():
+    from ember.autograd import gradcheck
+
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((1, 3))
+    assert_close(ember.cross(ember.tensor(a), ember.tensor(b), dim=1), np.cross(a, b))
+    assert_close(ember.tensor(a.T).cross(ember.tensor(b.T), 0), np.cross(a, b).T)
+    with pytest.warns(UserWarning, match="without specifying the dim arg is deprecated"):
+        got = ember.cross(ember.tensor(a[:3]), ember.tensor(a[1:]))
+    assert_close(got, np.cross(a[:3], a[1:], axis=0))
+    ta = ember.tensor(a, requires_grad=True)
+    tb = ember.tensor(b, requires_grad=True)
+    gradcheck(lambda s, t: ember.cross(s, t, dim=-1), [ta, tb])
+    with pytest.raises(RuntimeError, match="must have length 3"):
+        ember.cross(ember.ones(2, 3), ember.ones(2, 4), dim=1)
+    with pytest.raises(RuntimeError, match="no dimension of size 3"), pytest.warns(UserWarning):
+        ember.cross(ember.ones(2, 4), ember.ones(2, 4))
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        ember.cross(ember.ones(3), ember.ones(2, 3), dim=-1)
+    with pytest.raises(RuntimeError, match="expected scalar type Float but found Double"):
+        ember.cross(ember.ones(3), ember.ones(3).double(), dim=0)

@@ -586,3 +586,73 @@ def test_reductions_are_exported():
         assert callable(getattr(ember, name)), name
     assert not hasattr(ember, "sum_to_size")
     assert not hasattr(ember, "Sum")
+
+
+# ------------------------------------------------------ cummax, cummin, nansum, bincount
+
+
+def _running_reference(x, dim, better):
+    """Running extremum and its index by a Python loop: ties and NaN take the later index."""
+    x = np.moveaxis(x, dim, -1)
+    values, indices = np.empty_like(x), np.zeros(x.shape, np.int64)
+    for row in np.ndindex(x.shape[:-1]):
+        best, at = x[row][0], 0
+        for i, v in enumerate(x[row]):
+            if not np.isnan(best) and (np.isnan(v) or not better(best, v)):
+                best, at = v, i
+            values[row][i], indices[row][i] = best, at
+    return np.moveaxis(values, -1, dim), np.moveaxis(indices, -1, dim)
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+@pytest.mark.parametrize(("shape", "dim"), [((7,), 0), ((3, 5), 1), ((3, 5), 0)])
+def test_cummax_cummin(name, shape, dim):
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, shape).astype(np.float64)
+    x.flat[3] = np.nan
+    better = (lambda b, v: b > v) if name == "cummax" else (lambda b, v: b < v)
+    values, indices = getattr(ember, name)(ember.tensor(x), dim)
+    want_v, want_i = _running_reference(x, dim, better)
+    assert_close(values, want_v, equal_nan=True)
+    assert indices.tolist() == want_i.tolist()
+    ints = getattr(ember.tensor(x[0] if x.ndim > 1 else x).nan_to_num(7).long(), name)(0)
+    assert ints.values.dtype is ember.int64
+    distinct = rng.permutation(math.prod(shape)).reshape(shape) / 7.0
+    t = ember.tensor(distinct, requires_grad=True)
+    gradcheck(lambda a: getattr(a, name)(dim).values, [t])
+    # repeated indices: the gradient of a running maximum accumulates on its element
+    t = ember.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    getattr(ember, name)(t, 0).values.sum().backward()
+    assert t.grad.tolist() == ([3.0, 0.0, 0.0] if name == "cummax" else [1.0, 2.0, 0.0])
+
+
+def test_nansum_nanmean():
+    x = np.array([[1.0, np.nan, 2.0], [np.nan, np.nan, np.nan]])
+    assert_close(ember.nansum(ember.tensor(x)), np.nansum(x))
+    assert_close(ember.tensor(x).nansum(1, keepdim=True), np.nansum(x, 1, keepdims=True))
+    assert_close(ember.nanmean(ember.tensor(x), 1), np.array([1.5, np.nan]), equal_nan=True)
+    assert ember.nansum(ember.tensor([1, 2])).tolist() == 3
+    t = ember.tensor(x, requires_grad=True)
+    ember.nanmean(t, 1).sum().backward()
+    assert_close(t.grad, np.array([[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]]))
+    with pytest.raises(RuntimeError, match="expected input to have floating point"):
+        ember.nanmean(ember.tensor([1, 2]))
+
+
+def test_bincount():
+    x = np.array([0, 2, 2, 5])
+    assert_close(ember.bincount(ember.tensor(x)), np.bincount(x))
+    w = np.array([0.5, 1.0, 2.0, 3.0], np.float32)
+    got = ember.tensor(x).bincount(ember.tensor(w), minlength=8)
+    assert got.dtype is ember.float32
+    assert_close(got, np.bincount(x, w, 8).astype(np.float32))
+    assert ember.bincount(ember.tensor(x), ember.tensor([1, 2, 3, 4])).dtype is ember.float64
+    assert ember.bincount(ember.tensor(np.array([], np.int64))).shape == (0,)
+    with pytest.raises(RuntimeError, match="non-negative integral"):
+        ember.bincount(ember.tensor([0, -1]))
+    with pytest.raises(NotImplementedError, match="bincount_cpu"):
+        ember.bincount(ember.tensor([0.0]))
+    with pytest.raises(RuntimeError, match="minlength should be >= 0"):
+        ember.bincount(ember.tensor([0]), minlength=-1)
+    with pytest.raises(RuntimeError, match="same length as input"):
+        ember.bincount(ember.tensor([0, 1]), ember.tensor([1.0]))

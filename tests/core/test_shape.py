@@ -569,3 +569,115 @@ def test_view_shares_memory_or_errors_like_torch():
     with pytest.raises(RuntimeError, match="view size is not compatible"):
         base.T.view(6)
     assert base.T.reshape(6).shape == (6,)
+
+
+# ------------------------------------------------ diff, repeat_interleave, rot90, grids
+
+
+def _g(*shape):
+    return ember.tensor(_x(*shape), dtype=ember.float64, requires_grad=True)
+
+
+def test_diff():
+    x = _x(3, 5)
+    assert_close(ember.diff(ember.tensor(x)), np.diff(x))
+    assert_close(ember.tensor(x).diff(2, 0), np.diff(x, 2, 0))
+    p, a = _x(3, 1), _x(3, 2)
+    got = ember.diff(ember.tensor(x), prepend=ember.tensor(p), append=ember.tensor(a))
+    assert_close(got, np.diff(x, prepend=p, append=a))
+    assert ember.diff(ember.tensor(x), n=9).shape == (3, 0)
+    assert ember.diff(ember.tensor([True, False, False])).tolist() == [True, False]
+    from ember.autograd import gradcheck
+
+    gradcheck(lambda t: ember.diff(t, 2, 1, prepend=t[:, :1] * 2), [_g(2, 4)])
+    with pytest.raises(RuntimeError, match="at least one-dimensional"):
+        ember.diff(ember.tensor(1.0))
+    with pytest.raises(RuntimeError, match="order must be non-negative"):
+        ember.diff(ember.tensor(x), n=-1)
+    with pytest.raises(RuntimeError, match="same dimension as input"):
+        ember.diff(ember.tensor(x), prepend=ember.tensor(1.0))
+
+
+def test_repeat_interleave():
+    x = _x(2, 3)
+    assert_close(ember.repeat_interleave(ember.tensor(x), 2), np.repeat(x, 2))
+    assert_close(
+        ember.tensor(x).repeat_interleave(ember.tensor([1, 2]), dim=0), np.repeat(x, [1, 2], axis=0)
+    )
+    assert_close(
+        ember.repeat_interleave(ember.tensor(x), ember.tensor([2]), dim=1), np.repeat(x, 2, axis=1)
+    )
+    assert ember.repeat_interleave(ember.tensor([1, 0, 2])).tolist() == [0, 2, 2]
+    from ember.autograd import gradcheck
+
+    gradcheck(lambda t: ember.repeat_interleave(t, ember.tensor([0, 1, 3]), dim=1), [_g(2, 3)])
+    with pytest.raises(RuntimeError, match="Repeats must be non-negative"):
+        ember.repeat_interleave(ember.tensor(x), -1)
+    with pytest.raises(RuntimeError, match="repeats can not be negative"):
+        ember.repeat_interleave(ember.tensor(x), ember.tensor([1, -2]), dim=0)
+    with pytest.raises(RuntimeError, match="must have the same size"):
+        ember.repeat_interleave(ember.tensor(x), ember.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="Invalid output_size"):
+        ember.repeat_interleave(ember.tensor(x), 2, dim=1, output_size=5)
+
+
+@pytest.mark.parametrize("k", [-1, 0, 1, 2, 3, 5])
+def test_rot90(k):
+    x = _x(2, 3, 4)
+    assert_close(ember.rot90(ember.tensor(x), k, (0, 2)), np.rot90(x, k, (0, 2)))
+    assert_close(ember.tensor(x).rot90(k), np.rot90(x, k))
+    from ember.autograd import gradcheck
+
+    gradcheck(lambda t: ember.rot90(t, k, (1, 0)), [_g(2, 3)])
+
+
+def test_rot90_errors():
+    with pytest.raises(RuntimeError, match="total rotation dims == 2"):
+        ember.rot90(ember.ones(2, 2), 1, [0])
+    with pytest.raises(RuntimeError, match="rotation dims to be different"):
+        ember.rot90(ember.ones(2, 2), 1, [0, 0])
+    with pytest.raises(RuntimeError, match="total dims >= 2"):
+        ember.rot90(ember.ones(3))
+
+
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+def test_meshgrid(indexing):
+    a, b, c = _x(2), _x(3), _x(4)
+    got = ember.meshgrid(ember.tensor(a), ember.tensor(b), ember.tensor(c), indexing=indexing)
+    for g, want in zip(got, np.meshgrid(a, b, c, indexing=indexing)):
+        assert_close(g, want)
+    from ember.autograd import gradcheck
+
+    gradcheck(lambda s, t: ember.meshgrid([s, t], indexing=indexing), [_g(2), _g(3)])
+
+
+def test_meshgrid_warns_and_errors():
+    with pytest.warns(UserWarning, match="required to pass the indexing argument"):
+        x, _ = ember.meshgrid(ember.ones(2), ember.ones(3))
+    assert x.shape == (2, 3)
+    with pytest.raises(RuntimeError, match='must be one of "xy" or "ij"'):
+        ember.meshgrid(ember.ones(2), indexing="ab")
+    with pytest.raises(RuntimeError, match="same dtype"):
+        ember.meshgrid(ember.ones(2), ember.ones(2).long(), indexing="ij")
+    with pytest.raises(RuntimeError, match="0D or 1D"):
+        ember.meshgrid(ember.ones(2, 2), indexing="ij")
+
+
+def test_block_diag():
+    got = ember.block_diag(ember.ones(2, 2), ember.tensor(3), ember.ones(3).long())
+    want = np.zeros((4, 6))
+    want[:2, :2] = 1
+    want[2, 2] = 3
+    want[3, 3:] = 1
+    assert_close(got, want.astype(np.float32))
+    assert ember.block_diag().shape == (1, 0)
+    from ember.autograd import gradcheck
+
+    gradcheck(lambda s, t: ember.block_diag(s, t), [_g(2, 3), _g(3)])
+    with pytest.raises(RuntimeError, match="2 or fewer dimensions"):
+        ember.block_diag(ember.ones(2, 2, 2))
+
+
+def test_argwhere():
+    x = _x(3, 4)
+    assert_close(ember.argwhere(ember.tensor(x) > 0), np.argwhere(x > 0))

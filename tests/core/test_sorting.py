@@ -162,4 +162,89 @@ def test_exports():
     assert ember.sort is not None and ember.argsort is not None and ember.topk is not None
     import ember.ops.sorting as sorting
 
-    assert sorted(sorting.__all__) == ["argsort", "sort", "topk"]
+    assert sorted(sorting.__all__) == [
+        "argsort",
+        "bucketize",
+        "isin",
+        "kthvalue",
+        "searchsorted",
+        "sort",
+        "topk",
+    ]
+
+
+# ------------------------------------------------- kthvalue, searchsorted, bucketize, isin
+
+
+@pytest.mark.parametrize(("shape", "dim"), [((6,), 0), ((3, 5), 1), ((3, 5), 0)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_kthvalue(shape, dim, keepdim):
+    x = np.random.default_rng(4).permutation(math.prod(shape)).reshape(shape) / 3.0
+    for k in (1, shape[dim]):
+        values, indices = ember.kthvalue(ember.tensor(x), k, dim, keepdim)
+        want = np.take(np.sort(x, dim), [k - 1], dim)
+        if not keepdim:
+            want = want.squeeze(dim)
+        assert_close(values, want)
+        assert_close(
+            np.take_along_axis(
+                x, np.expand_dims(indices.numpy(), dim) if not keepdim else indices.numpy(), dim
+            ),
+            want if keepdim else np.expand_dims(want, dim),
+        )
+    t = ember.tensor(x, dtype=ember.float64, requires_grad=True)
+    gradcheck(lambda a: a.kthvalue(2, dim, keepdim).values, [t])
+    with pytest.raises(RuntimeError, match="selected number k out of range"):
+        ember.kthvalue(ember.tensor(x), shape[dim] + 1, dim)
+
+
+@pytest.mark.parametrize("right", [False, True])
+def test_searchsorted(right):
+    seq = np.array([1.0, 3.0, 3.0, 5.0])
+    values = np.array([[3.0, 6.0], [0.0, 1.0]])
+    side = "right" if right else "left"
+    got = ember.searchsorted(ember.tensor(seq), ember.tensor(values), right=right)
+    assert got.dtype is ember.int64
+    assert_close(got, np.searchsorted(seq, values, side=side))
+    assert (
+        ember.searchsorted(ember.tensor(seq), ember.tensor(values), side=side, out_int32=True).dtype
+        is ember.int32
+    )
+    rows = np.array([[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]])
+    got = ember.searchsorted(
+        ember.tensor(rows), ember.tensor([[3.0, 4.0], [3.0, 4.0]]), right=right
+    )
+    want = [np.searchsorted(r, [3.0, 4.0], side=side) for r in rows]
+    assert_close(got, np.array(want))
+    perm = np.array([2, 0, 3, 1])
+    shuffled = seq[np.argsort(perm)]
+    got = ember.searchsorted(
+        ember.tensor(shuffled),
+        ember.tensor(values),
+        sorter=ember.tensor(np.argsort(shuffled, kind="stable")),
+        right=right,
+    )
+    assert_close(got, np.searchsorted(seq, values, side=side))
+    assert_close(
+        ember.bucketize(ember.tensor(values), ember.tensor(seq), right=right),
+        np.searchsorted(seq, values, side=side),
+    )
+
+
+def test_searchsorted_errors():
+    seq = ember.tensor([1, 3, 5])
+    with pytest.raises(RuntimeError, match="side can only be 'left' or 'right'"):
+        ember.searchsorted(seq, seq, side="xx")
+    with pytest.raises(RuntimeError, match="can't be set to opposites"):
+        ember.searchsorted(seq, seq, side="left", right=True)
+    with pytest.raises(RuntimeError, match="first N-1 dimensions"):
+        ember.searchsorted(ember.ones(2, 3), ember.ones(3))
+    with pytest.raises(RuntimeError, match="must be 1 dimension"):
+        ember.bucketize(seq, ember.ones(1, 3))
+
+
+def test_isin():
+    a, b = np.array([1, 2, 3, 4]), np.array([2, 5, 4])
+    assert_close(ember.isin(ember.tensor(a), ember.tensor(b)), np.isin(a, b))
+    assert_close(ember.isin(ember.tensor(a), 2, invert=True), a != 2)
+    assert ember.isin(2, ember.tensor(b)).tolist() is True

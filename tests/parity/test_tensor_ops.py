@@ -581,3 +581,55 @@ MORE_LINALG = [
 @pytest.mark.parametrize("expr,a,b", MORE_LINALG, ids=[f"{e}-{a}-{b}" for e, a, b in MORE_LINALG])
 def test_more_linalg(parity, expr, a, b):
     _same(parity, _fn(expr, "a, b"), parity.randn(*a), parity.randn(*b), rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------- shape, search and running-extremum functions
+
+NEW_FNS = [
+    "fw.diff(x)", "x.diff(2, 0)", "fw.diff(x, prepend=x[:, :1], append=x[:, :2])", "fw.diff(x, n=9)",
+    "fw.diff(x > 0)", "fw.diff(x.long(), dim=0)", "fw.diff(x, n=-1)", "fw.diff(x[0, 0])",
+    "fw.diff(x, prepend=x[0, 0])",
+    "fw.repeat_interleave(x, 2)", "x.repeat_interleave(fw.tensor([1, 0, 2]), dim=0)",
+    "fw.repeat_interleave(x, fw.tensor([2]), dim=1)", "fw.repeat_interleave(x, 2, dim=-1, output_size=8)",
+    "fw.repeat_interleave(fw.tensor([1, 0, 2]))", "fw.repeat_interleave(x, -1)",
+    "fw.repeat_interleave(x, fw.tensor([1, 2]))", "fw.repeat_interleave(x, 2, dim=1, output_size=5)",
+    "fw.rot90(x)", "x.rot90(2)", "fw.rot90(x, -1, [1, 0])", "fw.rot90(x, 3)", "fw.rot90(x, 1, [0])",
+    "fw.rot90(x[0])", "fw.cross(x[:, :3], x[:, 1:], dim=1)", "x[:, :3].cross(x[:1, 1:], dim=-1)",
+    "fw.cross(x[:, :3], x[:, 1:].double(), dim=1)", "fw.cross(x, x, dim=1)",
+    "fw.meshgrid(x[0], x[1], indexing='ij')", "fw.meshgrid([x[0], x[1, :2]], indexing='xy')",
+    "fw.meshgrid(x[0, 0], x[1], indexing='xy')", "fw.meshgrid(x, indexing='ij')",
+    "fw.meshgrid(x[0], x[0].long(), indexing='ij')", "fw.meshgrid(x[0], indexing='ab')",
+    "fw.block_diag(x, x[0], x[0, 0])", "fw.block_diag(x, x.long())", "fw.block_diag(x[None])",
+    "fw.argwhere(x > 0)", "(x > 0).argwhere()",
+    "fw.kthvalue(x, 2)", "x.kthvalue(1, 0, True)", "fw.kthvalue(x, 5)", "fw.kthvalue(x[0, 0], 1)",
+    "fw.cummax(x, 1)", "x.cummin(0)", "fw.cummax(x.round(), 1)", "fw.cummin((x * 2).long(), 1)",
+    "fw.cummax(x[0, 0], 0)", "fw.cummax(fw.where(x > 1, float('nan'), x), 1)",
+    "fw.nansum(fw.where(x > 1, float('nan'), x))", "x.nansum(1, keepdim=True)",
+    "fw.nansum(x.long(), 0)", "fw.nanmean(fw.where(x > 0, float('nan'), x), 1)",
+    "x.nanmean()", "fw.nanmean(x.long())",
+    "fw.searchsorted(x[0].sort().values, x)", "fw.searchsorted(x.sort().values, x, right=True)",
+    "fw.searchsorted(x[0].sort().values, x, side='right', out_int32=True)",
+    "fw.searchsorted(x[0], x, sorter=x[0].argsort())", "fw.searchsorted(x[0].sort().values, 0.5)",
+    "fw.searchsorted(x.sort().values, x[0])", "fw.searchsorted(x[0], x, side='xx')",
+    "fw.bucketize(x, x[0].sort().values)", "fw.bucketize(x, x[0].sort().values, right=True)",
+    "fw.bucketize(x, x)",
+    "fw.bincount((x.abs() * 3).long()[0])", "fw.bincount((x.abs() * 3).long()[0], x[1].detach(), 9)",
+    "(x.abs() * 3).long()[0].bincount(minlength=2)", "fw.bincount(x.long())", "fw.bincount(x[0])",
+    "fw.isin(x.round(), x.round()[0])", "fw.isin(x.round(), 1.0, invert=True)",
+    "fw.isin((x * 2).long(), fw.tensor([0, 1]))",
+]
+
+
+@pytest.mark.parametrize("expr", NEW_FNS)
+def test_new_fns(parity, expr):
+    _same(parity, _fn(expr), parity.randn(3, 4) * 2)
+
+
+def test_meshgrid_and_cross_warn():
+    import ember
+
+    for fw in (torch, ember):
+        with pytest.warns(UserWarning, match="required to pass the indexing argument"):
+            fw.meshgrid(fw.ones(2), fw.ones(3))
+        with pytest.warns(UserWarning, match="without specifying the dim arg is deprecated"):
+            fw.cross(fw.ones(3, 3), fw.ones(3, 3))

@@ -1118,6 +1118,41 @@ class Tensor:
     def trace(self):
         return _linalg.trace(self)
 
+    def cross(self, other, dim=None):
+        return _linalg.cross(self, other, dim)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return _shape.diff(self, n, dim, prepend, append)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        if repeats is None:
+            return _shape.repeat_interleave(self, output_size=output_size)
+        return _shape.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _shape.rot90(self, k, dims)
+
+    def argwhere(self):
+        return _shape.argwhere(self)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return _sort.kthvalue(self, k, dim, keepdim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _red.bincount(self, weights, minlength)
+
+    def cummax(self, dim):
+        return _red.cummax(self, dim)
+
+    def cummin(self, dim):
+        return _red.cummin(self, dim)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.nanmean(self, dim, keepdim, dtype=dtype)
+
     def sort(self, dim=-1, descending=False, stable=False):
         return _sort.sort(self, dim, descending, stable=stable)
 

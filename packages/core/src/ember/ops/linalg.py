@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import string
+import warnings
 
 from .. import backend
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import as_tensor_arg, not_implemented, wrap_dim
 from .pointwise import mul
+from .shape import infer_size
 
 __all__ = [
     "matmul",
@@ -29,6 +31,7 @@ __all__ = [
     "kron",
     "tensordot",
     "trace",
+    "cross",
     "addmm",
     "baddbmm",
     "einsum",
@@ -373,6 +376,42 @@ def trace(input):
     if input._data.dtype.kind == "b":
         raise not_implemented("trace", input._data.dtype)
     return input.diagonal().sum()
+
+
+def cross(input, other, dim=None):
+    """The cross product of 3-vectors along ``dim`` (the operands broadcast, with the same
+    number of dimensions and one dtype).
+
+    Without ``dim``, torch's deprecated default holds: the first dimension of size 3, with
+    torch's warning (``linalg.cross`` uses the last dimension instead).
+    """
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(
+            f"expected scalar type {input.dtype.scalar_name} but found {other.dtype.scalar_name}"
+        )
+    ndim = input._data.ndim
+    if dim is None:
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either "
+            "pass the dim explicitly or simply use torch.linalg.cross.\nThe default value of "
+            "dim will change to agree with that of linalg.cross in a future release.",
+            UserWarning,
+            stacklevel=2,
+        )
+        if 3 not in input.shape:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = tuple(input.shape).index(3)
+    dim = wrap_dim(dim, ndim)
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+            f"{input.shape[dim]} and {other.shape[dim]}"
+        )
+    shape = infer_size([tuple(input.shape), tuple(other.shape)])
+    a, b = input.expand(shape), other.expand(shape)
+    return a.roll(-1, dim) * b.roll(-2, dim) - a.roll(-2, dim) * b.roll(-1, dim)
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):

@@ -19,7 +19,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from ._util import normalize_dims, not_implemented, quiet, wrap_dim
-from .pointwise import maximum, minimum, where
+from .pointwise import isnan, maximum, minimum, where
 
 __all__ = [
     "sum",
@@ -43,12 +43,19 @@ __all__ = [
     "all",
     "any",
     "count_nonzero",
+    "cummax",
+    "cummin",
+    "nansum",
+    "nanmean",
+    "bincount",
 ]
 
 # torch.return_types.max / min / median: tuples whose fields read as .values and .indices
 _MaxResult = namedtuple("max", ("values", "indices"))
 _MinResult = namedtuple("min", ("values", "indices"))
 _MedianResult = namedtuple("median", ("values", "indices"))
+_CummaxResult = namedtuple("cummax", ("values", "indices"))
+_CumminResult = namedtuple("cummin", ("values", "indices"))
 
 
 # ------------------------------------------------------------------------------ dim helpers
@@ -665,6 +672,98 @@ def cumprod(input, dim, *, dtype=None):
     The gradient is exact where the input has zeros.
     """
     return _cumulative(Cumprod.apply, input, dim, dtype)
+
+
+def _running_extremum(result, accumulate, input, dim):
+    """``(values, indices)`` of the running max/min along ``dim``: a tie or a NaN takes the
+    later index, and NaN, once seen, stays (torch's rule). The gradient of each value goes
+    to the element its index names."""
+    ndim = input._data.ndim
+    dim = wrap_dim(dim, ndim)
+    if ndim == 0:
+        values, indices = _running_extremum(result, accumulate, input.reshape(1), 0)
+        return result(values.reshape(()), indices.reshape(()))
+    x = input._data
+    xp = backend.array_module(x)
+    if x.dtype.kind == "b":
+        x = x.astype(np.uint8)
+    running = accumulate(xp, x, dim)
+    with quiet():
+        hit = (x == running) | (xp.isnan(x) & xp.isnan(running) if x.dtype.kind == "f" else False)
+    positions = xp.where(hit, _positions(x, dim), 0)
+    index = xp.maximum.accumulate(positions, axis=dim).astype(np.int64, copy=False)
+    return result(input.gather(dim, Tensor._make(index)), Tensor._make(index))
+
+
+def _nan_accumulate(ufunc):
+    def accumulate(xp, x, axis):
+        if x.dtype.kind != "f":
+            return getattr(xp, ufunc).accumulate(x, axis=axis)
+        # fmax/fmin skip NaN; a NaN seen earlier must stay, so mark where one has been seen
+        seen = xp.logical_or.accumulate(xp.isnan(x), axis=axis)
+        out = getattr(xp, ufunc).accumulate(x, axis=axis)
+        return xp.where(seen, xp.asarray(np.nan, x.dtype), out)
+
+    return accumulate
+
+
+def cummax(input, dim):
+    """Running maximum along ``dim``: a named tuple ``(values, indices)``; ties take the
+    later index, as in torch, and a NaN stays the maximum once seen."""
+    return _running_extremum(_CummaxResult, _nan_accumulate("maximum"), input, dim)
+
+
+def cummin(input, dim):
+    """Running minimum along ``dim``: a named tuple ``(values, indices)``; ties take the
+    later index, as in torch, and a NaN stays the minimum once seen."""
+    return _running_extremum(_CumminResult, _nan_accumulate("minimum"), input, dim)
+
+
+# ------------------------------------------------------------------- NaN-ignoring, counts
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """``sum`` with NaN counted as zero (integers have none: the plain sum)."""
+    if input._data.dtype.kind == "f":
+        input = where(isnan(input), 0.0, input)
+    return sum(input, dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the non-NaN elements (NaN where a slice has none); floating inputs only,
+    as in torch."""
+    if input._data.dtype.kind != "f" and dtype is None:
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{input.dtype.scalar_name}"
+        )
+    count = sum(isnan(input).logical_not(), dim, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each value 0, 1, ... occurs in the 1-d non-negative integer ``input`` (at
+    least ``minlength`` bins); with ``weights``, their sums instead (float64 for integer
+    weights, else the weights' dtype). No gradient, as in torch."""
+    x = input._data
+    if x.dtype.kind not in "biu":
+        raise not_implemented("bincount_cpu", x.dtype)
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    xp = backend.array_module(x)
+    if x.ndim != 1 or (x.size and bool((x < 0).any())):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = None
+    if weights is not None:
+        w = weights._data
+        if w.ndim != 1 or w.shape[0] != x.shape[0]:
+            raise RuntimeError("weights should be 1-d and have the same length as input")
+    out = xp.bincount(x.astype(np.int64), None if w is None else w.astype(np.float64), minlength)
+    if w is None:
+        out = out.astype(np.int64)
+    elif w.dtype.kind == "f":
+        out = out.astype(w.dtype)
+    return Tensor._make(out)
 
 
 # ---------------------------------------------------------------------------------- norm

@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import warnings
+
+import numpy as np
 
 from .. import backend
 from .._dtype import result_type
@@ -60,6 +63,12 @@ __all__ = [
     "diag",
     "diagonal",
     "diag_embed",
+    "diff",
+    "repeat_interleave",
+    "rot90",
+    "meshgrid",
+    "block_diag",
+    "argwhere",
 ]
 
 # ------------------------------------------------------------------------------ Functions
@@ -870,3 +879,209 @@ def diag(input, diagonal=0):
     if ndim == 2:
         return clone(Diagonal.apply(input, int(diagonal), 0, 1))
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
+
+
+# ------------------------------------------------------------- differences, grids, blocks
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference ``out[i] = input[i + 1] - input[i]`` along ``dim``,
+    after joining ``prepend`` and ``append`` there (same number of dimensions as ``input``;
+    dtypes promote as in ``cat``). Bool tensors take ``!=`` (xor) as the difference."""
+    ndim = input._data.ndim
+    if ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    n = operator.index(n)
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    dim = wrap_dim(dim, ndim)
+    parts = []
+    for extra in (prepend, input, append):
+        if extra is None:
+            continue
+        if extra is not input and extra._data.ndim != ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        parts.append(extra)
+    out = cat(parts, dim) if len(parts) > 1 else input
+    for _ in range(n):
+        size = out._data.shape[dim]
+        if size == 0:
+            break
+        lead = (slice(None),) * dim
+        hi = Slice.apply(out, lead + (slice(1, size),))
+        lo = Slice.apply(out, lead + (slice(0, size - 1),))
+        out = hi.logical_xor(lo) if out._data.dtype.kind == "b" else hi - lo
+    return out
+
+
+def _host(a):
+    """Array ``a`` as a numpy array (a copy from the GPU): for sizes decided by data."""
+    return a.get() if backend.is_cuda_array(a) else np.asarray(a)
+
+
+def _repeat_counts(repeats, size, device):
+    """``repeats`` (an int or a 1-d integer tensor) as a numpy int64 array of ``size``."""
+    if isinstance(repeats, Tensor):
+        if repeats._data.dtype.kind not in "iu":
+            raise NotImplementedError(
+                f"\"repeat_interleave_cpu\" not implemented for '{repeats.dtype.scalar_name}'"
+            )
+        if repeats._data.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        counts = _host(repeats._data).reshape(-1).astype(np.int64)
+        if counts.size == 1:
+            counts = np.full(size, counts[0], np.int64)
+        if counts.size != size:
+            raise RuntimeError(
+                "repeats must have the same size as input along dim, but got repeats.size(0) = "
+                f"{counts.size} and input.size(0) = {size}"
+            )
+        if (counts < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        return counts
+    repeats = operator.index(repeats)
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    return np.full(size, repeats, np.int64)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element (or slice along ``dim``) ``repeats`` times in place, unlike
+    ``repeat``, which tiles the whole tensor. Without ``dim`` the input is flattened first.
+
+    ``repeats`` is an int or a 1-d integer tensor with one count per slice. Called with one
+    integer tensor only, it returns ``arange(len(input))`` with element ``i`` repeated
+    ``input[i]`` times.
+    """
+    if repeats is None:
+        if not isinstance(input, Tensor):
+            raise TypeError("repeat_interleave(): argument 'repeats' must be Tensor")
+        counts = _repeat_counts(input, input._data.reshape(-1).size, input.device)
+        if input._data.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        index = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+        _check_output_size(index.size, output_size)
+        return Tensor._make(backend.array_module(input._data).asarray(index))
+    if dim is None:
+        input = reshape(input, (-1,))
+        dim = 0
+    if input._data.ndim == 0:
+        input = reshape(input, (1,))
+    dim = wrap_dim(dim, input._data.ndim)
+    counts = _repeat_counts(repeats, input._data.shape[dim], input.device)
+    index = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    _check_output_size(index.size, output_size)
+    xp = backend.array_module(input._data)
+    return input.index_select(dim, Tensor._make(xp.asarray(index)))
+
+
+def _check_output_size(total, output_size):
+    if output_size is not None and output_size != total:
+        raise RuntimeError(
+            f"repeat_interleave: Invalid output_size, expected {total} but got {output_size}"
+        )
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first dimension
+    towards the second (a copy)."""
+    dims = tuple(dims)
+    ndim = input._data.ndim
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {ndim}")
+    d0, d1 = wrap_dim(dims[0], ndim), wrap_dim(dims[1], ndim)
+    if d0 == d1:
+        raise RuntimeError(
+            f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}"
+        )
+    k = operator.index(k) % 4
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return flip(transpose(input, d0, d1), (d1,))
+    return clone(input)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 0-d or 1-d tensors: output ``i`` holds ``tensors[i]`` broadcast
+    along its own dimension (views, as torch's expand). ``indexing="ij"`` gives the shape
+    ``(len(t0), len(t1), ...)``; ``"xy"`` swaps the first two (Cartesian). Omitting
+    ``indexing`` means ``"ij"`` with torch's UserWarning that it will become required."""
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        tensors = tuple(tensors[0])
+    tensors = _tensor_list(tensors, "meshgrid")
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("xy", "ij"):
+        raise RuntimeError(
+            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError(
+                "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
+                f"{t._data.ndim}D"
+            )
+    if any(t._data.dtype != tensors[0]._data.dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    if any(t.device != tensors[0].device for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same device")
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = list(tensors)
+    if swap:
+        order[0], order[1] = order[1], order[0]
+    shape = tuple(t._data.size for t in order)
+    grids = []
+    for i, t in enumerate(order):
+        view = [1] * len(order)
+        view[i] = shape[i]
+        grids.append(expand(reshape(t, view), shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def block_diag(*tensors):
+    """A block-diagonal matrix with ``tensors`` (0-d, 1-d or 2-d; 0-d is 1x1 and 1-d a row)
+    down the diagonal, zeros elsewhere; dtypes promote."""
+    tensors = _tensor_list(tensors, "block_diag")
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 2:
+            raise RuntimeError(
+                "torch.block_diag: Input tensors must have 2 or fewer dimensions. Input "
+                f"{i} has {t._data.ndim} dimensions"
+            )
+    if not tensors:
+        return Tensor._make(np.zeros((1, 0), np.float32))
+    blocks = [reshape(t, (1,) * (2 - t._data.ndim) + t._data.shape) for t in tensors]
+    dtype = result_type(*tensors).np
+    width = sum(b._data.shape[1] for b in blocks)
+    xp = backend.array_module(tensors[0]._data)
+    rows, left = [], 0
+    for b in blocks:
+        h, w = b._data.shape
+        pieces = [
+            Tensor._make(xp.zeros((h, left), dtype)),
+            b,
+            Tensor._make(xp.zeros((h, width - left - w), dtype)),
+        ]
+        rows.append(Cat.apply(1, dtype, *pieces))
+        left += w
+    return Cat.apply(0, dtype, *rows)
+
+
+def argwhere(input):
+    """The indices of the non-zero elements, one row each (``nonzero(input)``)."""
+    return input.nonzero()
