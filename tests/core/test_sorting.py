@@ -170,6 +170,8 @@ def test_exports():
         "searchsorted",
         "sort",
         "topk",
+        "unique",
+        "unique_consecutive",
     ]
 
 
@@ -248,3 +250,121 @@ def test_isin():
     assert_close(ember.isin(ember.tensor(a), ember.tensor(b)), np.isin(a, b))
     assert_close(ember.isin(ember.tensor(a), 2, invert=True), a != 2)
     assert ember.isin(2, ember.tensor(b)).tolist() is True
+
+
+# ---------------------------------------------------------------- unique, unique_consecutive
+
+
+def _parts(result):
+    return [r.numpy() for r in (result if isinstance(result, tuple) else (result,))]
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.array([[3, 1, 2], [1, 3, 0]]),
+        np.array([2.5, -1.0, 2.5, 0.0, -1.0], dtype=np.float32),
+        np.array([True, False, True]),
+        np.array([5, 5, 1], dtype=np.int32),
+        np.array(7.0),
+        np.zeros((2, 0)),
+    ],
+)
+def test_unique_matches_numpy(x):
+    t = ember.tensor(x)
+    values, inverse, counts = ember.unique(t, return_inverse=True, return_counts=True)
+    want, want_inverse, want_counts = np.unique(x, return_inverse=True, return_counts=True)
+    assert values.dtype == t.dtype and values.tolist() == want.tolist()
+    assert inverse.dtype is ember.int64 and counts.dtype is ember.int64
+    assert inverse.shape == x.shape  # the input's shape, 0-d included
+    assert inverse.numpy().tolist() == want_inverse.reshape(x.shape).tolist()
+    assert counts.tolist() == want_counts.tolist()
+    # the tuple holds what was asked for, in order; the values alone are a tensor
+    assert isinstance(ember.unique(t), ember.Tensor)
+    only_counts = ember.unique(t, return_counts=True)
+    assert type(only_counts) is tuple and len(only_counts) == 2
+    assert only_counts[1].tolist() == want_counts.tolist()
+    assert t.unique(False, True)[1].numpy().tolist() == want_inverse.reshape(x.shape).tolist()
+
+
+def test_unique_nan_and_signed_zero():
+    x = ember.tensor([3.0, NAN, 1.0, NAN, 3.0])
+    values, inverse, counts = ember.unique(x, return_inverse=True, return_counts=True)
+    assert_close(values, np.array([1.0, 3.0, NAN, NAN], np.float32), equal_nan=True)
+    assert inverse.tolist() == [1, 2, 0, 3, 1]  # each NaN is a value of its own
+    assert counts.tolist() == [1, 2, 1, 1]
+    values, counts = ember.unique_consecutive(ember.tensor([NAN, NAN, 1.0]), return_counts=True)
+    assert counts.tolist() == [1, 1, 1]
+    # -0.0 == 0.0: one value, the first seen
+    for first in (-0.0, 0.0):
+        (v,) = ember.unique(ember.tensor([first, -first, first])).tolist()
+        assert math.copysign(1, v) == math.copysign(1, first)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_unique_dim_matches_numpy(dim):
+    x = np.random.default_rng(5).integers(0, 2, (4, 3, 2))
+    values, inverse, counts = ember.unique(
+        ember.tensor(x), dim=dim, return_inverse=True, return_counts=True
+    )
+    want, want_inverse, want_counts = np.unique(
+        x, axis=dim, return_inverse=True, return_counts=True
+    )
+    assert values.shape == want.shape and values.tolist() == want.tolist()
+    assert inverse.shape == (x.shape[dim],)
+    assert inverse.tolist() == want_inverse.reshape(-1).tolist()
+    assert counts.tolist() == want_counts.tolist()
+
+
+def test_unique_dim_lexicographic_and_nan_rows():
+    m = ember.tensor([[1, 2], [0, 5], [1, 2], [0, 1]])
+    values, inverse = m.unique(dim=0, return_inverse=True)
+    assert values.tolist() == [[0, 1], [0, 5], [1, 2]] and inverse.tolist() == [2, 1, 2, 0]
+    values, counts = ember.unique(ember.tensor([[NAN, 1.0], [NAN, 1.0]]), dim=0, return_counts=True)
+    assert values.shape == (2, 2) and counts.tolist() == [1, 1]
+
+
+def test_unique_consecutive():
+    x = ember.tensor([[1, 1, 2], [2, 1, 1]])
+    values, inverse, counts = ember.unique_consecutive(x, return_inverse=True, return_counts=True)
+    assert values.tolist() == [1, 2, 1]
+    assert inverse.tolist() == [[0, 0, 1], [1, 2, 2]] and counts.tolist() == [2, 2, 2]
+    rows = ember.tensor([[1, 2], [1, 2], [0, 5], [1, 2]])
+    values, inverse, counts = rows.unique_consecutive(True, True, 0)
+    assert values.tolist() == [[1, 2], [0, 5], [1, 2]]
+    assert inverse.tolist() == [0, 0, 1, 2] and counts.tolist() == [2, 1, 1]
+    values, inverse = ember.unique_consecutive(ember.tensor(4), return_inverse=True)
+    assert values.shape == (1,) and inverse.shape == ()
+
+
+def test_unique_empty_and_errors():
+    for fn in (ember.unique, ember.unique_consecutive):
+        both = {"return_inverse": True, "return_counts": True}
+        values, inverse, counts = fn(ember.zeros(0, 2), dim=0, **both)
+        assert values.shape == (0, 2) and inverse.shape == (0,) and counts.shape == (0,)
+        values, inverse, counts = fn(ember.zeros(0, 2), **both)
+        assert values.shape == (0,) and inverse.shape == (0, 2) and counts.dtype is ember.int64
+        with pytest.raises(RuntimeError, match="aren't selected"):
+            fn(ember.zeros(2, 0), dim=0)
+        with pytest.raises(RuntimeError, match="more than one"):
+            fn(ember.zeros(0, 0), dim=0)
+        with pytest.raises(IndexError, match="has no dimensions"):
+            fn(ember.tensor(1.0), dim=0)
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            fn(ember.zeros(2, 2), dim=2)
+        with pytest.raises(TypeError, match="must be int, not float"):
+            fn(ember.zeros(2, 2), dim=1.0)
+
+
+def test_unique_not_differentiable():
+    x = ember.tensor([1.0, 2.0, 1.0], requires_grad=True)
+    values, inverse, counts = ember.unique(x, return_inverse=True, return_counts=True)
+    assert values.requires_grad and not inverse.requires_grad and not counts.requires_grad
+    with pytest.raises(NotImplementedError, match="derivative for '_unique2' is not"):
+        values.sum().backward()
+    with pytest.raises(NotImplementedError, match="'unique_dim'"):
+        ember.unique(x, dim=0).sum().backward()
+    with pytest.raises(NotImplementedError, match="'unique_consecutive'"):
+        x.unique_consecutive().sum().backward()
+    with ember.no_grad():
+        assert not x.unique().requires_grad

@@ -625,6 +625,58 @@ def test_new_fns(parity, expr):
     _same(parity, _fn(expr), parity.randn(3, 4) * 2)
 
 
+UNIQUE = [
+    "fw.unique(x)", "x.unique(return_inverse=True)", "fw.unique(x, return_counts=True)",
+    "fw.unique(x, sorted=False, return_inverse=True, return_counts=True)",
+    "fw.unique(x, False, True, True)", "fw.unique(x, dim=0, return_inverse=True, return_counts=True)",
+    "x.unique(dim=1, return_counts=True)", "x.unique(True, True, False, -1)",
+    "fw.unique(fw.cat([x, x[:2], x[1:2]]), dim=0, return_inverse=True, return_counts=True)",
+    "fw.unique(fw.cat([x, x[:, :1]], 1).long(), dim=1, return_inverse=True)",
+    "fw.unique(x > 0, return_inverse=True, return_counts=True)", "fw.unique((x > 0).T, dim=0)",
+    "fw.unique(x.int(), return_counts=True)", "fw.unique(x.double(), return_inverse=True)",
+    "fw.unique(x[0, 0], return_inverse=True, return_counts=True)", "fw.unique(x[0, 0], dim=0)",
+    "fw.unique(x[:0], return_inverse=True, return_counts=True)",
+    "fw.unique(x[:0], dim=0, return_inverse=True, return_counts=True)",
+    "fw.unique(x[:, :0], dim=1, return_counts=True)", "fw.unique(x[:, :0], dim=0)",
+    "fw.unique(x[:0, :0], dim=0)", "fw.unique(x, dim=2)", "fw.unique(x, dim=1.0)",
+    "fw.unique(fw.where(x > 0.5, float('nan'), x), return_inverse=True, return_counts=True)",
+    "fw.unique(x[None].expand(2, 4, 3), dim=1, return_inverse=True, return_counts=True)",
+    "fw.unique_consecutive(x)", "x.unique_consecutive(return_inverse=True, return_counts=True)",
+    "fw.unique_consecutive(x.sort(0).values, dim=0, return_inverse=True, return_counts=True)",
+    "fw.unique_consecutive(fw.cat([x[:1], x[:1], x]), dim=0, return_counts=True)",
+    "x.long().unique_consecutive(dim=1)", "x.unique_consecutive(True, False, -1)",
+    "fw.unique_consecutive(x.flatten().sort().values, return_inverse=True, return_counts=True)",
+    "fw.unique_consecutive(fw.where(x > 0.5, float('nan'), x).sort().values, return_counts=True)",
+    "fw.unique_consecutive(x > 0, return_counts=True)", "fw.unique_consecutive(x[0, 0], True, True)",
+    "fw.unique_consecutive(x[:, :0], dim=1, return_inverse=True, return_counts=True)",
+    "fw.unique_consecutive(x[:, :0], dim=0)", "fw.unique_consecutive(x[0, 0], dim=0)",
+    "fw.unique_consecutive(x, dim=-3)",
+]
+
+
+@pytest.mark.parametrize("expr", UNIQUE)
+def test_unique(parity, expr):
+    # few distinct values, so that both functions find repeats; no gradient (see below)
+    _same(parity, _fn(expr), (parity.randn(4, 3) * 1.5).round(), grad=False)
+
+
+@pytest.mark.parametrize("expr", [
+    "fw.unique(x)", "fw.unique(x, return_inverse=True, return_counts=True)[0]",
+    "fw.unique(x, dim=0)", "fw.unique_consecutive(x)", "x.unique_consecutive(dim=0)",
+])
+def test_unique_not_differentiable(expr):
+    import ember
+
+    outcomes = []
+    for fw in (ember, torch):
+        x = fw.tensor([[1.0, 2.0], [1.0, 2.0]], requires_grad=True)
+        values = _fn(expr)(fw, x)
+        with pytest.raises(NotImplementedError) as info:
+            values.sum().backward()
+        outcomes.append((values.requires_grad, str(info.value)))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_meshgrid_and_cross_warn():
     import ember
 

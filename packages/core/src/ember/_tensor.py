@@ -1162,6 +1162,12 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return _sort.topk(self, k, dim, largest, sorted)
 
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _sort.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return _sort.unique_consecutive(self, return_inverse, return_counts, dim)
+
     # ------------------------------------------------------------------ in-place operations
 
     def _inplace(self, op, *args, **kwargs):

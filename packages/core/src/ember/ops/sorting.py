@@ -1,4 +1,5 @@
-"""Sorting: sort, argsort and topk.
+"""Sorting: sort, argsort and topk; kthvalue, searchsorted, bucketize, isin; unique and
+unique_consecutive.
 
 NaN sorts as the largest value, as in torch. Sorts are always stable here (``stable=False``
 only allows torch to reorder equal elements; a stable order is one it may return).
@@ -6,16 +7,28 @@ only allows torch to reorder equal elements; a stable order is one it may return
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
 
 from .. import backend
 from .._tensor import Tensor
+from ..autograd.function import Function
 from ._util import wrap_dim
 from .reduction import _take_along_dim
 
-__all__ = ["sort", "argsort", "topk", "kthvalue", "searchsorted", "bucketize", "isin"]
+__all__ = [
+    "sort",
+    "argsort",
+    "topk",
+    "kthvalue",
+    "searchsorted",
+    "bucketize",
+    "isin",
+    "unique",
+    "unique_consecutive",
+]
 
 # torch.return_types.sort / topk: tuples whose fields read as .values and .indices
 _SortResult = namedtuple("sort", ("values", "indices"))
@@ -178,3 +191,109 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     xp = backend.array_module(a)
     found = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
     return Tensor._make(xp.asarray(found))
+
+
+class Unique(Function):
+    """``(values, inverse, counts)`` of ``unique`` (sorted) or ``unique_consecutive`` (in
+    order), of the elements or, with ``dim``, of the slices along ``dim``.
+
+    Equal elements are grouped by ``==``, so every NaN stands alone, as in torch. Like torch,
+    the values require grad when the input does, but the gradient is not implemented.
+    """
+
+    @staticmethod
+    def forward(ctx, x, consecutive=False, dim=None):
+        xp = backend.array_module(x)
+        if dim is None:
+            ctx.op = "unique_consecutive" if consecutive else "_unique2"
+            rows = x.reshape(-1)
+        else:
+            ctx.op = "unique_consecutive" if consecutive else "unique_dim"
+            # one row per slice along dim: lexicographic order and equality are row-wise
+            moved = xp.moveaxis(x, dim, 0)
+            rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
+        n = rows.shape[0]
+        if consecutive:
+            order = None
+            keys = rows
+        else:
+            if dim is None:
+                order = xp.argsort(rows, kind="stable")
+            else:  # lexsort's primary key is its last row: the first column
+                order = xp.lexsort(rows.T[::-1]) if n else xp.arange(0)
+            keys = rows[order]
+        # a new group starts where a row differs from the one before (NaN != NaN)
+        starts = xp.ones(n, dtype=bool)
+        if n > 1:
+            differs = keys[1:] != keys[:-1]
+            starts[1:] = differs if dim is None else differs.any(axis=1)
+        first = xp.flatnonzero(starts)
+        group = (xp.cumsum(starts) - 1).astype(np.int64, copy=False)
+        if order is None:
+            inverse = group
+        else:
+            inverse = xp.empty(n, dtype=np.int64)
+            inverse[order] = group
+        counts = xp.diff(xp.concatenate((first, xp.asarray([n], dtype=first.dtype))))
+        values = keys[first]
+        if dim is None:
+            inverse = inverse.reshape(x.shape)
+        else:
+            values = values.reshape(values.shape[:1] + moved.shape[1:])
+            values = xp.ascontiguousarray(xp.moveaxis(values, 0, dim))
+        return values, inverse, counts.astype(np.int64, copy=False)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError(f"the derivative for '{ctx.op}' is not implemented.")
+
+
+def _unique(input, return_inverse, return_counts, dim, consecutive):
+    if dim is not None:
+        name = "unique_consecutive(): argument 'dim'"
+        if not consecutive:
+            name = "unique_dim(): argument 'dim' (position 2)"
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"{name} must be int, not {type(dim).__name__}")
+        shape = input._data.shape
+        if not shape:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        dim = wrap_dim(int(dim), len(shape))
+        zeros = shape.count(0)
+        if shape[dim] == 0 and zeros > 1:
+            raise RuntimeError(
+                "Number of zero sized dimensions is more than one, so unique cannot be applied "
+            )
+        if shape[dim] != 0 and zeros:
+            raise RuntimeError(
+                "There are 0 sized dimensions, and they aren't selected, so unique cannot be "
+                "applied"
+            )
+    values, inverse, counts = Unique.apply(input, consecutive=consecutive, dim=dim)
+    if not (return_inverse or return_counts):
+        return values
+    return (values,) + ((inverse,) if return_inverse else ()) + ((counts,) if return_counts else ())
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The unique elements of ``input`` in ascending order (NaN last), or with ``dim`` the
+    unique slices along ``dim`` in lexicographic order.
+
+    Returns:
+        The values alone, or a tuple ``(values, inverse, counts)`` holding the parts asked
+        for: ``inverse`` (int64, ``input``'s shape, or the size of ``dim``) gives the index in
+        ``values`` of each element (slice); ``counts`` (int64) how often each value occurs.
+        Each NaN counts as a value of its own, as in torch. The result is sorted whatever
+        ``sorted`` says (torch's CPU kernel sorts too). With ``dim``, ember sorts slices
+        holding NaN after the others and keeps each apart; torch's result there is
+        ill-defined (its comparison of NaN is no ordering, so it may even leave equal slices
+        apart) and is not reproduced. Not differentiable: as in torch, the values require
+        grad when ``input`` does, and backward raises NotImplementedError.
+    """
+    return _unique(input, return_inverse, return_counts, dim, consecutive=False)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """``input`` with every run of equal consecutive elements (or, with ``dim``, slices along
+    ``dim``) reduced to its first; the rest as ``unique`` (consecutive NaNs stay apart)."""
+    return _unique(input, return_inverse, return_counts, dim, consecutive=True)
