@@ -218,6 +218,25 @@ def ref_radam(
     return x - lr * m_hat * rect * adaptive
 
 
+def ref_rprop(x, g, s, t, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False):
+    g = -g if maximize else g
+    prev, size = s.get("prev", np.zeros_like(g)), s.get("size", np.full_like(g, lr))
+    same = g * prev
+    size = np.clip(size * np.where(same > 0, etas[1], np.where(same < 0, etas[0], 1)), *step_sizes)
+    s["prev"], s["size"] = np.where(same < 0, 0, g), size
+    return x - np.sign(s["prev"]) * size
+
+
+def ref_asgd(x, g, s, t, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, maximize=False):
+    g = _grad(x, g, weight_decay, maximize)
+    eta, mu = s.get("eta", float(np.float32(lr))), s.get("mu", 1.0)  # float32 scalars in torch
+    x = x * (1 - lambd * eta) - eta * g
+    s["ax"] = x if mu == 1 else s["ax"] + mu * (x - s["ax"])
+    s["eta"] = float(np.float32(lr / (1 + lambd * lr * t) ** alpha))
+    s["mu"] = float(np.float32(1 / max(1, t - t0)))
+    return x
+
+
 def reference(update, steps, per_param_kwargs):
     params = [p.copy() for p in INIT]
     states = [{} for _ in params]
@@ -259,6 +278,12 @@ CASES = [
     (optim.RAdam, dict(lr=0.05), ref_radam),
     (optim.RAdam, dict(lr=0.05, betas=(0.9, 0.5), weight_decay=0.1), ref_radam),
     (optim.RAdam, dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True), ref_radam),
+    (optim.Rprop, dict(), ref_rprop),
+    (optim.Rprop, dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2)), ref_rprop),
+    (optim.Rprop, dict(lr=0.05, maximize=True), ref_rprop),
+    (optim.ASGD, dict(lr=0.05), ref_asgd),
+    (optim.ASGD, dict(lr=0.05, lambd=0.1, alpha=0.5, t0=2, weight_decay=0.1), ref_asgd),
+    (optim.ASGD, dict(lr=0.05, t0=0, maximize=True), ref_asgd),
 ]
 
 
@@ -327,6 +352,14 @@ def test_maximize_negated_objective_is_minimize(cls, kwargs):
         (optim.RAdam, dict(lr=0.1), [0.8]),
         # v = 0.4, delta = sqrt(1e-6) / sqrt(0.4 + 1e-6) * 2
         (optim.Adadelta, dict(), [1 - 2e-3 / math.sqrt(0.400001)]),
+        # the first step is lr; then g = 1.98 keeps its sign, so it grows to 1.2 * lr
+        (optim.Rprop, dict(lr=0.01), [0.99, 0.978]),
+        # x * (1 - lambd * lr) - lr * g; then eta = lr / (1 + lambd * lr) ** alpha
+        (
+            optim.ASGD,
+            dict(lr=0.1, lambd=0.01, alpha=0.5),
+            [0.799, 0.799 * (1 - 0.01 * 0.1 / 1.001**0.5) - 0.1 / 1.001**0.5 * 1.598],
+        ),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else None,
 )
@@ -531,6 +564,10 @@ def test_errors():
         (lambda p: optim.Adadelta(p, rho=1.5), "Invalid rho value: 1.5"),
         (lambda p: optim.Adagrad(p, lr_decay=-1), "Invalid lr_decay value: -1"),
         (lambda p: optim.NAdam(p, momentum_decay=-1), "Invalid momentum_decay value: -1"),
+        (lambda p: optim.Rprop(p, etas=(1.5, 1.2)), "Invalid eta values: 1.5, 1.2"),
+        (lambda p: optim.Rprop(p, etas=(0.5, 1.0)), "Invalid eta values: 0.5, 1.0"),
+        (lambda p: optim.Rprop(p, lr=-0.1), "Invalid learning rate: -0.1"),
+        (lambda p: optim.ASGD(p, weight_decay=-1), "Invalid weight_decay value: -1"),
     ],
 )
 def test_invalid_hyperparameters(make, message):
@@ -592,6 +629,12 @@ SIGNATURES = {
     "RAdam": [("lr", P, 1e-3), ("betas", P, _BETAS), ("eps", P, 1e-8), ("weight_decay", P, 0),
               ("decoupled_weight_decay", P, False), ("foreach", K, None), ("maximize", K, False),
               ("capturable", K, False), ("differentiable", K, False)],
+    "Rprop": [("lr", P, 1e-2), ("etas", P, (0.5, 1.2)), ("step_sizes", P, (1e-6, 50)),
+              ("capturable", K, False), ("foreach", K, None), ("maximize", K, False),
+              ("differentiable", K, False)],
+    "ASGD": [("lr", P, 1e-2), ("lambd", P, 1e-4), ("alpha", P, 0.75), ("t0", P, 1e6),
+             ("weight_decay", P, 0), ("foreach", P, None), ("maximize", P, False),
+             ("differentiable", P, False), ("capturable", P, False)],
     "LBFGS": [("lr", P, 1), ("max_iter", P, 20), ("max_eval", P, None),
               ("tolerance_grad", P, 1e-7), ("tolerance_change", P, 1e-9),
               ("history_size", P, 100), ("line_search_fn", P, None)],
@@ -614,6 +657,8 @@ GROUP_KEYS = {
     "capturable differentiable",
     "RAdam": "lr betas eps weight_decay maximize foreach capturable decoupled_weight_decay "
     "differentiable",
+    "Rprop": "lr etas step_sizes foreach maximize differentiable capturable",
+    "ASGD": "lr lambd alpha t0 weight_decay foreach maximize differentiable capturable",
 }
 FLAGGED = sorted(GROUP_KEYS)
 
@@ -911,3 +956,183 @@ def test_sgd_sliced_update_matches_the_formula(options):
             g = g + momentum * buf if options.get("nesterov") else buf
         x = x - 0.1 * g
     np.testing.assert_allclose(p.detach().numpy(), x, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------ Rprop, ASGD
+
+
+def test_rprop_state_and_sign_flip():
+    x = ember.tensor([1.0, -1.0], dtype=ember.float64, requires_grad=True)
+    opt = optim.Rprop([x], lr=0.1, etas=(0.5, 2.0), step_sizes=(0.01, 0.3))
+    for grad in ([1.0, 1.0], [1.0, -1.0], [1.0, 3.0], [1.0, 1.0]):
+        x.grad = ember.tensor(grad, dtype=ember.float64)
+        opt.step()
+    state = opt.state[x]
+    assert list(state) == ["step", "prev", "step_size"]
+    assert state["step"].item() == 4.0 and state["step"].dtype == ember.float32
+    # element 0 keeps its sign: 0.1 -> 0.1 -> 0.2 -> 0.3 (capped) -> 0.3
+    # element 1 flips at step 2 (no move, prev = 0), then steps with 0.05 -> 0.05 -> 0.1
+    np.testing.assert_allclose(state["step_size"].numpy(), [0.3, 0.1])
+    np.testing.assert_allclose(state["prev"].numpy(), [1.0, 1.0])
+    np.testing.assert_allclose(
+        x.detach().numpy(), [1 - 0.1 - 0.2 - 0.3 - 0.3, -1 - 0.1 - 0.05 - 0.1]
+    )
+
+
+def test_asgd_state_and_average():
+    x = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    opt = optim.ASGD([x], lr=0.1, lambd=0.0, t0=1)
+    iterates = []
+    for _ in range(5):
+        x.grad = ember.ones(2, dtype=ember.float64)
+        opt.step()
+        iterates.append(x.detach().numpy().copy())
+    state = opt.state[x]
+    assert list(state) == ["step", "eta", "mu", "ax"]
+    assert all(state[k].shape == () and state[k].dtype == ember.float32 for k in ("eta", "mu"))
+    assert state["step"].item() == 5 and state["eta"].item() == pytest.approx(0.1)
+    assert state["mu"].item() == pytest.approx(1 / 4)
+    # averaging starts at step t0 + 2: ax is the mean of iterates 3, 4 and 5
+    np.testing.assert_allclose(state["ax"].numpy(), np.mean(iterates[2:], 0), rtol=1e-7)
+    np.testing.assert_allclose(iterates[-1], [0.5, 1.5])
+
+
+# ----------------------------------------------------------------------------------- hooks
+
+
+def _hook_problem():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    x.grad = ember.ones(2)
+    return x, optim.SGD([x], lr=0.1)
+
+
+def test_step_hooks_order_arguments_and_removal():
+    x, opt = _hook_problem()
+    calls = []
+
+    def record(name):
+        return lambda o, args, kwargs: calls.append((name, o, args, dict(kwargs)))
+
+    handles = [
+        opt.register_step_post_hook(record("post")),
+        optim.optimizer.register_optimizer_step_post_hook(record("global_post")),
+        opt.register_step_pre_hook(record("pre")),
+        optim.optimizer.register_optimizer_step_pre_hook(record("global_pre")),
+    ]
+    try:
+        closure = lambda: 1.5  # noqa: E731
+        assert opt.step(closure=closure) == 1.5
+    finally:
+        handles[1].remove()
+        handles[3].remove()
+    # as in torch, args holds every positional argument, the optimizer first
+    assert calls == [
+        (name, opt, (opt,), {"closure": closure})
+        for name in ("global_pre", "pre", "post", "global_post")
+    ]
+    np.testing.assert_allclose(x.detach().numpy(), [0.9, 1.9], rtol=1e-6)
+    calls.clear()
+    handles[0].remove()
+    opt.step()
+    assert [c[0] for c in calls] == ["pre"]
+    handles[2].remove()
+    opt.step()
+    assert len(calls) == 1
+
+
+def test_step_pre_hook_can_replace_the_arguments():
+    _, opt = _hook_problem()
+    seen = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: ((o, lambda: 7.0), {}))
+    opt.register_step_post_hook(lambda o, args, kwargs: seen.append((len(args), kwargs)))
+    assert opt.step() == 7.0
+    assert seen == [(2, {})]
+    opt.register_step_pre_hook(lambda o, args, kwargs: 5)
+    with pytest.raises(RuntimeError, match="must return None or a tuple of"):
+        opt.step()
+
+
+def test_step_hooks_run_once_when_a_step_calls_super_step():
+    class Logged(optim.SGD):
+        def step(self, closure=None):
+            return super().step(closure)
+
+    x = ember.tensor([1.0], requires_grad=True)
+    x.grad = ember.ones(1)
+    opt = Logged([x], lr=0.5)
+    calls = []
+    opt.register_step_pre_hook(lambda *a: calls.append("pre"))
+    opt.register_step_post_hook(lambda *a: calls.append("post"))
+    opt.step()
+    assert calls == ["pre", "post"] and x.item() == 0.5
+
+
+def test_lbfgs_runs_step_hooks():
+    params = make_params()
+    opt = optim.LBFGS(params, max_iter=2)
+    calls = []
+    with opt.register_step_post_hook(lambda o, args, kwargs: calls.append(args)):
+
+        def closure():
+            opt.zero_grad()
+            loss = ember_loss(*params)
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+    assert calls == [(opt, closure)]
+    opt.step(closure)  # the handle was removed on leaving the with block
+    assert len(calls) == 1
+
+
+def test_state_dict_hooks():
+    _, opt = _hook_problem()
+    opt.step()
+    calls = []
+    opt.register_state_dict_pre_hook(lambda o: calls.append(("pre", o)))
+    opt.register_state_dict_pre_hook(lambda o: calls.append(("first", o)), prepend=True)
+
+    def add_key(o, sd):
+        calls.append(("post", o))
+        sd["extra"] = 1  # modified in place, None returned
+
+    opt.register_state_dict_post_hook(add_key)
+    sd = opt.state_dict()
+    assert calls == [("first", opt), ("pre", opt), ("post", opt)] and sd["extra"] == 1
+    handle = opt.register_state_dict_post_hook(lambda o, sd: {"replaced": sd})
+    assert sorted(opt.state_dict()) == ["replaced"]
+    handle.remove()
+    assert "replaced" not in opt.state_dict()
+
+
+def test_load_state_dict_hooks():
+    _, opt = _hook_problem()
+    opt.step()
+    saved = copy.deepcopy(opt.state_dict())
+    _, opt2 = _hook_problem()
+    calls = []
+
+    def pre(o, sd):
+        calls.append(("pre", o, sd is saved, list(sd)))
+        sd["param_groups"] = copy.deepcopy(sd["param_groups"])
+        sd["param_groups"][0]["lr"] = 0.25  # the shallow copy: ``saved`` keeps its groups
+
+    def post(o):
+        calls.append(("post", o, o.param_groups[0]["lr"]))
+
+    opt2.register_load_state_dict_post_hook(post)
+    opt2.register_load_state_dict_pre_hook(pre)
+    opt2.register_load_state_dict_pre_hook(lambda o, sd: calls.append("first"), prepend=True)
+    opt2.load_state_dict(saved)
+    assert calls == ["first", ("pre", opt2, False, ["state", "param_groups"]), ("post", opt2, 0.25)]
+    assert saved["param_groups"][0]["lr"] == 0.1
+    # a returned dict is what gets loaded
+    replacement = copy.deepcopy(saved)
+    replacement["param_groups"][0]["lr"] = 0.5
+    _, opt3 = _hook_problem()
+    handle = opt3.register_load_state_dict_pre_hook(lambda o, sd: replacement)
+    opt3.load_state_dict(saved)
+    assert opt3.param_groups[0]["lr"] == 0.5
+    handle.remove()
+    opt3.load_state_dict(saved)
+    assert opt3.param_groups[0]["lr"] == 0.1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
 
@@ -20,10 +20,50 @@ from .. import _versions, backend
 from .._dtype import get_default_dtype
 from .._tensor import Tensor, reset_grads
 from ..autograd import enable_grad, no_grad
+from ..nn.modules.module import RemovableHandle
 
-__all__ = ["Optimizer", "required"]
+__all__ = [
+    "Optimizer",
+    "register_optimizer_step_pre_hook",
+    "register_optimizer_step_post_hook",
+    "required",
+]
 
 _CPU = backend.Device("cpu")
+
+# Step hooks every optimizer runs: the pre-hooks before its own, the post-hooks after its own.
+_global_optimizer_pre_hooks = OrderedDict()
+_global_optimizer_post_hooks = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """Register a step pre-hook common to all optimizers, run before each instance's own.
+
+    The hook is called as ``hook(optimizer, args, kwargs)`` before every ``step``, where
+    ``args`` holds all positional arguments of the call, the optimizer itself first (as in
+    torch). It returns None, or a tuple ``(new_args, new_kwargs)`` that the step is then
+    called with.
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook.
+    """
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook):
+    """Register a step post-hook common to all optimizers, run after each instance's own.
+
+    The hook is called as ``hook(optimizer, args, kwargs)`` after every ``step``; its return
+    value is ignored.
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook.
+    """
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
 
 
 class _RequiredParameter:
@@ -51,6 +91,12 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = defaults
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
+        self._optimizer_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_state_dict_post_hooks = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks = OrderedDict()
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -67,12 +113,13 @@ class Optimizer:
             self.add_param_group(param_group)
 
     def __init_subclass__(cls, **kwargs):
-        # A learning-rate scheduler warns when it is stepped before the optimizer ever was;
-        # every ``step`` a subclass defines records the call (torch patches each instance's
-        # ``step`` for this instead, which a deep copy then aliases to the original).
+        # Every ``step`` a subclass defines runs the step hooks around it and records the call:
+        # a learning-rate scheduler warns when it is stepped before the optimizer ever was
+        # (torch patches each instance's ``step`` for this instead, which a deep copy then
+        # aliases to the original).
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:
-            cls.step = _records_call(cls.__dict__["step"])
+            cls.step = _hooked_step(cls.__dict__["step"])
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -187,6 +234,88 @@ class Optimizer:
         """Update ``params`` (the group's parameters that have a gradient) in place."""
         raise NotImplementedError
 
+    # --------------------------------------------------------------------------------- hooks
+
+    def register_step_pre_hook(self, hook):
+        """Register a hook called before each ``step``, after the global pre-hooks.
+
+        The hook is called as ``hook(optimizer, args, kwargs)``, where ``args`` holds all
+        positional arguments of the call, the optimizer itself first (as in torch). It returns
+        None, or a tuple ``(new_args, new_kwargs)`` that the step (and the later hooks) then
+        get instead.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_step_post_hook(self, hook):
+        """Register a hook called as ``hook(optimizer, args, kwargs)`` after each ``step``,
+        before the global post-hooks; its return value is ignored.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """Register a hook called as ``hook(optimizer)`` before ``state_dict()`` builds the dict.
+
+        Args:
+            hook: the callable; its return value is ignored.
+            prepend: run it before the hooks already registered instead of after them.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return _register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """Register a hook called as ``hook(optimizer, state_dict)`` after ``state_dict()``
+        built the dict. It may modify the dict in place, or return a new one, which
+        ``state_dict()`` then returns (and the later hooks get).
+
+        Args:
+            hook: the callable.
+            prepend: run it before the hooks already registered instead of after them.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return _register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """Register a hook called as ``hook(optimizer, state_dict)`` before
+        ``load_state_dict`` loads anything. ``state_dict`` is a shallow copy of the dict
+        passed in; the hook may modify it in place, or return a new one, which is then loaded
+        (and the later hooks get).
+
+        Args:
+            hook: the callable.
+            prepend: run it before the hooks already registered instead of after them.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return _register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """Register a hook called as ``hook(optimizer)`` after ``load_state_dict`` loaded the
+        state; its return value is ignored.
+
+        Args:
+            hook: the callable.
+            prepend: run it before the hooks already registered instead of after them.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return _register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
     # ---------------------------------------------------------------------------- state dict
 
     def state_dict(self):
@@ -196,7 +325,11 @@ class Optimizer:
         to its state dict; ``"param_groups"`` lists the groups with ``"params"`` replaced by
         those indices. The state tensors are the optimizer's own (not copies), as in torch:
         copy them (``copy.deepcopy``) to keep a snapshot while training goes on.
+
+        The state-dict hooks run before and after (see ``register_state_dict_pre_hook``).
         """
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         index_of = {}
         start = 0
         param_groups = []
@@ -211,7 +344,12 @@ class Optimizer:
         state = {
             (index_of[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()
         }
-        return {"state": state, "param_groups": param_groups}
+        state_dict = {"state": state, "param_groups": param_groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Load a state from ``state_dict()``; training then continues exactly where it was.
@@ -219,7 +357,15 @@ class Optimizer:
         Floating state tensors are copied to each parameter's device and dtype, except
         ``step``, which stays a CPU scalar. Unlike torch, the loaded tensors are always copied,
         so the optimizer never shares memory with ``state_dict``.
+
+        The load-state-dict hooks run before and after (see
+        ``register_load_state_dict_pre_hook``).
         """
+        state_dict = state_dict.copy()  # shallow, for the hooks, as torch does
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -249,6 +395,8 @@ class Optimizer:
                 saved.setdefault(name, default)
         self.state = state
         self.param_groups = saved_groups
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
 
 
 _UNSUPPORTED = {
@@ -267,13 +415,51 @@ def _check_supported(param_group):
             )
 
 
-def _records_call(step):
-    @functools.wraps(step)
-    def recorded_step(self, *args, **kwargs):
-        self._opt_called = True
-        return step(self, *args, **kwargs)
+def _hooked_step(step):
+    """Wrap an optimizer's ``step``: record the call and run the step hooks around it, as
+    torch's ``Optimizer.profile_hook_step`` does. A ``step`` called from inside another (a
+    subclass's ``step`` calling ``super().step()``) runs its hooks only once, in the outer."""
 
-    return recorded_step
+    @functools.wraps(step)
+    def hooked_step(*args, **kwargs):
+        self = args[0]
+        self._opt_called = True
+        if self.__dict__.get("_in_step", False):
+            return step(*args, **kwargs)
+        pre_hooks = self.__dict__.get("_optimizer_step_pre_hooks", {})
+        post_hooks = self.__dict__.get("_optimizer_step_post_hooks", {})
+        for pre_hook in [*_global_optimizer_pre_hooks.values(), *pre_hooks.values()]:
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(
+                        f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
+                        f"{result}."
+                    )
+        self._in_step = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self._in_step = False
+        for post_hook in [*post_hooks.values(), *_global_optimizer_post_hooks.values()]:
+            post_hook(self, args, kwargs)
+        return out
+
+    hooked_step.hooked = True
+    return hooked_step
+
+
+Optimizer.step = _hooked_step(Optimizer.step)
+
+
+def _register(hooks, hook, prepend):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 def _typename(obj):
