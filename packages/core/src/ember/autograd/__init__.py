@@ -1,8 +1,10 @@
-"""Automatic differentiation: grad modes, ``backward``/``grad``, custom Functions, gradcheck."""
+"""Automatic differentiation: grad modes, ``backward``/``grad``, custom Functions, gradcheck,
+and ``functional`` (Jacobians, Hessians and their vector products)."""
 
 from __future__ import annotations
 
 from . import function as _function
+from . import functional
 from .function import Node, backward, grad
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
