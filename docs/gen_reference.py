@@ -27,11 +27,30 @@ SOURCES = ("packages/core/src", "packages/vision/src")
 PAGES = [
     ("ember", "ember", "Tensors, data types, devices, random numbers and the operations."),
     ("ember.autograd", "ember.autograd", "Gradient modes, `backward`/`grad`, custom Functions."),
+    (
+        "ember.autograd.functional",
+        "ember.autograd.functional",
+        "Jacobians, Hessians and their products with vectors.",
+    ),
     ("ember.nn", "ember.nn", "Modules: the layers, losses and containers."),
     ("ember.nn.functional", "ember.nn.functional", "The layers as functions."),
     ("ember.nn.init", "ember.nn.init", "Parameter initialisation."),
-    ("ember.nn.utils", "ember.nn.utils", "Gradient clipping, parameter vectors."),
+    (
+        "ember.nn.utils",
+        "ember.nn.utils",
+        "Gradient clipping, parameter vectors, weight normalization.",
+    ),
     ("ember.nn.utils.rnn", "ember.nn.utils.rnn", "Padded and packed sequences."),
+    (
+        "ember.nn.utils.parametrize",
+        "ember.nn.utils.parametrize",
+        "Parameters and buffers computed from others.",
+    ),
+    (
+        "ember.nn.utils.parametrizations",
+        "ember.nn.utils.parametrizations",
+        "Weight and spectral normalization as parametrizations.",
+    ),
     ("ember.optim", "ember.optim", "Optimizers."),
     ("ember.optim.lr_scheduler", "ember.optim.lr_scheduler", "Learning-rate schedules."),
     ("ember.utils.data", "ember.utils.data", "Datasets, samplers and the DataLoader."),

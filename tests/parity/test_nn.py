@@ -1416,3 +1416,149 @@ def test_error(parity, expr, xs, ys):
             return ev(expr, fw, **dict(zip("xy", t)))
 
     parity.raises(f, *[parity.randn(*s) for s in (xs, ys) if s is not None])
+
+
+# --------------------------------------------------------------------------- parametrizations
+
+
+def _sd_np(module):
+    return {k: v.detach().numpy() for k, v in module.state_dict().items()}
+
+
+def _load_torch_state(e_module, t_module):
+    e_module.load_state_dict({k: ember.from_numpy(v.copy()) for k, v in _sd_np(t_module).items()})
+
+
+def _run_and_compare(parity, e_module, t_module, x, **tol):
+    """Same input through both modules: outputs, then the gradients of every parameter and
+    of the input under a random cotangent, must agree (keys in torch's order)."""
+    tol = tol or dict(rtol=1e-5, atol=1e-6)
+    ex = ember.from_numpy(x.copy()).requires_grad_(True)
+    tx = torch.from_numpy(x.copy()).requires_grad_(True)
+    ey, ty = e_module(ex), t_module(tx)
+    np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), **tol)
+    seed = parity.randn(*ty.shape)
+    (ey * ember.from_numpy(seed)).sum().backward()
+    (ty * torch.from_numpy(seed)).sum().backward()
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), **tol)
+    e_params, t_params = dict(e_module.named_parameters()), dict(t_module.named_parameters())
+    assert list(e_params) == list(t_params)
+    for name, tp in t_params.items():
+        np.testing.assert_allclose(
+            e_params[name].grad.numpy(), tp.grad.numpy(), err_msg=name, **tol
+        )
+
+
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_weight_norm_parametrization(parity, dim):
+    t = torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(4, 3), dim=dim)
+    e = ember.nn.utils.parametrizations.weight_norm(ember.nn.Linear(4, 3), dim=dim)
+    assert type(e).__name__ == type(t).__name__ == "ParametrizedLinear"
+    t_sd, e_sd = _sd_np(t), _sd_np(e)
+    assert list(e_sd) == list(t_sd)
+    assert {k: v.shape for k, v in e_sd.items()} == {k: v.shape for k, v in t_sd.items()}
+    _load_torch_state(e, t)
+    np.testing.assert_allclose(e.weight.detach().numpy(), t.weight.detach().numpy(), rtol=1e-6)
+    _run_and_compare(parity, e, t, parity.randn(5, 4))
+
+
+def test_weight_norm_conv_parametrization(parity):
+    t = torch.nn.utils.parametrizations.weight_norm(torch.nn.Conv2d(2, 3, 3))
+    e = ember.nn.utils.parametrizations.weight_norm(ember.nn.Conv2d(2, 3, 3))
+    assert list(_sd_np(e)) == list(_sd_np(t))
+    _load_torch_state(e, t)
+    _run_and_compare(parity, e, t, parity.randn(2, 2, 5, 5), **LOOSE)
+
+
+def test_weight_norm_right_inverse_matches(parity):
+    w = parity.randn(3, 4)
+    t = torch.nn.Linear(4, 3)
+    e = ember.nn.Linear(4, 3)
+    with torch.no_grad():
+        t.weight.copy_(torch.from_numpy(w))
+    e.weight.data = ember.from_numpy(w.copy())
+    torch.nn.utils.parametrizations.weight_norm(t)
+    ember.nn.utils.parametrizations.weight_norm(e)
+    for k, v in _sd_np(t).items():
+        if k != "bias":
+            np.testing.assert_allclose(_sd_np(e)[k], v, rtol=1e-6, err_msg=k)
+
+
+def test_legacy_weight_norm(parity):
+    with pytest.warns(FutureWarning):
+        t = torch.nn.utils.weight_norm(torch.nn.Linear(4, 3))
+    with pytest.warns(FutureWarning):
+        e = ember.nn.utils.weight_norm(ember.nn.Linear(4, 3))
+    assert list(_sd_np(e)) == list(_sd_np(t)) == ["bias", "weight_g", "weight_v"]
+    _load_torch_state(e, t)
+    _run_and_compare(parity, e, t, parity.randn(5, 4))
+    # a legacy state dict loads into the parametrization, in both
+    t2 = torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(4, 3))
+    e2 = ember.nn.utils.parametrizations.weight_norm(ember.nn.Linear(4, 3))
+    t2.load_state_dict(t.state_dict())
+    _load_torch_state(e2, t)
+    np.testing.assert_allclose(e2.weight.detach().numpy(), t2.weight.detach().numpy(), rtol=1e-6)
+    torch.nn.utils.remove_weight_norm(t)
+    ember.nn.utils.remove_weight_norm(e)
+    assert list(_sd_np(e)) == list(_sd_np(t)) == ["bias", "weight"]
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_spectral_norm_parametrization(parity, train):
+    t = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(5, 4))
+    e = ember.nn.utils.parametrizations.spectral_norm(ember.nn.Linear(5, 4))
+    t_sd = _sd_np(t)
+    assert list(_sd_np(e)) == list(t_sd)
+    # u and v start random: copy torch's (with the weight) so the power iterations coincide
+    _load_torch_state(e, t)
+    t.train(train)
+    e.train(train)
+    _run_and_compare(parity, e, t, parity.randn(3, 5), **LOOSE)
+    for k, v in _sd_np(t).items():
+        np.testing.assert_allclose(_sd_np(e)[k], v, err_msg=k, **LOOSE)
+
+
+def test_spectral_norm_conv_transpose(parity):
+    t = torch.nn.utils.parametrizations.spectral_norm(torch.nn.ConvTranspose2d(2, 3, 3))
+    e = ember.nn.utils.parametrizations.spectral_norm(ember.nn.ConvTranspose2d(2, 3, 3))
+    assert {k: v.shape for k, v in _sd_np(e).items()} == {k: v.shape for k, v in _sd_np(t).items()}
+    _load_torch_state(e, t)
+    _run_and_compare(parity, e, t, parity.randn(1, 2, 4, 4), **LOOSE)
+
+
+def _symmetric(fw):
+    class Symmetric(fw.nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).T
+
+        def right_inverse(self, A):
+            return A.triu()
+
+    return Symmetric()
+
+
+@pytest.mark.parametrize("leave", [True, False])
+def test_register_and_remove_parametrization(parity, leave):
+    t = torch.nn.Linear(4, 4)
+    e = ember.nn.Linear(4, 4)
+    w = parity.randn(4, 4)
+    with torch.no_grad():
+        t.weight.copy_(torch.from_numpy(w))
+    e.weight.data = ember.from_numpy(w.copy())
+    _load_torch_state(e, t)
+    torch.nn.utils.parametrize.register_parametrization(t, "weight", _symmetric(torch))
+    ember.nn.utils.parametrize.register_parametrization(e, "weight", _symmetric(ember))
+    assert list(_sd_np(e)) == list(_sd_np(t)) == ["bias", "parametrizations.weight.original"]
+    for k, v in _sd_np(t).items():
+        np.testing.assert_allclose(_sd_np(e)[k], v, rtol=1e-6, err_msg=k)
+    _run_and_compare(parity, e, t, parity.randn(3, 4))
+    a = parity.randn(4, 4)
+    a = a + a.T
+    t.weight = torch.from_numpy(a)
+    e.weight = ember.from_numpy(a.copy())
+    np.testing.assert_allclose(e.weight.detach().numpy(), t.weight.detach().numpy(), rtol=1e-6)
+    torch.nn.utils.parametrize.remove_parametrizations(t, "weight", leave_parametrized=leave)
+    ember.nn.utils.parametrize.remove_parametrizations(e, "weight", leave_parametrized=leave)
+    assert type(e).__name__ == type(t).__name__ == "Linear"
+    assert list(_sd_np(e)) == list(_sd_np(t))
+    np.testing.assert_allclose(e.weight.detach().numpy(), t.weight.detach().numpy(), rtol=1e-6)

@@ -93,6 +93,12 @@ OPTIMS = [
     ("RAdam", dict()),
     ("RAdam", dict(B59, weight_decay=0.1)),
     ("RAdam", dict(B59, **DW, maximize=True)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
+    ("Rprop", dict(lr=0.05, etas=(0.4, 1.1), maximize=True)),
+    ("ASGD", dict()),
+    ("ASGD", dict(lr=0.05, lambd=0.1, alpha=0.5, t0=2, weight_decay=0.1)),
+    ("ASGD", dict(lr=0.05, t0=0, maximize=True)),
 ]
 IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}" for n, kw in OPTIMS]
 
@@ -158,7 +164,7 @@ def test_optimizer_signature(name):
     assert sorted(e) == sorted(t)
 
 
-LOADABLE = [OPTIMS[i] for i in (3, 8, 15, 18, 20, 22, 25, 28)]
+LOADABLE = [OPTIMS[i] for i in (3, 8, 15, 18, 20, 22, 25, 28, 30, 31, 33)]
 
 
 @pytest.mark.parametrize("source", FWS, ids=["from_ember", "from_torch"])
@@ -179,7 +185,7 @@ def test_optimizer_load_state_dict_continues(parity, name, kwargs, source):
     _same(runs[ember][1], runs[torch][1], "trajectory", F64)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad", "Rprop", "ASGD"])
 def test_param_groups_none_grad_and_zero_grad(parity, name):
     groups = [dict(params=[0, 2], lr=0.02), dict(params=[1], lr=0.003, weight_decay=0.1, **M9)]
     e_opt, t_opt = _compare_runs(parity, name, {}, np.float64, n=5, groups=groups)
@@ -191,6 +197,58 @@ def test_param_groups_none_grad_and_zero_grad(parity, name):
         opt.zero_grad()
         grads[-1] += [p.grad for g in opt.param_groups for p in g["params"]]
     _same(*grads, "grads after zero_grad", {})
+
+
+def _hook_log(fw, opt_name):
+    """What each optimizer hook receives through a step, state_dict and load_state_dict."""
+    import importlib
+
+    p = fw.nn.Parameter(fw.ones(3))
+    opt = getattr(fw.optim, opt_name)([p], lr=0.1)
+    log = []
+
+    def who(value):
+        return "opt" if value is opt else type(value).__name__
+
+    def step_hook(name, result=None):
+        def hook(o, args, kwargs):
+            log.append((name, who(o), [who(a) for a in args], sorted(kwargs)))
+            return result
+
+        return hook
+
+    module = importlib.import_module(f"{fw.__name__}.optim.optimizer")
+    handles = [
+        module.register_optimizer_step_pre_hook(step_hook("global_pre")),
+        module.register_optimizer_step_post_hook(step_hook("global_post")),
+    ]
+    try:
+        opt.register_step_post_hook(step_hook("post"))
+        opt.register_step_pre_hook(step_hook("pre", ((opt,), {"closure": lambda: 2.0})))
+        opt.register_state_dict_pre_hook(lambda o: log.append(("sd_pre", who(o))))
+        opt.register_state_dict_post_hook(
+            lambda o, sd: log.append(("sd_post", who(o), sorted(sd))) or {**sd, "extra": 1}
+        )
+        opt.register_load_state_dict_pre_hook(
+            lambda o, sd: log.append(("load_pre", who(o), sorted(sd))), prepend=True
+        )
+        opt.register_load_state_dict_post_hook(lambda o: log.append(("load_post", who(o))))
+        p.grad = fw.ones(3)
+        log.append(("step returned", opt.step()))
+        sd = opt.state_dict()
+        log.append(("state_dict", sorted(sd)))
+        del sd["extra"]
+        opt.load_state_dict(sd)
+        log.append(("param", _np(p).tolist()))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return log
+
+
+@pytest.mark.parametrize("opt_name", ["SGD", "Rprop", "LBFGS"])
+def test_optimizer_hooks(opt_name):
+    assert _hook_log(ember, opt_name) == _hook_log(torch, opt_name)
 
 
 @pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
@@ -640,3 +698,132 @@ def test_checkpoint_roundtrip_then_torch_resumes(tmp_path, parity):
     topt.load_state_dict(_to(torch, back["optimizer"]))
     e, t = _steps(params, opt, grads[3:], ember), _steps(tparams, topt, grads[3:], torch)
     _same(e, t, "trajectory after loading", F64)
+
+
+# ----------------------------------------------------------------- autograd.functional
+
+FA = np.random.default_rng(7).standard_normal((3, 2))
+FB = np.random.default_rng(8).standard_normal(2)
+
+
+def _f64(fw, a, requires_grad=False):
+    return fw.from_numpy(np.array(a, np.float64)).requires_grad_(requires_grad)
+
+
+def _two_out(x, y):
+    return (x @ y).tanh(), (x * x).sum(0) * y.exp()
+
+
+def _scalar(x, y):
+    return ((x @ y) ** 2).sum() + (x.sin() * y).sum()
+
+
+def _created_graph(fw, F):
+    """Results of create_graph=True are differentiable functions of the inputs."""
+    x = _f64(fw, FA, True)
+    _, g = F.vjp(lambda x: x**3, x, _f64(fw, FA), create_graph=True)
+    h = F.hessian(lambda x: (x.exp() * x).sum(), x, create_graph=True)
+    return g, fw.autograd.grad(g.sum() + h.sum(), x)[0]
+
+
+FUNCTIONAL = {
+    "jacobian": lambda fw, F: F.jacobian(lambda x: x.exp().sum(1), _f64(fw, FA)),
+    "jacobian_tuples": lambda fw, F: F.jacobian(_two_out, (_f64(fw, FA), _f64(fw, FB))),
+    "jacobian_unused_and_const": lambda fw, F: F.jacobian(
+        lambda x, y: (x * 2, fw.ones(2, dtype=fw.float64)), (_f64(fw, FA), _f64(fw, FB))
+    ),
+    "jacobian_vectorize": lambda fw, F: F.jacobian(
+        _two_out, (_f64(fw, FA), _f64(fw, FB)), vectorize=True
+    ),
+    "jacobian_forward_mode": lambda fw, F: F.jacobian(
+        _two_out, (_f64(fw, FA), _f64(fw, FB)), vectorize=True, strategy="forward-mode"
+    ),
+    "hessian": lambda fw, F: F.hessian(lambda x: (x**3).sum(), _f64(fw, FA)),
+    "hessian_tuples": lambda fw, F: F.hessian(_scalar, (_f64(fw, FA), _f64(fw, FB))),
+    "hessian_linear": lambda fw, F: F.hessian(
+        lambda x, y: (x @ y).sum(), (_f64(fw, FA), _f64(fw, FB))
+    ),
+    "vjp": lambda fw, F: F.vjp(
+        _two_out, (_f64(fw, FA), _f64(fw, FB)), (_f64(fw, [1.0, -2.0, 0.5]), _f64(fw, FB))
+    ),
+    "vjp_scalar": lambda fw, F: F.vjp(_scalar, (_f64(fw, FA), _f64(fw, FB))),
+    "jvp": lambda fw, F: F.jvp(
+        _two_out, (_f64(fw, FA), _f64(fw, FB)), (_f64(fw, FA * 2), _f64(fw, FB))
+    ),
+    "jvp_const_output": lambda fw, F: F.jvp(
+        lambda x: (x * 2, fw.ones(2, dtype=fw.float64)), _f64(fw, FA), _f64(fw, FA)
+    ),
+    "vhp": lambda fw, F: F.vhp(_scalar, (_f64(fw, FA), _f64(fw, FB)), (_f64(fw, FA), _f64(fw, FB))),
+    "hvp": lambda fw, F: F.hvp(_scalar, (_f64(fw, FA), _f64(fw, FB)), (_f64(fw, FA), _f64(fw, FB))),
+    "hvp_create_graph": lambda fw, F: F.hvp(
+        lambda x: (x**3).sum(), _f64(fw, FA, True), _f64(fw, FA), create_graph=True
+    ),
+    "created_graph": _created_graph,
+}
+
+
+def _flags(value):
+    """Each tensor's requires_grad, in the nesting of ``value``."""
+    if isinstance(value, (tuple, list)):
+        return [_flags(v) for v in value]
+    return value.requires_grad
+
+
+@pytest.mark.parametrize("case", list(FUNCTIONAL))
+def test_autograd_functional(case):
+    e = FUNCTIONAL[case](ember, ember.autograd.functional)
+    with warnings.catch_warnings():  # torch's forward mode warns that torch.jit.script is old
+        warnings.simplefilter("ignore", DeprecationWarning)
+        t = FUNCTIONAL[case](torch, torch.autograd.functional)
+    _same(e, t, case, F64)
+    assert _flags(e) == _flags(t), case
+
+
+FUNCTIONAL_ERRORS = {
+    "strict_constant_output": lambda fw, F: F.vjp(
+        lambda x: fw.ones(3, dtype=fw.float64), _f64(fw, FA), _f64(fw, np.ones(3)), strict=True
+    ),
+    "strict_unused_input": lambda fw, F: F.jacobian(
+        lambda x, y: x * 3, (_f64(fw, FA), _f64(fw, FB)), strict=True
+    ),
+    "strict_create_graph": lambda fw, F: F.jacobian(
+        lambda x, y: x * 3 + y.sum(), (_f64(fw, FA), _f64(fw, FB)), strict=True, create_graph=True
+    ),
+    "strict_linear_hessian": lambda fw, F: F.hessian(
+        lambda x: x.sum() * 2, _f64(fw, FA), strict=True
+    ),
+    "strict_hvp": lambda fw, F: F.hvp(lambda x: x.sum(), _f64(fw, FA), _f64(fw, FA), strict=True),
+    "strict_jvp": lambda fw, F: F.jvp(
+        lambda x, y: x * 3, (_f64(fw, FA), _f64(fw, FB)), (_f64(fw, FA), _f64(fw, FB)), strict=True
+    ),
+    "strict_vectorize": lambda fw, F: F.jacobian(
+        lambda x: x, _f64(fw, FA), strict=True, vectorize=True
+    ),
+    "forward_mode_unvectorized": lambda fw, F: F.jacobian(
+        lambda x: x, _f64(fw, FA), strategy="forward-mode"
+    ),
+    "forward_mode_create_graph": lambda fw, F: F.jacobian(
+        lambda x: x, _f64(fw, FA), strategy="forward-mode", create_graph=True, vectorize=True
+    ),
+    "hessian_forward_unvectorized": lambda fw, F: F.hessian(
+        lambda x: x.sum(), _f64(fw, FA), outer_jacobian_strategy="forward-mode"
+    ),
+    "v_none": lambda fw, F: F.vjp(lambda x: x * 3, _f64(fw, FA)),
+    "v_wrong_length": lambda fw, F: F.vjp(lambda x: (x, x), _f64(fw, FA), (_f64(fw, FA),)),
+    "v_wrong_size": lambda fw, F: F.jvp(
+        lambda x: x, (_f64(fw, FA), _f64(fw, FB)), (_f64(fw, FA), _f64(fw, FA))
+    ),
+    "inputs_list": lambda fw, F: F.jacobian(lambda x: x, [_f64(fw, FA)]),
+    "hessian_vector_output": lambda fw, F: F.hessian(lambda x: x * 2, _f64(fw, FA)),
+    "vhp_tuple_output": lambda fw, F: F.vhp(lambda x: (x.sum(),), _f64(fw, FA), _f64(fw, FA)),
+}
+
+
+@pytest.mark.parametrize("case", list(FUNCTIONAL_ERRORS))
+def test_autograd_functional_errors(case):
+    caught = []
+    for fw, F in ((ember, ember.autograd.functional), (torch, torch.autograd.functional)):
+        with pytest.raises(Exception) as info:
+            FUNCTIONAL_ERRORS[case](fw, F)
+        caught.append((type(info.value).__name__, str(info.value).replace("ember.", "torch.")))
+    assert caught[0] == caught[1]
