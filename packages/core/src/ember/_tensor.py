@@ -786,23 +786,8 @@ class Tensor:
     def atanh(self):
         return _pw.atanh(self)
 
-    def arcsin(self):
-        return _pw.arcsin(self)
-
-    def arccos(self):
-        return _pw.arccos(self)
-
-    def arctan(self):
-        return _pw.arctan(self)
-
-    def arcsinh(self):
-        return _pw.arcsinh(self)
-
-    def arccosh(self):
-        return _pw.arccosh(self)
-
-    def arctanh(self):
-        return _pw.arctanh(self)
+    arcsin, arccos, arctan = asin, acos, atan
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
     def erfc(self):
         return _pw.erfc(self)
@@ -816,8 +801,7 @@ class Tensor:
     def atan2(self, other):
         return _pw.atan2(self, other)
 
-    def arctan2(self, other):
-        return _pw.arctan2(self, other)
+    arctan2 = atan2
 
     def hypot(self, other):
         return _pw.hypot(self, other)
@@ -1177,30 +1161,47 @@ class Tensor:
         rebased onto the operation, as in torch; the old value is copied aside only if the
         operation saved it for backward.
         """
-        records = _grad_mode.enabled and (
-            self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        records = self._writes_recorded() or (
+            _grad_mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
         )
-        base = self._base
-        if base is not None and (records or (_grad_mode.enabled and base._requires_grad)):
-            return _index.write_through_view(self, op, args, kwargs)
         if not records:
             self._write(op(self, *args, **kwargs)._data)
             return self
+        if self._base is not None:
+            return _index.write_through_view(self, op, args, kwargs)
         if self._grad_fn is None and self._requires_grad:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
-        old = Tensor._make(self._data, self._requires_grad)
-        old._grad_fn, old._output_nr = self._grad_fn, self._output_nr
+        old = self._snapshot()
         out = op(old, *args, **kwargs)
-        node = out._grad_fn
-        if node is not None:
-            node._keep_saved_copy(old._data)
+        if out._grad_fn is not None:
+            out._grad_fn._keep_saved_copy(old._data)
         self._write(out._data)
-        self._requires_grad = out._requires_grad
-        self._grad_fn, self._output_nr = node, out._output_nr
-        self._history_at = _versions.clock  # views of this tensor follow (_refresh_view)
+        self._rebase(out)
         return self
+
+    def _writes_recorded(self):
+        """Whether autograd records an in-place write into this tensor: in grad mode, when it
+        or the base it is a view of requires grad (whatever is written)."""
+        base = self._base
+        return _grad_mode.enabled and (
+            self._requires_grad or (base is not None and base._requires_grad)
+        )
+
+    def _snapshot(self):
+        """A tensor over this one's memory with its history as it is now, before an in-place
+        write rebases it (a leaf is its own history)."""
+        if self._grad_fn is None and self._requires_grad:
+            return self
+        return Tensor._make(self._data, self._requires_grad, self._grad_fn, self._output_nr)
+
+    def _rebase(self, source):
+        """Take the history of ``source``, whose values an in-place write put into this
+        tensor; views of it follow when next used (see ``_refresh_view``)."""
+        self._requires_grad = source._requires_grad
+        self._grad_fn, self._output_nr = source._grad_fn, source._output_nr
+        self._history_at = _versions.clock
 
     def _write(self, array):
         """Store ``array`` into this tensor's memory, with torch's shape and casting checks."""
@@ -1325,10 +1326,7 @@ class Tensor:
 
     def fill_(self, value):
         value = value.item() if isinstance(value, Tensor) else value
-        base = self._base
-        if _grad_mode.enabled and (
-            self._requires_grad or (base is not None and base._requires_grad)
-        ):
+        if self._writes_recorded():
             # recorded: the old values get no gradient from here on
             everywhere = backend.array_module(self._data).ones((), dtype=bool)
             return self._inplace(_index.masked_fill, Tensor._make(everywhere), value)

@@ -472,10 +472,7 @@ def setitem(input, index, value):
     gets the gradient of the positions it fills)."""
     index = _parse(input, index)
     value = _setitem_value(input, value, index)
-    base = input._base
-    if _grad_mode.enabled and (
-        input._requires_grad or value._requires_grad or (base is not None and base._requires_grad)
-    ):
+    if input._writes_recorded() or (_grad_mode.enabled and value._requires_grad):
         input._inplace(IndexPut.apply, value, index)
     else:
         _put(input._data, index, value._data)
@@ -483,14 +480,6 @@ def setitem(input, index, value):
 
 
 # ------------------------------------------------------------------ writes through views
-
-
-def _history(t):
-    """A tensor over ``t``'s memory with ``t``'s history as it is now (``t`` is about to be
-    rebased)."""
-    if t._grad_fn is None and t._requires_grad:
-        return t  # a leaf is its own history
-    return Tensor._make(t._data, t._requires_grad, t._grad_fn, t._output_nr)
 
 
 def _view_index(view):
@@ -537,12 +526,7 @@ def refresh_view(view):
     """Give ``view`` its history again as a view of its base's current history (the base was
     rebased by an in-place write since ``view`` got its own), as torch regenerates a view's
     ``grad_fn``. Its values are already in place."""
-    base = view._base
-    index = _view_index(view)
-    again = _apply(_history(base).reshape(-1), index)
-    view._requires_grad = again._requires_grad
-    view._grad_fn, view._output_nr = again._grad_fn, again._output_nr
-    view._history_at = _versions.clock
+    view._rebase(_apply(view._base._snapshot().reshape(-1), _view_index(view)))
 
 
 def write_through_view(view, op, args, kwargs):
@@ -557,21 +541,15 @@ def write_through_view(view, op, args, kwargs):
         )
     if getattr(base, "_history_at", 0) > view._history_at:
         refresh_view(view)
-    old = _history(view)
+    old = view._snapshot()
     out = op(old, *args, **kwargs)
     if out._grad_fn is not None:
         out._grad_fn._keep_saved_copy(old._data)
     index = _view_index(view)
     view._write(out._data)
-    flat = IndexPut.apply(_history(base).reshape(-1), out, index)
-    rebased = flat.reshape(base._data.shape)
-    base._requires_grad = rebased._requires_grad
-    base._grad_fn, base._output_nr = rebased._grad_fn, rebased._output_nr
-    base._history_at = _versions.clock
-    again = _apply(flat, index)
-    view._requires_grad = again._requires_grad
-    view._grad_fn, view._output_nr = again._grad_fn, again._output_nr
-    view._history_at = _versions.clock
+    flat = IndexPut.apply(base._snapshot().reshape(-1), out, index)
+    base._rebase(flat.reshape(base._data.shape))
+    view._rebase(_apply(flat, index))
     return view
 
 

@@ -19,7 +19,6 @@ from .._creation import _place, ones_like, zeros_like
 from .._dtype import as_dtype, bool_, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..autograd.grad_mode import _state as _grad_mode
 from . import _cuda
 from ._util import as_operand, check_broadcast, exp_quietly, not_implemented, operands, quiet
 
@@ -811,9 +810,8 @@ def relu(input):
 
 def relu_(input):
     """``relu`` written into ``input``'s memory (``nn.ReLU(inplace=True)``)."""
-    x, base = input._data, input._base
-    records = input._requires_grad or (base is not None and base._requires_grad)
-    if (_grad_mode.enabled and records) or x.dtype.kind == "b":
+    x = input._data
+    if input._writes_recorded() or x.dtype.kind == "b":
         return input._inplace(relu)  # recorded (or refused) like every in-place operation
     # nothing to record: one pass over the data, no temporary (2x64x224x224 float32: 1.6 ms
     # instead of 5.4 ms for computing aside and copying in)
