@@ -47,9 +47,7 @@ def register_optimizer_step_pre_hook(hook):
     Returns:
         A handle whose ``remove()`` unregisters the hook.
     """
-    handle = RemovableHandle(_global_optimizer_pre_hooks)
-    _global_optimizer_pre_hooks[handle.id] = hook
-    return handle
+    return _register(_global_optimizer_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook):
@@ -61,9 +59,7 @@ def register_optimizer_step_post_hook(hook):
     Returns:
         A handle whose ``remove()`` unregisters the hook.
     """
-    handle = RemovableHandle(_global_optimizer_post_hooks)
-    _global_optimizer_post_hooks[handle.id] = hook
-    return handle
+    return _register(_global_optimizer_post_hooks, hook)
 
 
 class _RequiredParameter:
@@ -247,9 +243,7 @@ class Optimizer:
         Returns:
             A handle whose ``remove()`` unregisters the hook.
         """
-        handle = RemovableHandle(self._optimizer_step_pre_hooks)
-        self._optimizer_step_pre_hooks[handle.id] = hook
-        return handle
+        return _register(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """Register a hook called as ``hook(optimizer, args, kwargs)`` after each ``step``,
@@ -258,9 +252,7 @@ class Optimizer:
         Returns:
             A handle whose ``remove()`` unregisters the hook.
         """
-        handle = RemovableHandle(self._optimizer_step_post_hooks)
-        self._optimizer_step_post_hooks[handle.id] = hook
-        return handle
+        return _register(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
         """Register a hook called as ``hook(optimizer)`` before ``state_dict()`` builds the dict.
@@ -447,14 +439,14 @@ def _hooked_step(step):
             post_hook(self, args, kwargs)
         return out
 
-    hooked_step.hooked = True
     return hooked_step
 
 
 Optimizer.step = _hooked_step(Optimizer.step)
 
 
-def _register(hooks, hook, prepend):
+def _register(hooks, hook, prepend=False):
+    """Add ``hook`` to the ordered dict ``hooks``, last or (``prepend``) first; its handle."""
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     if prepend:
