@@ -368,3 +368,12 @@ def test_unique_not_differentiable():
         x.unique_consecutive().sum().backward()
     with ember.no_grad():
         assert not x.unique().requires_grad
+
+
+def test_python_numbers_take_the_tensors_dtype_in_isin_and_searchsorted():
+    # 0.1 as float64 differs from float32 0.1: the number must be compared as float32
+    x = ember.tensor([0.1, 0.2])
+    assert ember.isin(x, 0.1).tolist() == [True, False]
+    assert ember.isin(0.1, x).item() is True
+    assert ember.searchsorted(x, 0.1, right=True).item() == 1
+    assert ember.isin(ember.tensor([1, 2]), 1.5).tolist() == [False, False]

@@ -615,7 +615,7 @@ NEW_FNS = [
     "fw.bucketize(x, x)",
     "fw.bincount((x.abs() * 3).long()[0])", "fw.bincount((x.abs() * 3).long()[0], x[1].detach(), 9)",
     "(x.abs() * 3).long()[0].bincount(minlength=2)", "fw.bincount(x.long())", "fw.bincount(x[0])",
-    "fw.isin(x.round(), x.round()[0])", "fw.isin(x.round(), 1.0, invert=True)",
+    "fw.isin(x.round(), x.round()[0])", "fw.isin(x.round(), 1.0, invert=True)", "fw.isin(x * 0 + 0.1, 0.1)",
     "fw.isin((x * 2).long(), fw.tensor([0, 1]))",
 ]
 

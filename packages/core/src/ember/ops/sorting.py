@@ -13,6 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backend
+from .._dtype import result_type
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import wrap_dim
@@ -119,10 +120,12 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 
 def _as_tensor(value, like):
+    """``value``, or the Python number ``value`` as a 0-d tensor beside the tensor ``like``, of
+    the dtype torch gives the two together (0.1 next to a float32 tensor is float32 0.1)."""
     if isinstance(value, Tensor):
         return value
     xp = backend.array_module(like._data)
-    return Tensor._make(xp.asarray(value))
+    return Tensor._make(xp.asarray(value, dtype=result_type(like, value).np))
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
