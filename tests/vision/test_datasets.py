@@ -2,13 +2,10 @@
 
 import gzip
 import hashlib
-import io
 import os
 import pickle
 import tarfile
 import time
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -234,31 +231,8 @@ def test_idx_big_endian_types(tmp_path, dtype):
 # ---------------------------------------------------------------------------------- downloads
 
 
-def fail_network(monkeypatch):
-    """Make every urllib request fail at once, as on a machine without network access."""
-    calls = []
-
-    def refuse(self, request, *args, **kwargs):
-        calls.append(request.full_url)
-        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-
-    monkeypatch.setattr(urllib.request.OpenerDirector, "open", refuse)
-    return calls
-
-
-def serve(monkeypatch, files):
-    """Answer urllib requests from a {url: bytes} dict; other urls fail like a 404."""
-
-    def respond(self, request, *args, **kwargs):
-        if request.full_url not in files:
-            raise urllib.error.URLError("HTTP Error 404: Not Found")
-        return io.BytesIO(files[request.full_url])
-
-    monkeypatch.setattr(urllib.request.OpenerDirector, "open", respond)
-
-
-def test_mnist_download_offline_fails_fast(tmp_path, monkeypatch):
-    calls = fail_network(monkeypatch)
+def test_mnist_download_offline_fails_fast(tmp_path, offline):
+    calls = offline
     start = time.perf_counter()
     with pytest.raises(RuntimeError) as info:
         MNIST(tmp_path, download=True)
@@ -274,7 +248,7 @@ def test_mnist_download_offline_fails_fast(tmp_path, monkeypatch):
     assert os.listdir(raw) == []
 
 
-def test_mnist_download_checks_md5_and_extracts(tmp_path, monkeypatch):
+def test_mnist_download_checks_md5_and_extracts(tmp_path, monkeypatch, serve_urls):
     source = tmp_path / "source"
     write_mnist(source, gz=True)
     payloads = {p.name: p.read_bytes() for p in (source / "MNIST" / "raw").iterdir()}
@@ -284,7 +258,7 @@ def test_mnist_download_checks_md5_and_extracts(tmp_path, monkeypatch):
     first, second = MNIST.mirrors
     files = {second + name: data for name, data in payloads.items()}
     files[first + "t10k-labels-idx1-ubyte.gz"] = b"corrupt"
-    serve(monkeypatch, files)
+    calls = serve_urls(files)
 
     root = tmp_path / "root"
     ds = MNIST(root, download=True)
@@ -292,12 +266,12 @@ def test_mnist_download_checks_md5_and_extracts(tmp_path, monkeypatch):
     raw = root / "MNIST" / "raw"
     assert sorted(os.listdir(raw)) == sorted([*payloads, *MNIST_SHA256])  # .gz kept, extracted
 
-    fail_network(monkeypatch)  # already there: download=True must not touch the network
+    requested = len(calls)  # already there: download=True must not touch the network
     assert len(MNIST(root, download=True, train=False)) == 3
+    assert len(calls) == requested
 
 
-def test_emnist_and_cifar_download_offline_messages(tmp_path, monkeypatch):
-    fail_network(monkeypatch)
+def test_emnist_and_cifar_download_offline_messages(tmp_path, offline):
     with pytest.raises(RuntimeError) as info:
         EMNIST(tmp_path, split="digits", download=True)
     assert "emnist-digits-train-images-idx3-ubyte" in str(info.value)

@@ -8,7 +8,9 @@ import pickle
 import numpy as np
 from PIL import Image
 
-from .utils import _download_from_mirrors, check_integrity
+from ember.utils._download import download_from_mirrors
+
+from .utils import check_integrity
 from .vision import VisionDataset
 
 # The function numpy pickles arrays with; taking it from numpy itself works whether numpy
@@ -193,7 +195,7 @@ class CIFAR10(VisionDataset):
         """Download and extract the archive unless the files are already there and verified."""
         if self._check_integrity():
             return
-        _download_from_mirrors(
+        download_from_mirrors(
             [self.url], self.root, self.filename, self.tgz_md5, self._placement_message()
         )
 

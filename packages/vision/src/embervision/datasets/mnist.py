@@ -12,13 +12,9 @@ import numpy as np
 from PIL import Image
 
 import ember
+from ember.utils._download import download_from_mirrors, placement_hint
 
-from .utils import (
-    _download_from_mirrors,
-    _placement_hint,
-    extract_archive,
-    verify_str_arg,
-)
+from .utils import extract_archive, verify_str_arg
 from .vision import VisionDataset
 
 
@@ -87,7 +83,7 @@ class MNIST(VisionDataset):
         if not self._check_exists():
             raise RuntimeError(
                 "Dataset not found. You can use download=True to download it.\n"
-                + _placement_hint(self.raw_folder, self._raw_files(), " (plain or .gz)")
+                + placement_hint(self.raw_folder, self._raw_files(), " (plain or .gz)")
             )
 
         self.data, self.targets = self._load_data()
@@ -171,10 +167,10 @@ class MNIST(VisionDataset):
             for filename, md5 in self.resources
             if self._find(os.path.splitext(filename)[0]) is None
         ]
-        hint = _placement_hint(self.raw_folder, [filename for filename, _ in missing])
+        hint = placement_hint(self.raw_folder, [filename for filename, _ in missing])
         for filename, md5 in missing:
             urls = [f"{mirror}{filename}" for mirror in self.mirrors]
-            _download_from_mirrors(urls, self.raw_folder, filename, md5, hint)
+            download_from_mirrors(urls, self.raw_folder, filename, md5, hint)
 
     def extra_repr(self):
         split = "Train" if self.train is True else "Test"
@@ -275,9 +271,9 @@ class EMNIST(MNIST):
             return
 
         os.makedirs(self.raw_folder, exist_ok=True)
-        hint = _placement_hint(self.raw_folder, self._raw_files(), " (plain or .gz)")
+        hint = placement_hint(self.raw_folder, self._raw_files(), " (plain or .gz)")
         hint += f"\nor put {os.path.basename(self.url)} (md5 {self.md5}) there and retry."
-        _download_from_mirrors([self.url], self.raw_folder, "gzip.zip", self.md5, hint)
+        download_from_mirrors([self.url], self.raw_folder, "gzip.zip", self.md5, hint)
         gzip_folder = os.path.join(self.raw_folder, "gzip")
         for gzip_file in os.listdir(gzip_folder):
             if gzip_file.endswith(".gz"):
