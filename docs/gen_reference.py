@@ -55,6 +55,7 @@ PAGES = [
     ("ember.optim.lr_scheduler", "ember.optim.lr_scheduler", "Learning-rate schedules."),
     ("ember.utils.data", "ember.utils.data", "Datasets, samplers and the DataLoader."),
     ("ember.utils.safetensors", "ember.utils.safetensors", "Safetensors files."),
+    ("ember.fft", "ember.fft", "Discrete Fourier transforms."),
     ("ember.cuda", "ember.cuda", "CUDA device queries."),
     ("embervision.datasets", "embervision.datasets", "Image datasets."),
     ("embervision.transforms", "embervision.transforms", "Image transforms."),

@@ -73,17 +73,19 @@ def test_download_from_mirrors_lists_every_failure_and_the_hint(tmp_path, serve_
 
 def _archives(tmp_path):
     members = {"d/a.txt": b"alpha", "d/b.txt": b"beta"}
-    tgz = tmp_path / "x.tar.gz"
-    with tarfile.open(tgz, "w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    zipped = tmp_path / "x.zip"
-    with zipfile.ZipFile(zipped, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return members, [tgz, zipped]
+    archives = []
+    for name, mode in (("x.tar.gz", "w:gz"), ("x.tar.bz2", "w:bz2"), ("x.tar.xz", "w:xz")):
+        archives.append(tmp_path / name)
+        with tarfile.open(archives[-1], mode) as tar:
+            for member, data in members.items():
+                info = tarfile.TarInfo(member)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    archives.append(tmp_path / "x.zip")
+    with zipfile.ZipFile(archives[-1], "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return members, archives
 
 
 def test_extract_archive_tar_zip_and_gz(tmp_path):

@@ -20,8 +20,9 @@ def test_tensor_infers_torch_dtypes():
     assert ember.tensor(np.zeros(2, np.uint8)).dtype == ember.uint8
     assert ember.tensor([1, 2], dtype=ember.float16).dtype == ember.float16
     assert ember.tensor([ember.tensor(1.0), ember.tensor(2.0)]).tolist() == [1.0, 2.0]
-    with pytest.raises(TypeError, match=r"can't convert np\.ndarray of type numpy\.complex128"):
-        ember.tensor(np.zeros(2, np.complex128))
+    assert ember.tensor(np.zeros(2, np.complex128)).dtype == ember.complex128
+    with pytest.raises(TypeError, match=r"can't convert np\.ndarray of type numpy\.uint32"):
+        ember.tensor(np.zeros(2, np.uint32))
 
 
 def test_tensor_copies_but_as_tensor_and_from_numpy_share():
@@ -358,3 +359,21 @@ def test_erf_matches_math_erf_to_round_off():
 def test_tensor_with_dtype_converts_python_data_exactly():
     assert ember.tensor([-1.2], dtype=ember.float64).item() == -1.2
     assert ember.tensor([2**40 + 1], dtype=ember.float64).item() == 2**40 + 1
+
+
+def test_linspace_computes_like_torch():
+    # float32: step rounded to float32, then start + step * i (first half) and
+    # end - step * (n - 1 - i) (second half), each rounded once: both ends exact
+    start, end, n = np.float32(0.1), np.float32(7.3), 1000
+    step = np.float32((end - start) / np.float32(n - 1))
+    i = np.arange(n, dtype=np.float64)
+    expected = np.where(
+        i < n // 2, np.float64(start) + np.float64(step) * i, end - np.float64(step) * (n - 1 - i)
+    ).astype(np.float32)
+    got = ember.linspace(0.1, 7.3, n).numpy()
+    np.testing.assert_array_equal(got, expected)
+    assert got[0] == start and got[-1] == end
+    # integer results: the ends truncated first, the values truncated toward zero
+    assert ember.linspace(-2.7, 7.9, 4, dtype=ember.int64).tolist() == [-2, 1, 4, 7]
+    assert ember.linspace(3, 9, 1).tolist() == [3.0]
+    assert ember.linspace(3, 9, 0).shape == (0,)

@@ -8,7 +8,7 @@ that has torch and the ember packages.
 
 A check is written once against the API both share, as the benchmarks are:
 ``parity.check(lambda fw, x, w: fw.nn.functional.linear(x, w), x, w)`` with numpy arrays for
-the inputs; floating-point inputs require grad in both frameworks, and the backward pass is
+the inputs; floating-point and complex inputs require grad in both frameworks, and the backward pass is
 seeded with the same random cotangent for every floating-point output.
 """
 
@@ -24,7 +24,7 @@ torch.set_num_threads(1)
 
 
 def _to_numpy(tensor):
-    return tensor.detach().numpy()
+    return tensor.detach().resolve_conj().numpy()
 
 
 def _dtype_name(dtype):
@@ -54,7 +54,7 @@ class Parity:
                 continue
             t = fw.from_numpy(a.copy())
             wanted = grad if isinstance(grad, bool) else i in grad
-            if wanted and a.dtype.kind == "f":
+            if wanted and a.dtype.kind in "fc":
                 t.requires_grad_(True)
             out.append(t)
         return out

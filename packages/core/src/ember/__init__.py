@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 # _tensor first: its closing imports tie Tensor to autograd and the operation modules
 from ._tensor import Size, Tensor  # isort: skip
 from ._tensor_str import set_printoptions  # isort: skip
-from . import autograd, backend, cuda, random  # isort: skip
+from . import autograd, backend, cuda, hub, random  # isort: skip
 from ._creation import (
     arange,
     as_tensor,
@@ -32,6 +32,8 @@ from ._dtype import (
     bool_ as bool,
 )
 from ._dtype import (
+    complex64,
+    complex128,
     dtype,
     float16,
     float32,
@@ -49,6 +51,7 @@ from ._dtype import (
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device as device
 from .ops.activation import *
+from .ops.complex import *
 from .ops.conversion import clone
 from .ops.indexing import *
 from .ops.linalg import *
@@ -142,6 +145,7 @@ from .ops.pointwise import (
     remainder,
     round,
     rsqrt,
+    sgn,
     sigmoid,
     sign,
     sin,
@@ -159,6 +163,7 @@ from .ops.pointwise import (
 from .ops.reduction import *
 from .ops.shape import *
 from .ops.sorting import *
+from .ops.spectral import *
 from .random import (
     Generator,
     bernoulli,
@@ -180,7 +185,7 @@ from .random import (
 )
 from .serialization import load, save
 
-from . import nn, optim, utils  # isort: skip  (built on everything above)
+from . import fft, nn, optim, utils  # isort: skip  (built on everything above)
 from .nn.functional import (  # isort: skip  (torch has these at the top level too)
     channel_shuffle,
     cosine_similarity,
@@ -192,3 +197,4 @@ from .nn.functional import (  # isort: skip  (torch has these at the top level t
 half, double, short, long = float16, float64, int16, int64
 float = float32
 int = int32
+cfloat, cdouble = complex64, complex128

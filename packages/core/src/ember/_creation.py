@@ -59,6 +59,8 @@ def _infer_array(data, dtype=None):
         return array.astype(np.int64)
     if kind == "b":
         return array
+    if kind == "c":
+        return array.astype(dtypes.get_default_dtype().to_complex().np)
     raise TypeError(f"Could not infer dtype of {type(data).__name__}")
 
 
@@ -205,13 +207,26 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    """``steps`` values evenly spaced from ``start`` to ``end`` inclusive."""
+    """``steps`` values evenly spaced from ``start`` to ``end`` inclusive.
+
+    Computed as torch's CPU kernel does: the step in the result's floating type (double for
+    integer results), the first half as ``start + step * i`` and the second half as
+    ``end - step * (steps - 1 - i)``, so both ends are exact. float32 results match torch's
+    bit for bit (its vectorised loop rounds once, a fused multiply-add, as float64 does here).
+    """
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    array = np.linspace(start, end, int(steps), dtype=np.float64)
-    if not dt.is_floating_point:
-        array = np.trunc(array)
+    steps = int(steps)
+    kind = dt.np.type if dt.is_floating_point else np.float64
+    start, end = kind(dt.np.type(start)), kind(dt.np.type(end))
+    step = (end - start) / kind(max(steps - 1, 1))
+    if kind is np.float32:  # float64 holds float32 products exactly: one rounding below
+        start, end, step = np.float64(start), np.float64(end), np.float64(step)
+    index = np.arange(steps, dtype=start.dtype)
+    array = np.where(index < steps // 2, start + step * index, end - step * (steps - 1 - index))
+    if steps == 1:
+        array[:] = start
     return _place(array.astype(dt.np), device, requires_grad)
 
 

@@ -12,15 +12,25 @@ __all__ = ["dtype", "get_default_dtype", "set_default_dtype", "promote_types", "
 class dtype:
     """A tensor element type, named and printed like torch's (``ember.float32``)."""
 
-    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_category")
+    __slots__ = (
+        "name",
+        "np",
+        "is_floating_point",
+        "is_complex",
+        "is_signed",
+        "itemsize",
+        "_category",
+    )
 
     def __init__(self, name, np_dtype, category):
         self.name = name
         self.np = np.dtype(np_dtype)
         self.is_floating_point = category == 2
-        self.is_signed = self.np.kind in "fi"
+        self.is_complex = category == 3
+        self.is_signed = self.np.kind in "fic"
         self.itemsize = self.np.itemsize
-        self._category = category  # 0 bool, 1 integer, 2 floating: the order promotion uses
+        # 0 bool, 1 integer, 2 floating, 3 complex: the order promotion uses
+        self._category = category
 
     def __repr__(self):
         return f"ember.{self.name}"
@@ -35,6 +45,18 @@ class dtype:
         """The C++ type torch's messages print (``float``, ``long int``, ...)."""
         return _SCALAR_NAMES[self.name][1]
 
+    def to_real(self):
+        """The real dtype of a complex one (complex64 -> float32); other dtypes unchanged."""
+        return _REAL_OF.get(self, self)
+
+    def to_complex(self):
+        """The complex dtype of a floating one (float32 -> complex64); complex unchanged."""
+        if self.is_complex:
+            return self
+        if self not in _COMPLEX_OF:
+            raise RuntimeError(f"to_complex is not supported for {self}")
+        return _COMPLEX_OF[self]
+
     def __reduce__(self):
         return self.name
 
@@ -48,6 +70,8 @@ int64 = dtype("int64", np.int64, 1)
 float16 = dtype("float16", np.float16, 2)
 float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
+complex64 = dtype("complex64", np.complex64, 3)
+complex128 = dtype("complex128", np.complex128, 3)
 
 # torch's names for each type in its messages: (ScalarType, C++ type)
 _SCALAR_NAMES = {
@@ -60,8 +84,13 @@ _SCALAR_NAMES = {
     "float16": ("Half", "c10::Half"),
     "float32": ("Float", "float"),
     "float64": ("Double", "double"),
+    "complex64": ("ComplexFloat", "c10::complex<float>"),
+    "complex128": ("ComplexDouble", "c10::complex<double>"),
 }
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+# Ember has no complex32 (torch's ComplexHalf): float16 pairs with complex64
+_COMPLEX_OF = {float16: complex64, float32: complex64, float64: complex128}
+_REAL_OF = {complex64: float32, complex128: float64}
 _FROM_NUMPY = {d.np: d for d in ALL}
 
 # torch's aliases (ember.half, ember.long, ...)
@@ -72,6 +101,8 @@ ALIASES = {
     "short": int16,
     "int": int32,
     "long": int64,
+    "cfloat": complex64,
+    "cdouble": complex128,
 }
 
 _default_float = float32
@@ -87,7 +118,8 @@ def from_numpy(np_dtype):
             return _FROM_NUMPY[np_dtype]
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np_dtype}. The only supported types are: "
-            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, "
+            "and bool."
         ) from None
 
 
@@ -101,6 +133,8 @@ def to_numpy(d):
         return np.dtype(np.int64)
     if d is bool:
         return np.dtype(np.bool_)
+    if d is complex:
+        return _COMPLEX_OF[_default_float].np
     return from_numpy(np.dtype(d)).np
 
 
@@ -132,7 +166,11 @@ def promote_types(a, b):
     if a is b:
         return a
     if a._category != b._category:
-        return a if a._category > b._category else b
+        higher, lower = (a, b) if a._category > b._category else (b, a)
+        if higher.is_complex and lower.is_floating_point:
+            # complex64 + float64 -> complex128: the complex type as wide as the float
+            return promote_types(higher, _COMPLEX_OF[lower])
+        return higher
     return _FROM_NUMPY[np.promote_types(a.np, b.np)]
 
 
@@ -143,6 +181,8 @@ def _scalar_dtype(value):
         return int64
     if isinstance(value, numbers.Real):
         return _default_float
+    if isinstance(value, numbers.Complex):
+        return _COMPLEX_OF[_default_float]
     raise TypeError(f"unsupported operand type {type(value).__name__!r}; expected Tensor or number")
 
 
@@ -151,8 +191,11 @@ def _combine_categories(higher, lower):
     # group brings a higher category (a float into ints, or anything into bool).
     if higher is None:
         return lower
-    if lower is None or higher.is_floating_point:
+    if lower is None or (higher._category >= 2 and higher._category >= lower._category):
         return higher
+    if lower.is_complex:
+        # a complex number into floats keeps their precision (float64 * 1j is complex128)
+        return _COMPLEX_OF[higher] if higher.is_floating_point else lower
     if higher is bool_ or lower.is_floating_point:
         return promote_types(higher, lower)
     return higher

@@ -152,6 +152,12 @@ class Tensor:
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
 
+    def is_complex(self):
+        return self._data.dtype.kind == "c"
+
+    def is_conj(self):
+        return False
+
     def element_size(self):
         return self._data.itemsize
 
@@ -201,7 +207,7 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if requires_grad and self._data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients"
             )
@@ -407,6 +413,12 @@ class Tensor:
 
     def bool(self):
         return self.to(dtypes.bool_)
+
+    def cfloat(self):
+        return self.to(dtypes.complex64)
+
+    def cdouble(self):
+        return self.to(dtypes.complex128)
 
     def type_as(self, other):
         return self.to(other.dtype)
@@ -687,6 +699,42 @@ class Tensor:
 
     def abs(self):
         return _pw.abs(self)
+
+    def sgn(self):
+        return _pw.sgn(self)
+
+    @property
+    def real(self):
+        """The real part (a view of a complex tensor; the tensor itself when real)."""
+        return _complex.real(self)
+
+    @property
+    def imag(self):
+        """The imaginary part of a complex tensor (a view)."""
+        return _complex.imag(self)
+
+    def conj(self):
+        return _complex.conj(self)
+
+    def conj_physical(self):
+        return _complex.conj_physical(self)
+
+    def resolve_conj(self):
+        return self
+
+    def resolve_neg(self):
+        return self
+
+    def angle(self):
+        return _complex.angle(self)
+
+    def stft(self, n_fft, *args, **kwargs):
+        """``ember.stft`` of this tensor (same arguments)."""
+        return _spectral.stft(self, n_fft, *args, **kwargs)
+
+    def istft(self, n_fft, *args, **kwargs):
+        """``ember.istft`` of this tensor (same arguments)."""
+        return _spectral.istft(self, n_fft, *args, **kwargs)
 
     def sign(self):
         return _pw.sign(self)
@@ -1393,6 +1441,7 @@ from . import random as _random  # noqa: E402
 from .autograd import function as _function  # noqa: E402  (first: it needs Tensor defined)
 from .autograd.grad_mode import _state as _grad_mode  # noqa: E402
 from .ops import activation as _act  # noqa: E402
+from .ops import complex as _complex  # noqa: E402
 from .ops import conversion as _conv  # noqa: E402
 from .ops import indexing as _index  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
@@ -1400,3 +1449,4 @@ from .ops import pointwise as _pw  # noqa: E402
 from .ops import reduction as _red  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import sorting as _sort  # noqa: E402
+from .ops import spectral as _spectral  # noqa: E402

@@ -106,6 +106,21 @@ class _Formatter:
         return self._text(value).rjust(self.width)
 
 
+class _ComplexFormatter:
+    """Complex elements as torch prints them, ``1.+2.j``: the real and the imaginary parts
+    each with a notation and width of their own, chosen from all the elements' parts."""
+
+    def __init__(self, values):
+        self.real = _Formatter(values.real)
+        self.imag = _Formatter(values.imag)
+        self.width = self.real.width + self.imag.width + 1
+
+    def format(self, value):
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        sign = "" if imag[0] in "+-" else "+"
+        return self.real.format(value.real) + sign + imag
+
+
 def _longest_candidates(values):
     """The values whose text can be the longest: for each sign, the largest magnitude (most
     integer digits) and the smallest (a three-digit negative exponent, ``1e-100``)."""
@@ -152,7 +167,8 @@ def _tensor_str(data, indent):
     cut = tuple(summarize and s > 2 * _OPTS.edgeitems for s in data.shape)
     # summarise on the tensor's device, so only the elements shown travel to the host
     shown = backend.to_device(_edges(data, cut), backend.Device("cpu"))
-    return _render(shown, cut, indent, _Formatter(shown))
+    formatter = _ComplexFormatter if shown.dtype.kind == "c" else _Formatter
+    return _render(shown, cut, indent, formatter(shown))
 
 
 def _add_suffixes(text, suffixes, indent):
@@ -193,7 +209,8 @@ def tensor_repr(t):
             suffixes.append(f"dtype={dtype}")
     else:
         body = _tensor_str(data, indent)
-        if dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+        default = dtypes.get_default_dtype()
+        if dtype not in (default, dtypes.int64, dtypes.bool_, default.to_complex()):
             suffixes.append(f"dtype={dtype}")
     if t._grad_fn is not None:
         suffixes.append(f"grad_fn=<{t._grad_fn.name()}>")

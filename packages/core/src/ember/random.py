@@ -8,6 +8,7 @@ seed reproduces Ember runs, not torch's numbers.
 from __future__ import annotations
 
 import json
+import math
 import numbers
 
 import numpy as np
@@ -201,9 +202,16 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal samples of the given size (default float dtype)."""
+    """Standard normal samples of the given size (default float dtype). Complex samples have
+    independent real and imaginary parts of variance 1/2 each (so ``E|z|^2 = 1``), as in
+    torch."""
     dt, dev = _factory_args(dtype, device, dtypes.get_default_dtype())
-    return _finish(_generator_for(dev, generator).normal(_sizes(size), dt.np), requires_grad)
+    engine = _generator_for(dev, generator)
+    shape = _sizes(size)
+    if not dt.is_complex:
+        return _finish(engine.normal(shape, dt.np), requires_grad)
+    parts = engine.normal(shape + (2,), dt.to_real().np) * math.sqrt(0.5)
+    return _finish(parts.view(dt.np).reshape(shape), requires_grad)
 
 
 def randint(

@@ -17,6 +17,8 @@ _TOLERANCES = {  # torch.testing.assert_close defaults: (rtol, atol)
     "float16": (1e-3, 1e-5),
     "float32": (1.3e-6, 1e-5),
     "float64": (1e-7, 1e-7),
+    "complex64": (1.3e-6, 1e-5),
+    "complex128": (1e-7, 1e-7),
 }
 
 
@@ -48,14 +50,14 @@ def assert_close(
     default = _TOLERANCES.get(a.dtype.name, (0.0, 0.0))
     rtol = default[0] if rtol is None else rtol
     atol = default[1] if atol is None else atol
+    # complex values are compared as such (|a - e| against the tolerance on |e|)
+    wide = np.complex128 if "c" in (a.dtype.kind, e.dtype.kind) else np.float64
     if a.dtype.kind in "biu" and e.dtype.kind in "biu":
         ok = np.array_equal(a, e)
     else:
-        ok = np.allclose(
-            a.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol, equal_nan=equal_nan
-        )
+        ok = np.allclose(a.astype(wide), e.astype(wide), rtol=rtol, atol=atol, equal_nan=equal_nan)
     if not ok:
-        diff = np.abs(a.astype(np.float64) - e.astype(np.float64))
+        diff = np.abs(a.astype(wide) - e.astype(wide))
         raise AssertionError(
             f"Tensor-likes are not close! max abs diff {np.nanmax(diff) if diff.size else 0} "
             f"(rtol={rtol}, atol={atol})"

@@ -89,7 +89,7 @@ class Node:
             return value
         if source is not None and source < 0:  # an output
             out = _as_array(value)
-            if out.dtype.kind == "f":
+            if out.dtype.kind in "fc":
                 return Tensor._make(out, True, self, -1 - source)
         elif source is not None:
             for edge in self._edges:
@@ -141,6 +141,9 @@ class Function:
     """
 
     formula = None
+    # f(z) is complex-differentiable and backward writes gy * f'(z) as for real numbers; the
+    # engine conjugates it into the complex rule (see _for_complex)
+    holomorphic = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -240,8 +243,54 @@ def _record(ctx, args, raw, y):
     for a in raw:
         if a is out:  # forward handed an input back unchanged: the output gets a view of its own
             out = out.view()
-    t = _make(out, True, ctx) if out.dtype.kind == "f" else _make(out)
+    if out.dtype.kind == "f":
+        t = _make(out, True, ctx)
+    elif out.dtype.kind == "c":
+        t = _make(out, True, _for_complex(ctx))
+    else:
+        t = _make(out)
     return t if out.base is None else _viewed(t, args)
+
+
+def _for_complex(ctx):
+    """``ctx``, recording a Function that gave a complex output.
+
+    torch's convention for complex gradients: for a real loss L of z = x + iy, the gradient
+    is dL/dx + i dL/dy, so the backward of a holomorphic f is ``gy * conj(f'(z))``. A
+    Function marked ``holomorphic`` writes its gradient ``gy * f'(z)`` as for real numbers;
+    conjugating ``gy`` on the way in and the gradients on the way out turns that into the
+    complex rule: conj(conj(gy) * f'(z)) = gy * conj(f'(z)). The switch happens here, on a
+    complex output only, so real operations pay nothing for it.
+    """
+    fn = ctx.fn
+    if fn.holomorphic:
+        ctx.fn = _conjugated(fn)
+    return ctx
+
+
+def _conjugated(fn):
+    """The complex form of the holomorphic Function ``fn`` (made once, then kept)."""
+    variant = fn.__dict__.get("_conjugated")
+    if variant is not None:
+        return variant
+
+    def conj(g):
+        return None if g is None else g.conj()
+
+    def formula(ctx, gy, saved):
+        grads = fn.formula(ctx, gy.conj(), saved)
+        return tuple(map(conj, grads)) if grads.__class__ is tuple else conj(grads)
+
+    def backward(ctx, *grads):
+        result = fn.backward(ctx, *map(conj, grads))
+        return tuple(map(conj, result)) if isinstance(result, tuple) else conj(result)
+
+    body = {"holomorphic": False, "__qualname__": fn.__qualname__}
+    body.update({"formula": staticmethod(formula)} if fn.formula else {})
+    body["backward"] = staticmethod(backward)
+    variant = type(fn.__name__, (fn,), body)
+    fn._conjugated = variant
+    return variant
 
 
 def _record_outputs(ctx, args, raw, ys):
@@ -257,7 +306,7 @@ def _record_outputs(ctx, args, raw, ys):
     ctx._output_meta = [(o.shape, o.dtype, backend.array_module(o)) for o in outputs]
     return tuple(
         [
-            _viewed(_make(o, True, ctx, k) if o.dtype.kind == "f" else _make(o), args)
+            _viewed(_make(o, True, ctx, k) if o.dtype.kind in "fc" else _make(o), args)
             for k, o in enumerate(outputs)
         ]
     )
@@ -492,6 +541,8 @@ def _conform(g, shape, dtype, create_graph):
     if t._data.shape != shape:
         t = t.sum_to_size(shape)
     if t._data.dtype != dtype:
+        if t._data.dtype.kind == "c" and dtype.kind != "c":
+            t = t.real  # a real input's gradient is the real part (torch's convention)
         t = t.to(from_numpy(dtype))
     return t if create_graph else t._data
 

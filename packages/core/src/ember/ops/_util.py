@@ -22,6 +22,7 @@ __all__ = [
     "quiet",
     "check_broadcast",
     "not_implemented",
+    "refuse_complex",
     "exp_quietly",
 ]
 
@@ -75,6 +76,17 @@ def not_implemented(kernel, dtype):
     return NotImplementedError(
         f"\"{kernel}\" not implemented for '{from_numpy(dtype).scalar_name}'"
     )
+
+
+def refuse_complex(x, kernel=None, message=None, error=NotImplementedError):
+    """torch's error for an operation that complex numbers have no meaning for (ordering,
+    rounding, clamping), where the array ``x`` is complex: its NotImplementedError naming
+    ``kernel``, or an ``error`` with ``message``. The one check every such operation makes,
+    in its forward."""
+    if x.dtype.kind == "c":
+        if message is None:
+            raise not_implemented(kernel, x.dtype)
+        raise error(message)
 
 
 def check_broadcast(*arrays):

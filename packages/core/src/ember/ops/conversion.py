@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from .. import backend
 from .._dtype import from_numpy
 from .._tensor import Tensor
@@ -16,6 +18,8 @@ class ToDtype(Function):
 
     @staticmethod
     def backward(ctx, gy):
+        if ctx.dtype.kind != "c" and gy._data.dtype.kind == "c":
+            gy = gy.real  # a real input's gradient is the real part (torch's convention)
         return gy.to(from_numpy(ctx.dtype)), None
 
 
@@ -57,6 +61,9 @@ class CopyFrom(Function):
 def to_dtype(input, dtype):
     if input._data.dtype == dtype.np:
         return input
+    if input._data.dtype.kind == "c" and not dtype.is_complex:
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, 2)
+        input = input.real
     return ToDtype.apply(input, dtype.np)
 
 

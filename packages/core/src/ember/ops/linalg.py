@@ -85,6 +85,8 @@ class Matmul(Function):
     1-D operands act as a row / column whose dimension is dropped from the result, and the
     leading (batch) dimensions broadcast."""
 
+    holomorphic = True
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)

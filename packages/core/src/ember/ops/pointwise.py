@@ -20,7 +20,15 @@ from .._dtype import as_dtype, bool_, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import _cuda
-from ._util import as_operand, check_broadcast, exp_quietly, not_implemented, operands, quiet
+from ._util import (
+    as_operand,
+    check_broadcast,
+    exp_quietly,
+    not_implemented,
+    operands,
+    quiet,
+    refuse_complex,
+)
 
 # ----------------------------------------------------------------------------- arithmetic
 
@@ -58,6 +66,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    holomorphic = True
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -76,6 +86,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    holomorphic = True
+
     @staticmethod
     def forward(ctx, x, y):
         try:
@@ -96,6 +108,8 @@ class Div(Function):
 
 
 class Pow(Function):
+    holomorphic = True
+
     @staticmethod
     def forward(ctx, x, e):
         try:
@@ -119,7 +133,7 @@ class Pow(Function):
             gx = gy * e * pow(x, where(e == 0, 1.0, e) - 1)
         if ctx.needs_input_grad[1]:
             # out * log(x), defined as 0 where x == 0 and e >= 0 (torch's convention)
-            zero_base = (x == 0) & (e >= 0)
+            zero_base = (x == 0) & (e.real >= 0)
             ge = where(zero_base, 0.0, gy * out * log(where(zero_base, 1.0, x)))
         return gx, ge
 
@@ -223,7 +237,7 @@ class RemainderOfNumber(Remainder):
 def _check_int_division(name, x, y):
     """torch's errors for a rounding division of operands ``x``, ``y`` of one dtype."""
     kind = x.dtype.kind
-    if kind == "b":
+    if kind == "b" or kind == "c":
         raise not_implemented(name, x.dtype)
     if kind in "iu" and (y == 0).any():
         raise RuntimeError("ZeroDivisionError")
@@ -263,7 +277,7 @@ def div(input, other, *, rounding_mode=None):
     ``"trunc"`` / ``"floor"`` which keep the promoted dtype."""
     dt, (x, y) = operands(input, other)
     if rounding_mode is None:
-        if dt.kind != "f":
+        if dt.kind != "f" and dt.kind != "c":
             dt = get_default_dtype().np
             x, y = as_operand(x, dt), as_operand(y, dt)
         return Div.apply(x, y)
@@ -451,18 +465,23 @@ def float_power(input, exponent):
 # ------------------------------------------------------------------------ unary math
 
 
-def _unary(name, kernel, grad, saves="x", may_warn=False, operators_only=True):
+def _unary(name, kernel, grad, saves="x", may_warn=False, operators_only=True, real_kernel=None):
     """Make a unary Function: ``kernel(xp, x)`` computes, ``grad(gy, saved)`` differentiates.
 
     ``saves`` names what backward needs ("x", "y" or ""), so the graph keeps nothing else.
     A ``grad`` written with arithmetic operators alone (``operators_only``) is the Function's
-    ``formula``, evaluated on raw arrays when no graph is being recorded.
+    ``formula``, evaluated on raw arrays when no graph is being recorded. The function is
+    holomorphic (``grad`` serves complex inputs too) unless ``real_kernel`` names torch's
+    kernel, which refuses complex inputs.
     """
 
     def forward(ctx, x):
         xp = backend.array_module(x)
-        if x.dtype.kind != "f":
+        kind = x.dtype.kind
+        if kind != "f" and kind != "c":
             x = x.astype(get_default_dtype().np)
+        elif real_kernel is not None:
+            refuse_complex(x, real_kernel)
         if may_warn:
             with quiet():
                 y = kernel(xp, x)
@@ -483,7 +502,8 @@ def _unary(name, kernel, grad, saves="x", may_warn=False, operators_only=True):
         if operators_only
         else {"backward": staticmethod(backward)}
     )
-    return type(name, (Function,), {"forward": staticmethod(forward), **gradient})
+    body = {"forward": staticmethod(forward), "holomorphic": real_kernel is None, **gradient}
+    return type(name, (Function,), body)
 
 
 @functools.cache
@@ -529,6 +549,7 @@ Erf = _unary(
     lambda xp, x: backend.erf(x),
     lambda gy, x: gy * _TWO_OVER_SQRT_PI * exp(-x * x),
     operators_only=False,
+    real_kernel="erf_vml_cpu",
 )
 
 
@@ -555,6 +576,7 @@ Erfc = _unary(
     lambda xp, x: backend.erfc(x),
     lambda gy, x: gy * -_TWO_OVER_SQRT_PI * exp(-x * x),
     operators_only=False,
+    real_kernel="erfc_vml_cpu",
 )
 # d erfinv(x) = sqrt(pi) / 2 * exp(erfinv(x)^2)
 Erfinv = _unary(
@@ -564,6 +586,7 @@ Erfinv = _unary(
     "y",
     True,
     False,
+    "erfinv_cpu",
 )
 
 
@@ -611,7 +634,8 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * sign(x)
+        # d|z| = sgn(z): z / |z| for complex z (0 at 0), the sign for real
+        return gy * sgn(x)
 
 
 class Relu(Function):
@@ -620,6 +644,7 @@ class Relu(Function):
         if x.dtype.kind == "b":
             y = x.copy()  # max(x, False) is x
         else:
+            refuse_complex(x, message=_NO_COMPLEX_CLAMP)
             y = _relu_into(x, backend.array_module(x).empty_like(x))
         ctx.save_for_backward(y)
         return y
@@ -690,6 +715,11 @@ def _sign_kernel(xp, x):
     kind = x.dtype.kind
     if kind == "b":
         return x.copy()
+    if kind == "c":
+        raise NotImplementedError(
+            "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+            "torch.sgn instead."
+        )
     y = xp.sign(x)
     if kind == "f":
         y = xp.asarray(y)  # (numpy gives a scalar for a 0-d array)
@@ -705,7 +735,7 @@ def _rounding(name, kernel):
         kind = x.dtype.kind
         if kind == "f":
             return kernel(xp, x, *args)
-        if kind == "b":
+        if kind == "b" or kind == "c":
             raise not_implemented(name if isinstance(name, str) else name(*args), x.dtype)
         return x.copy()
 
@@ -742,6 +772,35 @@ absolute = abs
 
 def sign(input):
     return Sign.apply(input)
+
+
+class Sgn(Function):
+    """``z / |z|`` of complex ``z`` (0 at 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = backend.array_module(x)
+        magnitude = xp.abs(x)
+        with quiet():
+            y = xp.where(magnitude == 0, 0, x / magnitude).astype(x.dtype)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        # sgn(z) moves only with the angle of z: the gradient is gy's component tangent to
+        # the unit circle at sgn(z), divided by |z| (and 0 at z = 0, as torch's)
+        x, s = ctx.saved_tensors
+        magnitude = x.abs()
+        tangent = gy - (gy * s.conj()).real * s
+        return where(magnitude == 0, 0.0, tangent / where(magnitude == 0, 1.0, magnitude))
+
+
+def sgn(input):
+    """The sign of real numbers; ``z / |z|`` of complex ones (0 at 0)."""
+    if input._data.dtype.kind == "c":
+        return Sgn.apply(input)
+    return sign(input)
 
 
 def exp(input):
@@ -960,9 +1019,14 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 # ------------------------------------------------------------------ clamp, min/max, where
 
 
+# torch's words where clamp or relu meet complex numbers (a NotImplementedError)
+_NO_COMPLEX_CLAMP = "clamp is not supported for complex types"
+
+
 class Clamp(Function):
     @staticmethod
     def forward(ctx, x, lo, hi):
+        refuse_complex(x, message=_NO_COMPLEX_CLAMP)
         xp = backend.array_module(x)
         y = x
         try:
@@ -1008,6 +1072,8 @@ clip = clamp
 class _MinMax(Function):
     @staticmethod
     def forward(ctx, x, y):
+        message = f"{ctx.fn.__name__.lower()} not implemented for complex tensors."
+        refuse_complex(x, message=message, error=RuntimeError)
         ctx.save_for_backward(x, y)
         try:
             return ctx.fn._kernel(backend.array_module(x), x, y)
@@ -1135,10 +1201,13 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 # -------------------------------------------------------------- comparison and logic
 
 
-def _compare(name, kernel):
-    """A comparison or logical Function (on operands of one dtype): returns bool."""
+def _compare(name, kernel, ordering=False):
+    """A comparison or logical Function (on operands of one dtype): returns bool. An
+    ``ordering`` one (``<`` ...) refuses complex numbers, as torch does."""
 
     def forward(ctx, *arrays):
+        if ordering:
+            refuse_complex(arrays[0], f"{name.lower()}_cpu")
         try:
             return kernel(backend.array_module(arrays[0]), *arrays)
         except ValueError:
@@ -1150,10 +1219,10 @@ def _compare(name, kernel):
 
 Eq = _compare("Eq", lambda xp, x, y: x == y)
 Ne = _compare("Ne", lambda xp, x, y: x != y)
-Lt = _compare("Lt", lambda xp, x, y: x < y)
-Le = _compare("Le", lambda xp, x, y: x <= y)
-Gt = _compare("Gt", lambda xp, x, y: x > y)
-Ge = _compare("Ge", lambda xp, x, y: x >= y)
+Lt = _compare("Lt", lambda xp, x, y: x < y, True)
+Le = _compare("Le", lambda xp, x, y: x <= y, True)
+Gt = _compare("Gt", lambda xp, x, y: x > y, True)
+Ge = _compare("Ge", lambda xp, x, y: x >= y, True)
 LogicalAnd = _compare("LogicalAnd", lambda xp, x, y: xp.logical_and(x, y))
 LogicalOr = _compare("LogicalOr", lambda xp, x, y: xp.logical_or(x, y))
 LogicalXor = _compare("LogicalXor", lambda xp, x, y: xp.logical_xor(x, y))

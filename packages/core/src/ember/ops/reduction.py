@@ -18,7 +18,7 @@ from .._dtype import as_dtype, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
-from ._util import normalize_dims, not_implemented, quiet, wrap_dim
+from ._util import normalize_dims, not_implemented, quiet, refuse_complex, wrap_dim
 from .pointwise import isnan, maximum, minimum, where
 
 __all__ = [
@@ -233,12 +233,12 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; integer inputs need a floating ``dtype``, like torch."""
-    if dtype is not None and not as_dtype(dtype).is_floating_point:
+    if dtype is not None and as_dtype(dtype)._category < 2:
         raise RuntimeError(
             "mean(): could not infer output dtype. Optional dtype must be either a floating "
             f"point or complex dtype. Got: {as_dtype(dtype).scalar_name}"
         )
-    if dtype is None and not input.is_floating_point():
+    if dtype is None and input._data.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype.scalar_name}"
@@ -461,8 +461,12 @@ def _extremum(name, fn, pick, result, other_op, input, dim, keepdim):
     if isinstance(dim, Tensor):
         return other_op(input, dim)
     if dim is None:
+        refuse_complex(input._data, f"{name}_all")
         _check_nonempty(name, input, ())
         return fn.apply(input, _dims(input, None), False)
+    refuse_complex(
+        input._data, message=f"{name}(): does not support complex input", error=RuntimeError
+    )
     return result(*_select_along(name, input, dim, keepdim, pick))
 
 
@@ -490,6 +494,7 @@ def amax(input, dim=(), keepdim=False):
     Unlike ``max(input, dim)`` it returns values only, and the gradient is split evenly between
     the elements that tie for the maximum.
     """
+    refuse_complex(input._data, "max_values_cpu")
     dims = _dims(input, dim)
     _check_nonempty("amax", input, _named_dims(dim, dims))
     return Amax.apply(input, dims, keepdim)
@@ -497,6 +502,7 @@ def amax(input, dim=(), keepdim=False):
 
 def amin(input, dim=(), keepdim=False):
     """Minimum over ``dim``; see ``amax``."""
+    refuse_complex(input._data, "min_values_cpu")
     dims = _dims(input, dim)
     _check_nonempty("amin", input, _named_dims(dim, dims))
     return Amin.apply(input, dims, keepdim)
@@ -522,6 +528,7 @@ def _arg_extremum(name, pick, input, dim, keepdim):
     x = input._data
     if x.dtype == np.bool_:
         raise RuntimeError(f"{name}(): does not support bool input")
+    refuse_complex(x, message=f"{name}(): does not support complex input", error=RuntimeError)
     if dim is None:
         # the index into the flattened tensor; keepdim has no effect here, as in torch
         if x.size == 0:

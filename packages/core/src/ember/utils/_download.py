@@ -122,8 +122,12 @@ def fetch(url, dst, check=None, max_redirect_hops=3):
             os.remove(tmp_path)
 
 
+_TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+
+
 def extract_archive(from_path, to_path=None, remove_finished=False):
-    """Extract a ``.tar``, ``.tar.gz``/``.tgz``, ``.zip`` or a single ``.gz`` file.
+    """Extract a ``.tar`` (plain, gzip, bzip2 or xz: ``.tar.gz``/``.tgz``, ``.tar.bz2``,
+    ``.tar.xz``), a ``.zip`` or a single ``.gz`` file.
 
     Args:
         from_path (str): Path to the archive.
@@ -137,7 +141,7 @@ def extract_archive(from_path, to_path=None, remove_finished=False):
     if to_path is None:
         to_path = os.path.dirname(from_path)
     name = os.path.basename(from_path)
-    if name.endswith((".tar", ".tar.gz", ".tgz")):
+    if name.endswith(_TAR_SUFFIXES):
         # The "data" filter refuses members that would land outside to_path, links out of it
         # and device files (Python >= 3.10.12).
         with tarfile.open(from_path) as tar:
@@ -152,7 +156,7 @@ def extract_archive(from_path, to_path=None, remove_finished=False):
     else:
         raise RuntimeError(
             f"Unknown compression or archive type of {from_path!r}; "
-            "known suffixes are .gz, .tar, .tar.gz, .tgz and .zip."
+            f"known suffixes are .gz, .zip and {', '.join(_TAR_SUFFIXES)}."
         )
     if remove_finished:
         os.remove(from_path)

@@ -1,0 +1,171 @@
+"""Complex dtypes, promotion, printing and the complex rules of autograd (no torch needed:
+references are numpy and central differences over real and imaginary parts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember.testing import assert_close
+
+
+def numerical_grad(f, z, eps=1e-6):
+    """dL/dx + i dL/dy of the real scalar ``f(z)`` at complex128 ``z``: torch's convention."""
+    g = np.zeros_like(z)
+    for i in np.ndindex(z.shape):
+        for step in (1, 1j):
+            plus, minus = z.copy(), z.copy()
+            plus[i] += eps * step
+            minus[i] -= eps * step
+            slope = (f(plus) - f(minus)) / (2 * eps)
+            g[i] += slope * step
+    return g
+
+
+def check_grad(op, z):
+    def loss(a):
+        return op(ember.tensor(a)).abs().pow(2).sum().item()
+
+    t = ember.tensor(z, requires_grad=True)
+    op(t).abs().pow(2).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), numerical_grad(loss, z), rtol=1e-5, atol=1e-6)
+
+
+def test_dtypes_and_promotion():
+    assert ember.cfloat is ember.complex64 and ember.cdouble is ember.complex128
+    assert ember.complex64.is_complex and not ember.complex64.is_floating_point
+    assert ember.complex64.to_real() is ember.float32
+    assert ember.float64.to_complex() is ember.complex128
+    assert ember.promote_types(ember.complex64, ember.float64) is ember.complex128
+    assert ember.promote_types(ember.int64, ember.complex64) is ember.complex64
+    x = ember.ones(3)
+    assert (x * 1j).dtype is ember.complex64
+    assert (x.double() * 1j).dtype is ember.complex128
+    assert (x.double() * ember.tensor(1j)).dtype is ember.complex128
+    assert (x * ember.tensor(1j, dtype=ember.complex128)).dtype is ember.complex64
+    assert (ember.arange(3) * 1j).dtype is ember.complex64
+
+
+def test_creation_and_conversion():
+    z = ember.tensor([1 + 2j, 3 - 1j])
+    assert z.dtype is ember.complex64 and z.is_complex() and ember.is_complex(z)
+    assert z[0].item() == 1 + 2j and z.tolist() == [1 + 2j, 3 - 1j]
+    assert ember.zeros(2, dtype=ember.cfloat).dtype is ember.complex64
+    a = np.array([1j, 2], np.complex128)
+    assert ember.from_numpy(a).numpy() is a
+    r = ember.randn(20000, dtype=ember.cfloat, generator=ember.Generator().manual_seed(0))
+    assert r.dtype is ember.complex64
+    assert abs(r.real.var().item() - 0.5) < 0.03 and abs(r.imag.var().item() - 0.5) < 0.03
+    with pytest.warns(UserWarning, match="discards the imaginary part"):
+        assert z.to(ember.float32).tolist() == [1.0, 3.0]
+
+
+def test_printing():
+    assert repr(ember.tensor([1 + 2j, 3 - 1j])) == "tensor([1.+2.j, 3.-1.j])"
+    assert repr(ember.tensor(1j)) == "tensor(0.+1.j)"
+    assert repr(ember.tensor([[1 + 2j, 3 - 1j], [0.1j, 100]])) == (
+        "tensor([[  1.+2.0000j,   3.-1.0000j],\n        [  0.+0.1000j, 100.+0.0000j]])"
+    )
+    assert repr(ember.tensor([1j], dtype=ember.complex128)) == (
+        "tensor([0.+1.j], dtype=ember.complex128)"
+    )
+
+
+def test_parts_and_views():
+    z = ember.tensor([1 + 2j, -3 - 4j])
+    assert z.real.tolist() == [1, -3] and z.imag.tolist() == [2, -4]
+    assert z.conj().tolist() == [1 - 2j, -3 + 4j]
+    assert z.abs().tolist() == [pytest.approx(5**0.5), 5.0]
+    np.testing.assert_allclose(z.angle().numpy(), np.angle(z.numpy()), rtol=1e-6)
+    assert ember.view_as_real(z).tolist() == [[1, 2], [-3, -4]]
+    assert ember.view_as_complex(ember.view_as_real(z)).tolist() == z.tolist()
+    assert ember.complex(ember.ones(2), ember.zeros(2)).tolist() == [1, 1]
+    np.testing.assert_allclose(
+        ember.polar(ember.tensor([2.0]), ember.tensor([np.pi / 2])).numpy(), [2j], atol=1e-6
+    )
+
+
+HOLOMORPHIC = {
+    "mul": lambda z: z * (2 - 1j) * z,
+    "div": lambda z: 1 / z + z / (z + 3),
+    "pow": lambda z: z**3,
+    "exp_log": lambda z: z.exp() + (z * z).log(),
+    "sqrt": lambda z: z.sqrt(),
+    "tanh": lambda z: z.tanh(),
+    "matmul": lambda z: z @ z.T,
+    "sum_mean": lambda z: z.sum(0) + z.mean(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOLOMORPHIC))
+def test_holomorphic_gradients(name):
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
+    check_grad(HOLOMORPHIC[name], z)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda z: z.conj() * z.real,
+        lambda z: z.angle() * z.abs(),
+        lambda z: z.sgn() + z.imag,
+        lambda z: ember.view_as_real(z) ** 2,
+    ],
+)
+def test_non_holomorphic_gradients(op):
+    rng = np.random.default_rng(1)
+    check_grad(op, rng.standard_normal(4) + 1j * rng.standard_normal(4))
+
+
+def test_real_input_gets_real_part_of_gradient():
+    x = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    z = ember.tensor([1 + 1j, 2 - 1j], requires_grad=True, dtype=ember.complex128)
+    (x * z).abs().sum().backward()
+    assert x.grad.dtype is ember.float64
+    expected = (np.conj(z.detach().numpy()) * (x.detach().numpy() * z.detach().numpy())).real
+    np.testing.assert_allclose(
+        x.grad.numpy(), expected / np.abs(x.detach().numpy() * z.detach().numpy())
+    )
+
+
+def test_abs_gradient_at_zero_is_zero():
+    z = ember.zeros(2, dtype=ember.complex128, requires_grad=True)
+    z.abs().sum().backward()
+    assert z.grad.tolist() == [0, 0]
+
+
+def test_implicit_grad_of_complex_output_is_refused():
+    z = ember.ones(1, dtype=ember.cfloat, requires_grad=True)
+    with pytest.raises(RuntimeError, match="real scalar outputs"):
+        (z * 2).sum().backward()
+
+
+@pytest.mark.parametrize(
+    "op, error",
+    [
+        (lambda z: z < z, NotImplementedError),
+        (lambda z: z.max(), NotImplementedError),
+        (lambda z: z.max(0), RuntimeError),
+        (lambda z: z.argmax(), RuntimeError),
+        (lambda z: ember.maximum(z, z), RuntimeError),
+        (lambda z: z.relu(), NotImplementedError),
+        (lambda z: z.clamp(0, 1), NotImplementedError),
+        (lambda z: z.floor(), NotImplementedError),
+        (lambda z: z.sign(), NotImplementedError),
+        (lambda z: z.erf(), NotImplementedError),
+        (lambda z: z % 2, NotImplementedError),
+    ],
+)
+def test_refused_like_torch(op, error):
+    with pytest.raises(error):
+        op(ember.tensor([1 + 1j, 2]))
+
+
+def test_allclose():
+    z = ember.tensor([1 + 1j, 2])
+    assert ember.allclose(z, z + 1e-9j) and not ember.allclose(z, z + 1e-3j)
+    assert_close(z, z + 1e-7j)
+    with pytest.raises(AssertionError):
+        assert_close(z, z + 1e-3j)
