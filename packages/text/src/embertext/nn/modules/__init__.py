@@ -1,0 +1,3 @@
+from .multiheadattention import InProjContainer, MultiheadAttentionContainer, ScaledDotProduct
+
+__all__ = ["InProjContainer", "MultiheadAttentionContainer", "ScaledDotProduct"]
