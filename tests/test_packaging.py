@@ -42,6 +42,7 @@ OPTIONAL_IMPORT_HOMES = {
     ("embervision", "emberserve"): {"train.py"},
     ("emberserve", "PIL"): {"handlers/image_classifier.py"},
     ("emberserve", "embervision"): {"handlers/image_classifier.py"},
+    ("emberserve", "embertext"): {"handlers/text_classifier.py"},
 }
 
 

@@ -191,10 +191,10 @@ def test_handler_registry(monkeypatch):
     from emberserve.handlers import registry
 
     monkeypatch.setattr(registry, "_HANDLERS", dict(registry._HANDLERS))  # undo registrations
-    assert {"image_classifier", "tensor"} <= set(list_handlers())
+    assert {"image_classifier", "text_classifier", "tensor"} <= set(list_handlers())
     assert get_handler("tensor") is TensorHandler
     with pytest.raises(KeyError, match=r"registered handlers: .*image_classifier"):
-        get_handler("text_classifier")
+        get_handler("object_detector")
 
     @register_handler("test_registry_handler")
     class Custom(BaseHandler):

@@ -18,6 +18,7 @@ from .handlers import BaseHandler
 __all__ = [
     "linear",
     "tiny_cnn",
+    "bag_classifier",
     "BatchSizeEcho",
     "Sleepy",
     "Fragile",
@@ -43,6 +44,23 @@ def tiny_cnn(num_classes=5, seed=0):
         nn.Flatten(),
         nn.Linear(8, num_classes),
     )
+
+
+class _BagClassifier(nn.Module):
+    def __init__(self, vocab_size, embed_dim, num_class):
+        super().__init__()
+        self.embedding = nn.EmbeddingBag(vocab_size, embed_dim)
+        self.fc = nn.Linear(embed_dim, num_class)
+
+    def forward(self, text, offsets):
+        return self.fc(self.embedding(text, offsets))
+
+
+def bag_classifier(vocab_size=16, embed_dim=8, num_class=4, seed=0):
+    """torchtext's text classification model: ``EmbeddingBag`` (mean) then ``Linear``, called
+    as ``model(text, offsets)``."""
+    ember.manual_seed(seed)
+    return _BagClassifier(vocab_size, embed_dim, num_class)
 
 
 class BatchSizeEcho(nn.Module):

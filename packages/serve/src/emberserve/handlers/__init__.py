@@ -3,8 +3,9 @@
 from .base import BaseHandler, Context, handle_batch
 from .registry import get_handler, list_handlers, register_handler, resolve_handler
 
-# Importing the built-ins registers them ("image_classifier", "tensor").
+# Importing the built-ins registers them ("image_classifier", "text_classifier", "tensor").
 from .image_classifier import ImageClassifier  # isort: skip
+from .text_classifier import TextClassifier  # isort: skip
 from .tensor import TensorHandler  # isort: skip
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "list_handlers",
     "resolve_handler",
     "ImageClassifier",
+    "TextClassifier",
     "TensorHandler",
 ]
