@@ -47,8 +47,8 @@ def test_ag_news_reads_quoted_csv(tmp_path, offline):
     write_ag_news(tmp_path)
     train, test = AG_NEWS(root=str(tmp_path))
     assert isinstance(train, IterableDataset)
-    assert len(train) == 120000 and len(test) == 7600  # torchtext's NUM_LINES
     samples = list(train)
+    assert len(train) == len(samples) and len(test) == len(list(test))  # what the files hold
     assert samples == [
         (
             3,
@@ -137,7 +137,7 @@ def test_csv_archives_are_extracted_and_read(tmp_path, offline, fn, stem, classe
     expected_text = " ".join(f"col {i}, quoted" for i in range(text_columns))
     assert list(train) == [(classes, expected_text), (1, 'say "hi"')]
     assert list(test) == [(classes, expected_text)]
-    assert len(train) == module.NUM_LINES["train"] and len(test) == module.NUM_LINES["test"]
+    assert (len(train), len(test)) == (2, 1)
     assert (folder / stem / "train.csv").is_file()  # extracted where torchtext caches it
 
 
@@ -171,7 +171,7 @@ def write_imdb(root):
 def test_imdb_reads_the_archive_and_writes_torchtext_cache(tmp_path, offline):
     write_imdb(tmp_path)
     train, test = IMDB(root=str(tmp_path))
-    assert len(train) == 25000 and len(test) == 25000
+    assert (len(train), len(test)) == (3, 2)
     assert list(train) == [
         (1, "Dull, dull <br /><br />dull."),
         (1, "Worst ever."),
@@ -207,7 +207,7 @@ def test_sst2_reads_tsv_from_zip(tmp_path, offline):
     assert list(train) == [("hide new secretions", 0), ("great fun", 1)]
     assert list(dev) == [("it 's a charming trip", 1)]
     assert list(test) == [("uneasy mishmash",)]
-    assert (len(train), len(dev), len(test)) == (67349, 872, 1821)
+    assert (len(train), len(dev), len(test)) == (2, 1, 1)
 
 
 def test_dataloader_with_workers_yields_each_sample_once(tmp_path):

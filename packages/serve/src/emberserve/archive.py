@@ -312,7 +312,7 @@ def create(
         handler (str): a registered handler name, ``"package.module:Class"``, or the path of a
             handler ``.py`` file (optionally ``"file.py:Class"``) to ship inside the archive.
         handler_config (dict, optional): handler settings (``image_classifier``: resize, crop,
-            mean, std, topk).
+            mean, std, topk, channels, pad; ``text_classifier``: ngrams, vocab).
         inputs (list[TensorSpec or dict], optional): the input specs; the ``image_classifier``
             handler has its own default.
         outputs (list[TensorSpec or dict], optional): the output specs; found by running the

@@ -1,8 +1,9 @@
 """What the dataset functions share: the split argument, the files on disk and the readers.
 
 torchtext 0.18 returns DataPipes; Ember returns ``_RawTextIterableDataset``, an
-``IterableDataset`` that yields the same tuples and has ``__len__`` (torchtext's
-``NUM_LINES``).
+``IterableDataset`` that yields the same tuples and has a ``__len__``: the number of samples
+the files on disk hold (counted once, on first use), which is torchtext's ``NUM_LINES`` for
+the published files.
 
 Files are looked up where torchtext's cache puts them (``<root>/<DATASET_NAME>/...``) and
 only checked for presence. When missing they are downloaded (and the archive's md5 checked)
@@ -34,17 +35,16 @@ class _RawTextIterableDataset(IterableDataset):
 
     Args:
         description (str): ``"<DATASET_NAME> <split>"``, shown by ``repr``.
-        num_lines (int): the number of samples of the published split: ``len()``.
         path (str): the file (or folder) holding the split.
         parse (callable): ``parse(path)`` iterates over the samples.
     """
 
-    def __init__(self, description, num_lines, path, parse):
+    def __init__(self, description, path, parse):
         super().__init__()
         self.description = description
-        self.num_lines = num_lines
         self.path = path
         self._parse = parse
+        self._length = None
 
     def __iter__(self):
         samples = self._parse(self.path)
@@ -54,10 +54,12 @@ class _RawTextIterableDataset(IterableDataset):
         return samples
 
     def __len__(self):
-        return self.num_lines
+        if self._length is None:
+            self._length = sum(1 for _ in self._parse(self.path))
+        return self._length
 
     def __repr__(self):
-        return f"{self.description} ({self.num_lines} lines) at {self.path}"
+        return f"{self.description} at {self.path}"
 
 
 def _by_split(split, splits, dataset_name, make):
@@ -123,8 +125,6 @@ def _csv_classification(root, split, dataset_name, num_lines, url, md5, archive)
 
     def make(s):
         path = _extracted(folder, f"{stem}/{s}.csv", archive, url, md5)
-        return _RawTextIterableDataset(
-            f"{dataset_name} {s}", num_lines[s], path, _read_label_text_csv
-        )
+        return _RawTextIterableDataset(f"{dataset_name} {s}", path, _read_label_text_csv)
 
     return _by_split(split, tuple(num_lines), dataset_name, make)

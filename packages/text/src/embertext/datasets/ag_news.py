@@ -49,8 +49,6 @@ def AG_NEWS(root=".data", split=("train", "test")):
 
     def make(s):
         path = _file(folder, f"{s}.csv", URL[s], MD5[s])
-        return _RawTextIterableDataset(
-            f"{DATASET_NAME} {s}", NUM_LINES[s], path, _read_label_text_csv
-        )
+        return _RawTextIterableDataset(f"{DATASET_NAME} {s}", path, _read_label_text_csv)
 
     return _by_split(split, tuple(NUM_LINES), DATASET_NAME, make)

@@ -103,6 +103,6 @@ def IMDB(root=".data", split=("train", "test")):
             if not os.path.isfile(archive):
                 _download(URL, folder, _PATH, MD5, placement_hint(folder, [_PATH]))
             _write_cache(archive, s, cache)
-        return _RawTextIterableDataset(f"{DATASET_NAME} {s}", NUM_LINES[s], cache, _read_cache)
+        return _RawTextIterableDataset(f"{DATASET_NAME} {s}", cache, _read_cache)
 
     return _by_split(split, tuple(NUM_LINES), DATASET_NAME, make)

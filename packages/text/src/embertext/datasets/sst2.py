@@ -60,6 +60,6 @@ def SST2(root=".data", split=("train", "dev", "test")):
     def make(s):
         path = _extracted(folder, f"SST-2/{s}.tsv", _PATH, URL, MD5)
         parse = partial(_read_tsv, s != "test")
-        return _RawTextIterableDataset(f"{DATASET_NAME} {s}", NUM_LINES[s], path, parse)
+        return _RawTextIterableDataset(f"{DATASET_NAME} {s}", path, parse)
 
     return _by_split(split, tuple(NUM_LINES), DATASET_NAME, make)
