@@ -23,6 +23,7 @@ import uuid
 import numpy as np
 
 from .. import backend
+from .._dtype import from_numpy
 from .._tensor import Tensor
 
 __all__ = ["SafetensorsError", "save", "save_file", "load", "load_file", "load_file_with_metadata"]
@@ -38,6 +39,7 @@ _DTYPES = {
     "F16": np.dtype(np.float16),
     "I32": np.dtype(np.int32),
     "F32": np.dtype(np.float32),
+    "C64": np.dtype(np.complex64),
     "F64": np.dtype(np.float64),
     "I64": np.dtype(np.int64),
 }
@@ -151,6 +153,12 @@ def _check(tensors, metadata):
             raise ValueError("'__metadata__' is reserved for the header's metadata")
         if not isinstance(tensor, Tensor):
             raise TypeError(f"tensors[{name!r}] must be a Tensor, got {type(tensor).__name__}")
+        if tensor._data.dtype not in _NAMES:
+            raise TypeError(
+                f"tensors[{name!r}] is {tensor.dtype}, which safetensors files cannot hold "
+                f"(they hold {', '.join(str(from_numpy(dt)) for dt in _DTYPES.values())}); "
+                "complex128 can be saved as ember.view_as_real(tensor)"
+            )
     if metadata is not None and not (
         isinstance(metadata, dict)
         and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
