@@ -156,11 +156,28 @@ def test_implicit_grad_of_complex_output_is_refused():
         (lambda z: z.sign(), NotImplementedError),
         (lambda z: z.erf(), NotImplementedError),
         (lambda z: z % 2, NotImplementedError),
+        (lambda z: z.sort(), RuntimeError),
+        (lambda z: z.topk(1), RuntimeError),
+        (lambda z: z.kthvalue(1), NotImplementedError),
+        (lambda z: z.median(), NotImplementedError),
+        (lambda z: z.cummax(0), NotImplementedError),
+        (lambda z: z.unique(), NotImplementedError),
+        (lambda z: z.nansum(), RuntimeError),
     ],
 )
 def test_refused_like_torch(op, error):
     with pytest.raises(error):
         op(ember.tensor([1 + 1j, 2]))
+
+
+def test_var_and_std_are_real():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((3, 5)) + 1j * rng.standard_normal((3, 5))
+    var = ember.var(ember.tensor(z), 1)
+    assert var.dtype == ember.float64
+    np.testing.assert_allclose(var.numpy(), np.var(z, axis=1, ddof=1))
+    np.testing.assert_allclose(ember.tensor(z).std().item(), np.std(z, ddof=1))
+    check_grad(lambda t: ember.var(t, 1), z)
 
 
 def test_allclose():

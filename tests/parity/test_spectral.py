@@ -118,11 +118,29 @@ def test_build_and_view(parity):
         lambda fw, z: fw.stft(z, 4, return_complex=False, onesided=True),
         lambda fw, z: fw.fft.rfft(z),
         lambda fw, z: z.imag.imag,
+        lambda fw, z: z.sort(),
+        lambda fw, z: z.argsort(),
+        lambda fw, z: z.topk(2),
+        lambda fw, z: z.kthvalue(2),
+        lambda fw, z: z.median(),
+        lambda fw, z: z.cummax(0),
+        lambda fw, z: z.unique(),
+        lambda fw, z: fw.searchsorted(z, z),
+        lambda fw, z: z.nansum(),
+        lambda fw, z: z.nanmean(),
     ],
 )
 def test_refused(parity, op):
     z = _complex(parity, 8, dtype=np.complex64)
     parity.raises(op, z)
+
+
+@pytest.mark.parametrize("dim", [None, 1])
+def test_var_and_std_of_complex(parity, dim):
+    z = _complex(parity, 3, 5)
+    parity.check(lambda fw, z: fw.var(z, dim), z)
+    parity.check(lambda fw, z: fw.std(z, dim, correction=0), z)
+    parity.check(lambda fw, z: tuple(_real_view(fw, t) for t in fw.var_mean(z, dim)), z)
 
 
 # ------------------------------------------------------------------------ ember.fft

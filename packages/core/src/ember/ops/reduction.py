@@ -269,7 +269,7 @@ def _moments(name, input, dim, unbiased, keepdim, correction):
     """(variance, mean) over ``dim``, with torch's argument rules for var/std and friends."""
     if isinstance(dim, bool):  # the legacy overload var(input, unbiased)
         dim, unbiased = None, dim
-    if not input.is_floating_point():
+    if not (input.is_floating_point() or input.is_complex()):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     if unbiased is not None and correction is not None:
         raise TypeError(
@@ -291,7 +291,8 @@ def _moments(name, input, dim, unbiased, keepdim, correction):
     with quiet():  # inf - inf is nan, silently as in torch
         mu = mean(input, dims, keepdim=True)
         d = input - mu
-        v = sum(d * d, dims, keepdim=True) / (dof if dof > 0 else 0)
+        squares = d.real * d.real + d.imag * d.imag if input.is_complex() else d * d  # |d|^2
+        v = sum(squares, dims, keepdim=True) / (dof if dof > 0 else 0)
     if not keepdim:
         shape = _reduced_shape(input._data.shape, dims, False)
         v, mu = v.reshape(shape), mu.reshape(shape)
@@ -514,7 +515,7 @@ def median(input, dim=None, keepdim=False):
 
     NaN propagates: a slice holding NaN has median NaN. The median of an empty tensor is NaN.
     """
-    if input._data.dtype.kind == "b":
+    if input._data.dtype.kind in "bc":
         raise not_implemented("median_cpu" if dim is None else "median_out", input._data.dtype)
     if dim is not None:
         return _MedianResult(*_select_along("median", input, dim, keepdim, _pick_median))
@@ -685,6 +686,7 @@ def _running_extremum(result, accumulate, input, dim):
     """``(values, indices)`` of the running max/min along ``dim``: a tie or a NaN takes the
     later index, and NaN, once seen, stays (torch's rule). The gradient of each value goes
     to the element its index names."""
+    refuse_complex(input._data, f"{result.__name__}_cpu")
     ndim = input._data.ndim
     dim = wrap_dim(dim, ndim)
     if ndim == 0:
@@ -731,6 +733,9 @@ def cummin(input, dim):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """``sum`` with NaN counted as zero (integers have none: the plain sum)."""
+    refuse_complex(
+        input._data, message="nansum on CPU does not support complex inputs", error=RuntimeError
+    )
     if input._data.dtype.kind == "f":
         input = where(isnan(input), 0.0, input)
     return sum(input, dim, keepdim, dtype=dtype)
@@ -739,7 +744,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN elements (NaN where a slice has none); floating inputs only,
     as in torch."""
-    if input._data.dtype.kind != "f" and dtype is None:
+    if input._data.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{input.dtype.scalar_name}"

@@ -16,7 +16,7 @@ from .. import backend
 from .._dtype import result_type
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import wrap_dim
+from ._util import refuse_complex, wrap_dim
 from .reduction import _take_along_dim
 
 __all__ = [
@@ -39,6 +39,7 @@ _KthvalueResult = namedtuple("kthvalue", ("values", "indices"))
 
 def _order(x, axis, descending):
     """int64 indices that sort array ``x`` stably along ``axis``."""
+    refuse_complex(x, message=" Sort does not support complex dtypes on CPU", error=RuntimeError)
     xp = backend.array_module(x)
     if not descending:
         return xp.argsort(x, axis=axis, kind="stable").astype(np.int64, copy=False)
@@ -90,6 +91,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         A named tuple ``(values, indices)``, in sorted order whatever ``sorted`` says (torch
         leaves the order unspecified when it is False); ties go to the earlier element.
     """
+    refuse_complex(
+        input._data, message=" topk does not support complex dtypes on CPU", error=RuntimeError
+    )
     ndim = input._data.ndim
     size = input._data.shape[wrap_dim(dim, ndim)] if ndim else 1
     if not 0 <= k <= size:
@@ -104,6 +108,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     Returns:
         A named tuple ``(values, indices)``; the gradient flows to the picked elements.
     """
+    refuse_complex(input._data, "kthvalue_cpu")
     ndim = input._data.ndim
     d = wrap_dim(dim, ndim)
     size = input._data.shape[d] if ndim else 1
@@ -134,6 +139,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     (``side="right"``) the last. A 1-d sequence serves every value; otherwise its leading
     dimensions must match ``input``'s. ``sorter`` holds indices that sort an unsorted
     sequence. int64 results, int32 with ``out_int32``."""
+    refuse_complex(sorted_sequence._data, "searchsorted_out_cpu")
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(
@@ -272,6 +278,7 @@ def _unique(input, return_inverse, return_counts, dim, consecutive):
                 "There are 0 sized dimensions, and they aren't selected, so unique cannot be "
                 "applied"
             )
+    refuse_complex(input._data, "unique")
     values, inverse, counts = Unique.apply(input, consecutive=consecutive, dim=dim)
     if not (return_inverse or return_counts):
         return values
