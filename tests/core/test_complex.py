@@ -170,6 +170,16 @@ def test_refused_like_torch(op, error):
         op(ember.tensor([1 + 1j, 2]))
 
 
+def test_rand_draws_both_parts():
+    z = ember.rand(20000, dtype=ember.cfloat, generator=ember.Generator().manual_seed(0))
+    assert z.dtype == ember.complex64
+    for part in (z.real, z.imag):
+        values = part.numpy()
+        assert 0 <= values.min() and values.max() < 1
+        assert abs(values.mean() - 0.5) < 0.01 and abs(values.var() - 1 / 12) < 0.005
+    assert abs(np.corrcoef(z.real.numpy(), z.imag.numpy())[0, 1]) < 0.03
+
+
 def test_var_and_std_are_real():
     rng = np.random.default_rng(0)
     z = rng.standard_normal((3, 5)) + 1j * rng.standard_normal((3, 5))

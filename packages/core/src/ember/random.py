@@ -195,10 +195,21 @@ def _finish(array, requires_grad):
     return t.requires_grad_() if requires_grad else t
 
 
+def _complex_parts(parts, dt, shape):
+    """Complex ``dt`` samples of ``shape`` from real samples of ``shape + (2,)``."""
+    return parts.view(dt.np).reshape(shape)
+
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Uniform samples in ``[0, 1)`` of the given size (default float dtype)."""
+    """Uniform samples in ``[0, 1)`` of the given size (default float dtype). Complex samples
+    have independent real and imaginary parts, each uniform in ``[0, 1)``, as in torch."""
     dt, dev = _factory_args(dtype, device, dtypes.get_default_dtype())
-    return _finish(_generator_for(dev, generator).uniform(_sizes(size), dt.np), requires_grad)
+    engine = _generator_for(dev, generator)
+    shape = _sizes(size)
+    if not dt.is_complex:
+        return _finish(engine.uniform(shape, dt.np), requires_grad)
+    parts = engine.uniform(shape + (2,), dt.to_real().np)
+    return _finish(_complex_parts(parts, dt, shape), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
@@ -211,7 +222,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     if not dt.is_complex:
         return _finish(engine.normal(shape, dt.np), requires_grad)
     parts = engine.normal(shape + (2,), dt.to_real().np) * math.sqrt(0.5)
-    return _finish(parts.view(dt.np).reshape(shape), requires_grad)
+    return _finish(_complex_parts(parts, dt, shape), requires_grad)
 
 
 def randint(
