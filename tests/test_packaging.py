@@ -3,7 +3,8 @@
 For every package under packages/, every absolute import in its source must be satisfied by the
 standard library, the package itself, or a distribution named in its pyproject `dependencies`.
 An import satisfied only by an optional extra is allowed only in the modules listed in
-OPTIONAL_IMPORT_HOMES (cupy lives in ember/backend.py and nowhere else).
+OPTIONAL_IMPORT_HOMES (cupy lives in ember/backend.py and nowhere else, mpi4py in
+ember/distributed/_mpi.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ IMPORT_TO_DIST = {
 OPTIONAL_IMPORT_HOMES = {
     ("ember", "cupy"): {"backend.py"},
     ("ember", "cupyx"): {"backend.py"},
+    ("ember", "mpi4py"): {"distributed/_mpi.py"},
     ("embervision", "matplotlib"): {"train.py"},
     ("embervision", "emberserve"): {"train.py"},
     ("emberserve", "PIL"): {"handlers/image_classifier.py"},

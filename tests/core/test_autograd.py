@@ -246,6 +246,13 @@ def test_custom_function_first_and_second_order():
     assert gradgradcheck(_ExpSavedOutput.apply, (x,))
 
 
+def test_gradcheck_warns_about_single_precision_inputs():
+    x = ember.tensor([0.5, -1.5], dtype=ember.float64, requires_grad=True)
+    y = ember.tensor([1.0, 2.0], requires_grad=True)  # float32: torch's warning names it
+    with pytest.warns(UserWarning, match=r"Input #2 requires gradient and is not a double"):
+        assert gradcheck(lambda a, s, b: a * s + b, (x, 2.0, y), eps=0.5, atol=1e-3)
+
+
 def test_custom_function_multiple_outputs_and_needs_input_grad():
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     a, b = _SplitScale.apply(x, 3.0)
@@ -505,3 +512,39 @@ def test_data_assigned_from_another_tensors_data_is_still_version_counted():
         w.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
+
+
+def test_post_accumulate_grad_hook_runs_once_with_the_full_gradient():
+    w = ember.ones(3, requires_grad=True)
+    w.grad = ember.full((3,), 10.0)
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+    ((w * 2).sum() + (w * 3).sum()).backward()  # two edges into w: one call, after both
+    assert seen == [[15.0, 15.0, 15.0]]
+    ember.autograd.grad((w * 2).sum(), w)  # accumulates nothing: no call
+    (w * 1).sum().backward(inputs=[w])
+    assert len(seen) == 2
+    handle.remove()
+    (w * 1).sum().backward()
+    assert len(seen) == 2
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (w * 2).register_post_accumulate_grad_hook(print)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        ember.ones(1).register_post_accumulate_grad_hook(print)
+
+
+def test_queue_callback_runs_at_the_end_of_backward():
+    from ember.autograd.function import queue_callback
+
+    w = ember.ones(2, requires_grad=True)
+    order = []
+
+    def hook(grad):
+        order.append("hook")
+        queue_callback(lambda: order.append(("callback", w.grad.tolist())))
+
+    w.register_hook(hook)
+    (w * 4).sum().backward()
+    assert order == ["hook", ("callback", [4.0, 4.0])]
+    with pytest.raises(RuntimeError, match="only be installed during backward pass"):
+        queue_callback(print)

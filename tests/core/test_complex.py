@@ -175,7 +175,7 @@ def test_rand_draws_both_parts():
     assert z.dtype == ember.complex64
     for part in (z.real, z.imag):
         values = part.numpy()
-        assert 0 <= values.min() and values.max() < 1
+        assert values.min() >= 0 and values.max() < 1
         assert abs(values.mean() - 0.5) < 0.01 and abs(values.var() - 1 / 12) < 0.005
     assert abs(np.corrcoef(z.real.numpy(), z.imag.numpy())[0, 1]) < 0.03
 

@@ -377,3 +377,18 @@ def test_linspace_computes_like_torch():
     assert ember.linspace(-2.7, 7.9, 4, dtype=ember.int64).tolist() == [-2, 1, 4, 7]
     assert ember.linspace(3, 9, 1).tolist() == [3.0]
     assert ember.linspace(3, 9, 0).shape == (0,)
+
+
+def test_numpy_scalars_keep_their_dtype_and_promote_like_torch():
+    assert ember.tensor(np.float64(5.0)).dtype == ember.float64
+    assert ember.tensor(np.int32(5)).dtype == ember.int32
+    assert ember.tensor(np.bool_(True)).dtype == ember.bool
+    assert ember.tensor([np.float64(1.0), 2.0]).dtype == ember.float64
+    assert ember.tensor([np.float32(1), 2.0]).dtype == ember.float32  # a Python float: default
+    assert ember.tensor([np.int32(1), 2]).dtype == ember.int64
+    assert ember.tensor([np.int8(1), 2.5]).dtype == ember.float32
+    assert ember.tensor([[np.float16(1)], [1]]).dtype == ember.float16
+    assert ember.tensor([np.complex64(1j), 1.0]).dtype == ember.complex64
+    # a dtype given converts the Python number directly, not through float32
+    assert ember.as_tensor(0.3, dtype=ember.float64).item() == 0.3
+    assert ember.tensor(0.3, dtype=ember.float64).item() == 0.3

@@ -53,6 +53,7 @@ from .backend import Device as device
 from .ops.activation import *
 from .ops.complex import *
 from .ops.conversion import clone
+from .ops.decomposition import *
 from .ops.indexing import *
 from .ops.linalg import *
 from .ops.pointwise import (
@@ -185,7 +186,8 @@ from .random import (
 )
 from .serialization import load, save
 
-from . import fft, nn, optim, utils  # isort: skip  (built on everything above)
+from . import distributed, fft, nn, optim, utils  # isort: skip  (built on everything above)
+from . import linalg  # isort: skip
 from .nn.functional import (  # isort: skip  (torch has these at the top level too)
     channel_shuffle,
     cosine_similarity,

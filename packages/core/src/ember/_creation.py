@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -39,29 +40,43 @@ def _place(array, device, requires_grad):
     return t.requires_grad_() if requires_grad else t
 
 
+_PYTHON_SCALARS = (bool, int, float, complex)
+
+
 def _infer_array(data, dtype=None):
     """numpy array for Python data: of ``dtype`` when given, else with torch's dtype
-    inference (floats -> default dtype)."""
+    inference: Python floats -> the default dtype, ints -> int64, complex -> the default
+    complex dtype; numpy arrays and scalars keep their dtype, and mixed with Python numbers
+    promote by torch's rules (``[np.float64(1), 2.0]`` is float64, ``[np.int8(1), 2.5]``
+    float32)."""
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = _nested_tolist(data)
-    if backend.is_cuda_array(data) or isinstance(data, np.ndarray):
+    if backend.is_cuda_array(data) or isinstance(data, (np.ndarray, np.generic)):
         dtypes.from_numpy(data.dtype)  # reject types torch has no equivalent of
-        return data
-    array = np.asarray(data)
+        return np.asarray(data) if dtype is None else np.asarray(data, dtypes.to_numpy(dtype))
     if dtype is not None:
-        return array.astype(dtypes.to_numpy(dtype))
+        return np.asarray(data, dtypes.to_numpy(dtype))
+    array = np.asarray(data)
     kind = array.dtype.kind
+    if kind not in "fiucb":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if isinstance(data, (list, tuple)) and kind != "b":
+        leaves = [d for d in _flat(data) if type(d) not in _PYTHON_SCALARS]
+        if leaves:  # numpy scalars or arrays among Python numbers: torch promotes them
+            found = {dtypes.from_numpy(np.asarray(d).dtype) for d in leaves}
+            python = [d for d in _flat(data) if type(d) in _PYTHON_SCALARS]
+            if python:
+                found.add(dtypes.result_type(*python))
+            return array.astype(functools.reduce(dtypes.promote_types, found).np)
     if kind == "f":
         return array.astype(dtypes.get_default_dtype().np)
     if kind in "iu":
         return array.astype(np.int64)
-    if kind == "b":
-        return array
     if kind == "c":
         return array.astype(dtypes.get_default_dtype().to_complex().np)
-    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    return array
 
 
 def _flat(data):
@@ -99,9 +114,7 @@ def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with ``data`` when no conversion is needed."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
-    array = _infer_array(data)
-    if dtype is not None:
-        array = array.astype(dtypes.to_numpy(dtype), copy=False)
+    array = _infer_array(data, dtype)
     dev = _device(device) if device is not None else backend.device_of(array)
     return _place(array, dev, False)
 

@@ -70,6 +70,7 @@ class Tensor:
         "_grad_fn",
         "_output_nr",
         "_hooks",
+        "_post_accumulate_grad_hooks",
         # A view (an operation's output sharing its input's memory, as torch's views do):
         # the tensor whose memory it shares. An in-place write through a view rebases the
         # history of that base. ``_history_at``, the in-place write clock (see _versions)
@@ -96,6 +97,7 @@ class Tensor:
         self._grad_fn = None
         self._output_nr = 0
         self._hooks = None
+        self._post_accumulate_grad_hooks = None
         self._base = None
 
     @staticmethod
@@ -110,6 +112,7 @@ class Tensor:
         t._grad_fn = grad_fn
         t._output_nr = output_nr
         t._hooks = None
+        t._post_accumulate_grad_hooks = None
         t._base = None
         return t
 
@@ -183,6 +186,11 @@ class Tensor:
         return _shape.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
+    def mH(self):
+        """The last two dimensions transposed and conjugated (``mT`` for real tensors)."""
+        return self.mT.conj()
+
+    @property
     def mT(self):
         """The last two dimensions transposed (a batch of matrices)."""
         if self._data.ndim < 2:
@@ -250,6 +258,23 @@ class Tensor:
             hooks = node._hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a backward pass has accumulated all of its gradient for
+        this leaf tensor into ``.grad``; the hook may read and change ``tensor.grad`` in place.
+
+        Only leaf tensors take these hooks. Returns a handle whose ``remove()`` unregisters it.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if self._post_accumulate_grad_hooks is None:
+            self._post_accumulate_grad_hooks = []
+        self._post_accumulate_grad_hooks.append(hook)
+        return _RemovableHandle(self._post_accumulate_grad_hooks, hook)
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor after backward (a no-op on leaves)."""
@@ -986,7 +1011,7 @@ class Tensor:
         return _red.cumprod(self, dim, dtype=dtype)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-        return _red.norm(self, p, dim, keepdim, dtype)
+        return _decomp.norm(self, p, dim, keepdim, dtype)
 
     def median(self, dim=None, keepdim=False):
         return _red.median(self, dim, keepdim)
@@ -1152,6 +1177,48 @@ class Tensor:
 
     def cross(self, other, dim=None):
         return _linalg.cross(self, other, dim)
+
+    def det(self):
+        return _decomp.det(self)
+
+    def logdet(self):
+        return _decomp.logdet(self)
+
+    def slogdet(self):
+        return _decomp.slogdet(self)
+
+    def inverse(self):
+        return _decomp.inverse(self)
+
+    def cholesky(self, upper=False):
+        return _decomp.cholesky(self, upper)
+
+    def cholesky_solve(self, input2, upper=False):
+        return _decomp.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper=False):
+        return _decomp.cholesky_inverse(self, upper)
+
+    def qr(self, some=True):
+        return _decomp.qr(self, some)
+
+    def svd(self, some=True, compute_uv=True):
+        return _decomp.svd(self, some, compute_uv)
+
+    def pinverse(self, rcond=1e-15):
+        return _decomp.pinverse(self, rcond)
+
+    def matrix_power(self, n):
+        return _decomp.matrix_power(self, n)
+
+    def matrix_exp(self):
+        return _decomp.matrix_exp(self)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        return _decomp.lu_solve(self, LU_data, LU_pivots)
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        return _decomp.triangular_solve(self, A, upper, transpose, unitriangular)
 
     def diff(self, n=1, dim=-1, prepend=None, append=None):
         return _shape.diff(self, n, dim, prepend, append)
@@ -1443,6 +1510,7 @@ from .autograd.grad_mode import _state as _grad_mode  # noqa: E402
 from .ops import activation as _act  # noqa: E402
 from .ops import complex as _complex  # noqa: E402
 from .ops import conversion as _conv  # noqa: E402
+from .ops import decomposition as _decomp  # noqa: E402
 from .ops import indexing as _index  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import pointwise as _pw  # noqa: E402

@@ -401,23 +401,62 @@ def _shared(data, incoming, returned):
 
 
 def _graph_dependencies(roots):
-    """For each node reachable from ``roots``: how many edges lead into it."""
+    """For each node reachable from ``roots``: how many edges lead into it; and for each leaf
+    with post-accumulate-grad hooks, by id: ``[edges into it, the leaf, got a gradient]``."""
     deps = dict.fromkeys(roots, 0)
+    hooked = {}
     stack = list(roots)
     while stack:
         for edge in stack.pop()._edges:
             child = edge[1]
             if child is None:
+                leaf = edge[3]
+                if leaf._post_accumulate_grad_hooks:
+                    hooked.setdefault(id(leaf), [0, leaf, False])[0] += 1
                 continue
             if child in deps:
                 deps[child] += 1
             else:
                 deps[child] = 1
                 stack.append(child)
-    return deps
+    return deps, hooked
+
+
+_final_callbacks = []  # one list per backward pass running (nested passes: the innermost last)
+
+
+def queue_callback(callback):
+    """Run ``callback()`` when the backward pass now running has finished (torch's
+    ``Variable._execution_engine.queue_callback``); a callback may queue more. It is how
+    ``DistributedDataParallel`` waits for its gradient reductions at the end of backward.
+
+    Raises:
+        RuntimeError: outside a backward pass (call it from a hook).
+    """
+    if not _final_callbacks:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _final_callbacks[-1].append(callback)
+
+
+def _run_post_accumulate_grad_hooks(leaf):
+    for hook in tuple(leaf._post_accumulate_grad_hooks):
+        hook(leaf)
 
 
 def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None):
+    """``_backward_pass``, then the callbacks queued during it (only if it succeeded)."""
+    callbacks = []
+    _final_callbacks.append(callbacks)
+    try:
+        results = _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs)
+        for callback in callbacks:  # (a callback may append more: the loop runs them too)
+            callback()
+    finally:
+        _final_callbacks.pop()
+    return results
+
+
+def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=None):
     """Back-propagate ``grad_outputs`` from ``outputs``; iterative, so any depth works.
 
     With ``inputs`` given (``autograd.grad``), gradients for those tensors are returned and no
@@ -450,6 +489,15 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
         else:  # _accumulate's common case, inline: one call less per leaf gradient
             grad._data += g
 
+    def leaf_done(leaf, got_grad):
+        """Count down the edges into a hooked leaf; its last one runs its post-accumulate-grad
+        hooks (if it got a gradient and accumulates one: not for ``autograd.grad``)."""
+        entry = hooked[id(leaf)]
+        entry[0] -= 1
+        entry[2] = entry[2] or got_grad
+        if entry[0] == 0 and entry[2] and capture is None:
+            _run_post_accumulate_grad_hooks(leaf)
+
     handed_out = {id(g._data) for g in grad_outputs}  # (see _accumulate)
     buffers = {}  # node -> [gradient or None per output], filled as its consumers run
     roots = []
@@ -458,13 +506,15 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
         node = t._grad_fn
         if node is None:
             deliver_leaf(t, g)
+            if t._post_accumulate_grad_hooks and capture is None:
+                _run_post_accumulate_grad_hooks(t)
             continue
         buf = buffers.setdefault(node, [None] * node._n_outputs)
         k = t._output_nr
         buf[k] = g if buf[k] is None else buf[k] + g
         if node not in roots:
             roots.append(node)
-    deps = _graph_dependencies(roots)
+    deps, hooked = _graph_dependencies(roots)
     ready = [n for n in roots if deps[n] == 0]
 
     prev_mode = _grad_mode.enabled
@@ -504,12 +554,16 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
                             g = _conform(g, shape, dtype, create_graph)
                         if child is None:
                             deliver_leaf(leaf, g, grads, input_grads)
+                            if hooked and id(leaf) in hooked:
+                                leaf_done(leaf, True)
                             continue
                         buf = buffers.get(child)
                         if buf is None:
                             buf = buffers[child] = [None] * child._n_outputs
                         buf[k] = g if buf[k] is None else buf[k] + g
                     elif child is None:
+                        if hooked and id(leaf) in hooked:
+                            leaf_done(leaf, False)
                         continue
                     remaining = deps[child] - 1
                     deps[child] = remaining
@@ -658,6 +712,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for t, g in zip(inputs, results):
         if g is not None:
             _accumulate(t, g if create_graph else g._data, create_graph, handed_out)
+            if t._post_accumulate_grad_hooks:
+                _run_post_accumulate_grad_hooks(t)
 
 
 def grad(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import backend
@@ -9,6 +11,8 @@ from .._tensor import Tensor
 from .function import grad as _grad
 
 __all__ = ["gradcheck", "gradgradcheck"]
+
+_DOUBLES = ("float64", "complex128")
 
 
 def _host(array):
@@ -83,14 +87,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     """
     inputs = _as_tuple(inputs)
     wanted = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
-    for t in wanted:
-        if t.dtype.name != "float64":
-            import warnings
-
+    for i, t in enumerate(inputs):
+        if isinstance(t, Tensor) and t.requires_grad and t.dtype.name not in _DOUBLES:
             warnings.warn(
-                f"Input #{inputs.index(t)} requires gradient and is not a double precision "
-                "floating point. This check will likely fail if all the inputs are not of double "
-                "precision floating point.",
+                f"Input #{i} requires gradient and is not a double precision floating point or "
+                "complex. This check will likely fail if all the inputs are not of double "
+                "precision floating point or complex.",
                 stacklevel=2,
             )
     analytical = _analytical_jacobian(func, inputs, wanted)

@@ -310,9 +310,9 @@ def outer(input, vec2):
 
 
 def vdot(input, other):
-    """``dot`` of the (conjugated) first vector with the second; Ember's tensors are real, so
-    it is ``dot``, with the same checks."""
-    return dot(input, other)
+    """``sum(conj(input) * other)`` of two 1-D tensors: ``dot`` with the first vector
+    conjugated (the same checks; for real vectors it is ``dot``)."""
+    return dot(input.conj(), other)
 
 
 def inner(input, other):

@@ -27,7 +27,7 @@ from ._util import quiet
 from .activation import log_softmax, logsigmoid, softmax
 from .indexing import index_select
 from .pointwise import clamp, exp, log, log1p, minimum, where
-from .reduction import norm
+from .reduction import vector_norm
 from .shape import broadcast_tensors
 
 __all__ = [
@@ -116,7 +116,7 @@ def _require_float(kernel, input):
 def _pairwise_distance(x1, x2, p, eps):
     """torch's ``pairwise_distance``: the p-norm of ``x1 - x2 + eps`` over the last dimension
     (the ``eps`` keeps the gradient finite when the points coincide)."""
-    return norm(x1 - x2 + eps, p, -1)
+    return vector_norm(x1 - x2 + eps, p, -1)
 
 
 # -------------------------------------------------------------------------- distances
@@ -140,7 +140,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     x1, x2 = broadcast_tensors(x1.to(dtype), x2.to(dtype))
 
     def unit(x):
-        n = norm(x, 2, dim, keepdim=True)
+        n = vector_norm(x, 2, dim, keepdim=True)
         held = n.detach()
         # the value max(n, eps), the gradient of n: (n - held) is an exact zero
         return x / where(held < eps, n - held + eps, n)
@@ -152,7 +152,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm distance ``||x1 - x2 + eps||_p`` over the last dimension of the broadcast
     inputs (the ``eps`` keeps the gradient finite where the points coincide)."""
     innermost = max(x1.ndim, x2.ndim) - 1
-    return norm(x1 - x2 + eps, p, innermost, keepdim)
+    return vector_norm(x1 - x2 + eps, p, innermost, keepdim)
 
 
 def pdist(input, p=2):
@@ -171,7 +171,7 @@ def pdist(input, p=2):
     xp = backend.array_module(input._data)
     i, j = xp.triu_indices(input.shape[0], 1)
     diff = index_select(input, 0, _const(i)) - index_select(input, 0, _const(j))
-    return norm(diff, p, 1)
+    return vector_norm(diff, p, 1)
 
 
 # ------------------------------------------------------------------------- regression

@@ -39,7 +39,6 @@ __all__ = [
     "logsumexp",
     "cumsum",
     "cumprod",
-    "norm",
     "all",
     "any",
     "count_nonzero",
@@ -826,40 +825,26 @@ class Norm(Function):
         return scaled * where(y_zero, 0.0, gy / y_safe ** (p - 1)), None, None, None
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """The vector norm of ``input`` over ``dim`` (every dimension when None).
-
-    Args:
-        p: ``"fro"`` (the 2-norm), or a number: ``inf`` (max |x|), ``-inf`` (min |x|),
-            ``0`` (count of nonzeros), or any other p for ``sum(|x|^p)^(1/p)``.
-            ``"nuc"`` (the nuclear norm) is not implemented.
-        dim: int, sequence of ints, or None.
-        keepdim: keep the reduced dimensions with size 1.
-        dtype: compute in this floating dtype.
-
-    Zero vectors get zero gradient (torch's subgradient).
-    """
-    if not input.is_floating_point():
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """``torch.linalg.vector_norm`` (exported there): the ``ord``-norm of ``x`` over ``dim``
+    (every element when None) -- ``inf`` (max |x|), ``-inf`` (min |x|), ``0`` (count of
+    nonzeros), or ``sum(|x|^ord)^(1/ord)``. Complex input gives a real norm; zero vectors
+    get zero gradient (torch's subgradient)."""
+    if not (x.is_floating_point() or x.is_complex()):
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{input.dtype.scalar_name}"
+            f"{x.dtype.scalar_name}"
         )
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: Order {ord} not supported.")
     if dtype is not None:
-        input = input.to(dtype)
-    if isinstance(p, str):
-        if p == "nuc":
-            raise NotImplementedError("norm(p='nuc'): the nuclear norm is not implemented")
-        if p != "fro":
-            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
-        if dim is not None and not isinstance(dim, numbers.Integral) and len(dim) > 2:
-            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {list(dim)}")
-        p = 2
-    elif p is None:
-        p = 2
-    dims = _dims(input, dim)
-    if math.isinf(p):
-        return (amax if p > 0 else amin)(input.abs(), dims, keepdim)
-    return Norm.apply(input, float(p), dims, keepdim)
+        x = x.to(dtype)
+    if x.is_complex():
+        x = x.abs()
+    dims = _dims(x, dim)
+    if math.isinf(ord):
+        return (amax if ord > 0 else amin)(x.abs(), dims, keepdim)
+    return Norm.apply(x, float(ord), dims, keepdim)
 
 
 # ------------------------------------------------------------------------- logical, count
