@@ -21,7 +21,7 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
-SOURCES = ("packages/core/src", "packages/vision/src")
+SOURCES = tuple(f"packages/{name}/src" for name in ("core", "vision", "text", "audio"))
 
 # (module, page title, one-line description): one page each, in this order.
 PAGES = [
@@ -35,6 +35,7 @@ PAGES = [
     ("ember.nn", "ember.nn", "Modules: the layers, losses and containers."),
     ("ember.nn.functional", "ember.nn.functional", "The layers as functions."),
     ("ember.nn.init", "ember.nn.init", "Parameter initialisation."),
+    ("ember.nn.parallel", "ember.nn.parallel", "DistributedDataParallel."),
     (
         "ember.nn.utils",
         "ember.nn.utils",
@@ -56,7 +57,10 @@ PAGES = [
     ("ember.utils.data", "ember.utils.data", "Datasets, samplers and the DataLoader."),
     ("ember.utils.safetensors", "ember.utils.safetensors", "Safetensors files."),
     ("ember.fft", "ember.fft", "Discrete Fourier transforms."),
+    ("ember.linalg", "ember.linalg", "Linear algebra: norms, solvers and decompositions."),
+    ("ember.hub", "ember.hub", "Downloading files."),
     ("ember.cuda", "ember.cuda", "CUDA device queries."),
+    ("ember.distributed", "ember.distributed", "Process groups and collectives on MPI."),
     ("embervision.datasets", "embervision.datasets", "Image datasets."),
     ("embervision.transforms", "embervision.transforms", "Image transforms."),
     (
@@ -67,6 +71,18 @@ PAGES = [
     ("embervision.models", "embervision.models", "Model architectures and the registry."),
     ("embervision.io", "embervision.io", "Reading and writing images."),
     ("embervision.utils", "embervision.utils", "Image grids, saving, drawing."),
+    ("embertext.data.utils", "embertext.data.utils", "Tokenizers and n-grams."),
+    ("embertext.vocab", "embertext.vocab", "Vocabularies and pretrained word vectors."),
+    ("embertext.transforms", "embertext.transforms", "Text transforms and subword tokenizers."),
+    ("embertext.functional", "embertext.functional", "The transforms as functions."),
+    ("embertext.datasets", "embertext.datasets", "Text classification datasets."),
+    ("embertext.nn", "embertext.nn", "Multi-head attention containers."),
+    ("embertext.utils", "embertext.utils", "Downloads and archives."),
+    ("emberaudio", "emberaudio", "Loading and saving audio."),
+    ("emberaudio.functional", "emberaudio.functional", "Audio operations as functions."),
+    ("emberaudio.transforms", "emberaudio.transforms", "Audio transforms."),
+    ("emberaudio.datasets", "emberaudio.datasets", "Speech datasets."),
+    ("emberaudio.models", "emberaudio.models", "Audio models."),
 ]
 
 # Section headings for the modules that define public names; others get their module's name.
