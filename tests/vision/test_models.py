@@ -487,8 +487,18 @@ def test_forward_on_device(device):
 # -------------------------------------------------------------------------------------- registry
 
 ALL_MODELS = [
-    "alexnet", "lenet5", "resnet18", "resnet34", "resnet50",
+    "alexnet", "densenet121", "densenet161", "densenet169", "densenet201",
+    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+    "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+    "efficientnet_v2_l", "efficientnet_v2_m", "efficientnet_v2_s", "lenet5",
+    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+    "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
+    "resnet101", "resnet152", "resnet18", "resnet34", "resnet50",
+    "resnext101_32x8d", "resnext101_64x4d", "resnext50_32x4d",
+    "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+    "squeezenet1_0", "squeezenet1_1",
     "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+    "wide_resnet101_2", "wide_resnet50_2",
 ]  # fmt: skip
 
 
@@ -498,12 +508,14 @@ def test_list_models():
     assert models.list_models(module=ember.nn) == []
     assert models.list_models(include="vgg1[16]") == ["vgg11", "vgg16"]
     assert models.list_models(include=["resnet*", "lenet*"]) == [
-        "lenet5", "resnet18", "resnet34", "resnet50",
+        "lenet5", "resnet101", "resnet152", "resnet18", "resnet34", "resnet50",
     ]  # fmt: skip
     assert models.list_models(include="vgg*", exclude="*_bn") == [
         "vgg11", "vgg13", "vgg16", "vgg19",
     ]  # fmt: skip
-    assert models.list_models(exclude=["vgg*", "resnet*"]) == ["alexnet", "lenet5"]
+    assert models.list_models(exclude=["*_*", "vgg*", "resnet*", "densenet*"]) == [
+        "alexnet", "lenet5",
+    ]  # fmt: skip
 
 
 def test_get_model_and_builder():

@@ -1,8 +1,16 @@
-"""``embervision.models``: LeNet-5, AlexNet, VGG and ResNet, with torchvision's names and
-state-dict keys, and the registry (``get_model``, ``list_models``)."""
+"""``embervision.models``: LeNet-5, AlexNet, VGG, ResNet (ResNeXt, Wide ResNet), DenseNet,
+SqueezeNet, ShuffleNet V2, MobileNet V2 and V3 and EfficientNet (V1 and V2), with torchvision's
+names and state-dict keys, and the registry (``get_model``, ``list_models``)."""
 
 from ._api import get_model, get_model_builder, list_models, register_model
 from .alexnet import *
+from .densenet import *
+from .efficientnet import *
 from .lenet import *
+from .mnasnet import *
+from .mobilenetv2 import *
+from .mobilenetv3 import *
 from .resnet import *
+from .shufflenetv2 import *
+from .squeezenet import *
 from .vgg import *

@@ -95,12 +95,13 @@ def get_model(name, **config):
     return get_model_builder(name)(**config)
 
 
-def _load_weights(model, weights):
+def _load_weights(model, weights, rename=None):
     """Load a local safetensors file (torchvision state-dict names) into ``model``, strictly.
 
     ``weights=None`` leaves the model as initialised. Anything else must be the path of a
     ``.safetensors`` file; a torchvision weights name such as ``"DEFAULT"`` gets a message
-    saying so, since Ember never downloads.
+    saying so, since Ember never downloads. ``rename``, if given, maps each key of the file
+    to the model's name for it (for checkpoints saved under older module names).
     """
     if weights is None:
         return model
@@ -115,5 +116,8 @@ def _load_weights(model, weights):
             f"weights file '{path}' not found: weights= takes the path of a local "
             ".safetensors file (Ember has no Weights enums and downloads nothing)"
         )
-    model.load_state_dict(load_file(path), strict=True)
+    state_dict = load_file(path)
+    if rename is not None:
+        state_dict = {rename(key): value for key, value in state_dict.items()}
+    model.load_state_dict(state_dict, strict=True)
     return model

@@ -1,4 +1,5 @@
-"""ResNet (He et al., 2015) with torchvision's module names, so its state dicts load unchanged."""
+"""ResNet (He et al., 2015), ResNeXt and Wide ResNet with torchvision's module names, so its
+state dicts load unchanged."""
 
 from __future__ import annotations
 
@@ -6,8 +7,23 @@ import ember
 from ember import nn
 
 from ._api import _load_weights, register_model
+from ._utils import _overwrite_named_param
 
-__all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50"]
+__all__ = [
+    "ResNet",
+    "BasicBlock",
+    "Bottleneck",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "resnext50_32x4d",
+    "resnext101_32x8d",
+    "resnext101_64x4d",
+    "wide_resnet50_2",
+    "wide_resnet101_2",
+]
 
 
 def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1):
@@ -319,3 +335,62 @@ def resnet50(*, weights=None, progress=True, **kwargs):
     """ResNet-50: Bottleneck × [3, 4, 6, 3], 25,557,032 parameters; arguments as
     :func:`resnet18`."""
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, **kwargs)
+
+
+@register_model()
+def resnet101(*, weights=None, progress=True, **kwargs):
+    """ResNet-101: Bottleneck × [3, 4, 23, 3], 44,549,160 parameters; arguments as
+    :func:`resnet18`."""
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, **kwargs)
+
+
+@register_model()
+def resnet152(*, weights=None, progress=True, **kwargs):
+    """ResNet-152: Bottleneck × [3, 8, 36, 3], 60,192,808 parameters; arguments as
+    :func:`resnet18`."""
+    return _resnet(Bottleneck, [3, 8, 36, 3], weights, **kwargs)
+
+
+def _grouped(layers, groups, width_per_group, weights, kwargs):
+    """A Bottleneck ResNet with fixed ``groups`` and ``width_per_group`` (ResNeXt, Wide
+    ResNet); passing another value for either raises ``ValueError``, as in torchvision."""
+    _overwrite_named_param(kwargs, "groups", groups)
+    _overwrite_named_param(kwargs, "width_per_group", width_per_group)
+    return _resnet(Bottleneck, layers, weights, **kwargs)
+
+
+@register_model()
+def resnext50_32x4d(*, weights=None, progress=True, **kwargs):
+    """ResNeXt-50 32×4d from `Aggregated Residual Transformation for Deep Neural Networks
+    <https://arxiv.org/abs/1611.05431>`_: ResNet-50 whose 3×3 convolutions have 32 groups of
+    width 4 (per 64 planes), 25,028,904 parameters; arguments as :func:`resnet18`."""
+    return _grouped([3, 4, 6, 3], 32, 4, weights, kwargs)
+
+
+@register_model()
+def resnext101_32x8d(*, weights=None, progress=True, **kwargs):
+    """ResNeXt-101 32×8d: Bottleneck × [3, 4, 23, 3], 32 groups of width 8, 88,791,336
+    parameters; arguments as :func:`resnet18`."""
+    return _grouped([3, 4, 23, 3], 32, 8, weights, kwargs)
+
+
+@register_model()
+def resnext101_64x4d(*, weights=None, progress=True, **kwargs):
+    """ResNeXt-101 64×4d: Bottleneck × [3, 4, 23, 3], 64 groups of width 4, 83,455,272
+    parameters; arguments as :func:`resnet18`."""
+    return _grouped([3, 4, 23, 3], 64, 4, weights, kwargs)
+
+
+@register_model()
+def wide_resnet50_2(*, weights=None, progress=True, **kwargs):
+    """Wide ResNet-50-2 from `Wide Residual Networks <https://arxiv.org/abs/1605.07146>`_:
+    ResNet-50 with twice the bottleneck width (the outer 1×1 widths are unchanged: 2048 in
+    the last block), 68,883,240 parameters; arguments as :func:`resnet18`."""
+    return _grouped([3, 4, 6, 3], 1, 64 * 2, weights, kwargs)
+
+
+@register_model()
+def wide_resnet101_2(*, weights=None, progress=True, **kwargs):
+    """Wide ResNet-101-2: ResNet-101 with twice the bottleneck width, 126,886,696 parameters;
+    arguments as :func:`resnet18`."""
+    return _grouped([3, 4, 23, 3], 1, 64 * 2, weights, kwargs)
