@@ -90,6 +90,7 @@ from .ops.pointwise import (
     clip,
     cos,
     cosh,
+    digamma,
     div,
     divide,
     eq,
@@ -119,6 +120,7 @@ from .ops.pointwise import (
     lerp,
     less,
     less_equal,
+    lgamma,
     log,
     log1p,
     log2,
@@ -140,6 +142,7 @@ from .ops.pointwise import (
     neg,
     negative,
     not_equal,
+    polygamma,
     pow,
     reciprocal,
     relu,
@@ -160,6 +163,7 @@ from .ops.pointwise import (
     true_divide,
     trunc,
     where,
+    xlogy,
 )
 from .ops.reduction import *
 from .ops.shape import *
@@ -168,12 +172,14 @@ from .ops.spectral import *
 from .random import (
     Generator,
     bernoulli,
+    binomial,
     default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
     multinomial,
     normal,
+    poisson,
     rand,
     rand_like,
     randint,
@@ -187,7 +193,10 @@ from .random import (
 from .serialization import load, save
 
 from . import distributed, fft, nn, optim, utils  # isort: skip  (built on everything above)
+from . import amp, cpu  # isort: skip
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # isort: skip
 from . import linalg  # isort: skip
+from . import distributions  # isort: skip
 from .nn.functional import (  # isort: skip  (torch has these at the top level too)
     channel_shuffle,
     cosine_similarity,

@@ -423,6 +423,14 @@ def _graph_dependencies(roots):
 
 
 _final_callbacks = []  # one list per backward pass running (nested passes: the innermost last)
+_accumulating = []  # per running pass: whether it accumulates into .grad (no ``inputs``)
+
+
+def _is_checkpoint_valid():
+    """Whether a reentrant checkpoint may run its inner backward now: not inside a pass that
+    captures gradients (``autograd.grad``, ``backward(inputs=...)``), whose leaves would miss
+    what the inner pass accumulates into ``.grad``."""
+    return not _accumulating or _accumulating[-1]
 
 
 def queue_callback(callback):
@@ -447,12 +455,14 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
     """``_backward_pass``, then the callbacks queued during it (only if it succeeded)."""
     callbacks = []
     _final_callbacks.append(callbacks)
+    _accumulating.append(inputs is None)
     try:
         results = _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs)
         for callback in callbacks:  # (a callback may append more: the loop runs them too)
             callback()
     finally:
         _final_callbacks.pop()
+        _accumulating.pop()
     return results
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import backend
 from .._dtype import as_dtype, from_numpy
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ._util import quiet, wrap_dim
 from .pointwise import abs, clamp, erf, exp, log, log1p, neg, sigmoid, tanh, where
@@ -141,6 +142,7 @@ def _prepare(kernel, input, dim, dtype):
     return input, dim if input._data.ndim else None
 
 
+@autocast_op("softmax")
 def softmax(input, dim, dtype=None):
     """``exp(x_i) / sum_j exp(x_j)`` over the slices along ``dim``: non-negative, summing to 1.
 
@@ -158,6 +160,7 @@ def softmax(input, dim, dtype=None):
     return Softmax.apply(input, axis)
 
 
+@autocast_op("log_softmax")
 def log_softmax(input, dim, dtype=None):
     """``log(softmax(x))``, computed stably as ``x - max - log(sum(exp(x - max)))``.
 
@@ -285,6 +288,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return LeakyRelu.apply(input, negative_slope)
 
 
+@autocast_op("prelu")
 def prelu(input, weight):
     """``leaky_relu`` with a learnt slope: ``x`` for ``x > 0``, else ``weight * x``.
 
@@ -480,6 +484,7 @@ def hardswish(input, inplace=False):
     return input * hardsigmoid(input)
 
 
+@autocast_op("softplus")
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``
     (where the two agree to machine precision), as in torch."""

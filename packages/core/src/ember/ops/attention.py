@@ -12,6 +12,7 @@ import warnings
 
 from .._creation import full, zeros, zeros_like
 from .._dtype import bool_
+from ..amp.autocast_mode import autocast_op
 from .activation import softmax
 from .dropout import dropout
 from .linalg import baddbmm, bmm
@@ -99,6 +100,7 @@ def _safe_softmax(scores, bias):
     return softmax(scores.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
 
 
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(
     query,
     key,

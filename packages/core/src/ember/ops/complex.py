@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import backend
 from .._dtype import from_numpy, get_default_dtype
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ._util import check_broadcast
 
@@ -200,6 +201,7 @@ def complex(real, imag):
     return Complex.apply(real, imag)
 
 
+@autocast_op("polar")
 def polar(abs, angle):
     """The complex tensor with magnitude ``abs`` and angle ``angle``:
     ``abs * cos(angle) + i abs * sin(angle)``."""

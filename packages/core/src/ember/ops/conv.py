@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from . import _cuda, _winograd
 from ._windows import Geometry, col2im_add, crop_canvas, pad_for_windows, zero_canvas
@@ -645,6 +646,7 @@ def _conv_transposend(
 # Public functions (re-exported by ember.nn.functional)
 
 
+@autocast_op("conv1d")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-d convolution (cross-correlation, as in torch) over an input of several planes.
 
@@ -664,6 +666,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op("conv2d")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation, as in torch) over an input of several planes.
 
@@ -690,6 +693,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op("conv_transpose1d")
 def conv_transpose1d(
     input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):
@@ -710,6 +714,7 @@ def conv_transpose1d(
     )
 
 
+@autocast_op("conv_transpose2d")
 def conv_transpose2d(
     input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):

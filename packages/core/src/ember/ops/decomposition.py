@@ -25,6 +25,7 @@ import numpy as np
 from .. import backend
 from .._dtype import from_numpy
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from . import linalg as _linalg
@@ -403,6 +404,7 @@ def linalg_slogdet(A):
     return _slogdet(A, _LinalgSlogdet)
 
 
+@autocast_op("linalg_inv")
 def inv(A):
     """The inverse of a square matrix, or of each in a batch ``(*, n, n)``.
 
@@ -413,11 +415,13 @@ def inv(A):
     return Inv.apply(A, "linalg.inv")
 
 
+@autocast_op("inverse")
 def inverse(input):
     """``torch.inverse``: an alias of ``linalg.inv``."""
     return inv(input)
 
 
+@autocast_op("linalg_inv_ex")
 def inv_ex(A, *, check_errors=False):
     """``(inverse, info)``: the inverse without raising on singular matrices; ``info`` (int32,
     one per matrix) is 0 where the inversion succeeded, else the 1-based index of the first
@@ -446,6 +450,7 @@ def _check_same_dtype(A, B, fname):
         )
 
 
+@autocast_op("linalg_solve")
 def solve(A, B, *, left=True):
     """The solution ``X`` of ``A X = B`` (``X A = B`` when ``left=False``) for square,
     invertible ``A`` of shape ``(*, n, n)`` and ``B`` of shape ``(*, n, k)`` or ``(*, n)``
@@ -596,6 +601,7 @@ def linalg_cholesky(A, *, upper=False):
     return _cholesky_apply(A, upper, "linalg.cholesky")
 
 
+@autocast_op("cholesky")
 def cholesky(input, upper=False):
     """``torch.cholesky``: ``linalg.cholesky(input, upper=upper)`` (deprecated in torch in
     favour of ``linalg.cholesky``)."""
@@ -710,6 +716,7 @@ def linalg_qr(A, mode="reduced"):
     return _LinalgQR(*QR.apply(A, mode))
 
 
+@autocast_op("qr")
 def qr(input, some=True):
     """``torch.qr``: ``linalg.qr`` with ``some=True`` the reduced and ``some=False`` the
     complete decomposition (deprecated in torch in favour of ``linalg.qr``)."""
@@ -758,6 +765,7 @@ def _check_uplo(UPLO, fname):
         raise RuntimeError(f"{fname}: Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
+@autocast_op("linalg_eigh")
 def eigh(A, UPLO="L"):
     """``(eigenvalues, eigenvectors)`` of a Hermitian (real symmetric) matrix: real
     eigenvalues in ascending order, orthonormal eigenvectors as columns (``A = V diag(L) V^H``).
@@ -771,6 +779,7 @@ def eigh(A, UPLO="L"):
     return _Eigh(*Eigh.apply(A, UPLO))
 
 
+@autocast_op("linalg_eigvalsh")
 def eigvalsh(A, UPLO="L"):
     """The eigenvalues (real, ascending) of a Hermitian matrix; see ``eigh``."""
     _check_matrix(A, "linalg.eigvalsh", square=True)
@@ -809,6 +818,7 @@ class Eig(Function):
         return Solve.apply(Vh, gA @ Vh, "linalg.eig")
 
 
+@autocast_op("linalg_eig")
 def eig(A):
     """``(eigenvalues, eigenvectors)`` of a square matrix, always complex (complex64 for
     float32 input): ``A V = V diag(L)``, eigenvectors of unit norm as columns. CPU only in
@@ -817,6 +827,7 @@ def eig(A):
     return _Eig(*Eig.apply(A))
 
 
+@autocast_op("linalg_eigvals")
 def eigvals(A):
     """The (complex) eigenvalues of a square matrix; see ``eig``."""
     _check_matrix(A, "linalg.eigvals", square=True)
@@ -874,12 +885,14 @@ def linalg_svd(A, full_matrices=True, *, driver=None):
     return _LinalgSVD(*Svd.apply(A, bool(full_matrices)))
 
 
+@autocast_op("linalg_svdvals")
 def svdvals(A, *, driver=None):
     """The singular values of ``A``, real and in descending order; see ``linalg.svd``."""
     _check_matrix(A, "linalg.svdvals")
     return Svd.apply(A, False)[1]
 
 
+@autocast_op("svd")
 def svd(input, some=True, compute_uv=True):
     """``torch.svd``: ``(U, S, V)`` with ``input = U diag(S) V^H`` -- ``V``, not ``Vh`` as
     ``linalg.svd`` returns (torch's deprecated function keeps that difference, and so does
@@ -973,11 +986,13 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     return Pinv.apply(A, cutoff, bool(hermitian))
 
 
+@autocast_op("pinverse")
 def pinverse(input, rcond=1e-15):
     """``torch.pinverse``: ``linalg.pinv(input, rtol=rcond)``."""
     return pinv(input, rtol=rcond)
 
 
+@autocast_op("linalg_matrix_rank")
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """The numerical rank (int64) of ``A``: the number of singular values (eigenvalue
     magnitudes when ``hermitian``) above ``max(atol, rtol * max(S))``, with ``pinv``'s
@@ -993,6 +1008,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
 _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
+@autocast_op("linalg_lstsq")
 def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution of ``A X = B`` for ``A`` ``(*, m, n)`` and ``B`` ``(*, m, k)``
     (or ``(*, m)``): a named tuple ``(solution, residuals, rank, singular_values)``.
@@ -1247,6 +1263,7 @@ def lu_solve(b, LU_data, LU_pivots):
 # ---------------------------------------------------------------------------------- norms
 
 
+@autocast_op("linalg_vector_norm")
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The vector ``ord``-norm of ``x`` over ``dim`` (every element when None, as one
     vector): ``sum(|x|^ord)^(1/ord)``, ``inf``/``-inf`` the max/min of ``|x|``, ``0`` the
@@ -1258,6 +1275,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 _MATRIX_ORDS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
 
 
+@autocast_op("linalg_matrix_norm")
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """The matrix norm of ``A`` over the two dimensions ``dim``.
 
@@ -1325,6 +1343,7 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     return vector_norm(A, 2, dim, keepdim, dtype=dtype)
 
 
+@autocast_op("norm")
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """``torch.norm``: with a number ``p`` (or None: 2) the vector norm over ``dim`` (every
     element when None); ``'fro'`` the 2-norm as well; ``'nuc'`` the nuclear norm over the two
@@ -1339,6 +1358,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return vector_norm(input, 2.0 if p is None else p, dim, keepdim, dtype=dtype)
 
 
+@autocast_op("linalg_cond")
 def cond(A, p=None):
     """The condition number of ``A`` in the norm ``p``: for ``None``/``2``/``-2`` the ratio
     of the largest and smallest singular values (any shape), otherwise
@@ -1366,6 +1386,7 @@ def cond(A, p=None):
 # ------------------------------------------------------------------- composites, helpers
 
 
+@autocast_op("linalg_multi_dot")
 def multi_dot(tensors):
     """The product of a chain of matrices (the first may be 1-D, a row; the last 1-D, a
     column), multiplied in the order that costs the fewest scalar multiplications."""
@@ -1413,6 +1434,7 @@ def multi_dot(tensors):
     return y
 
 
+@autocast_op("linalg_vecdot")
 def vecdot(x, y, *, dim=-1):
     """The dot product ``sum(conj(x) * y)`` along ``dim`` (the operands broadcast)."""
     return (x.conj() * y).sum(dim)
@@ -1447,6 +1469,7 @@ def vander(x, *, N=None):
     return _shape.cat([ones, powers], -1)
 
 
+@autocast_op("linalg_tensorinv")
 def tensorinv(A, ind=2):
     """The inverse of ``A`` under ``tensordot(·, ·, ind)``: ``A`` reshaped to the square
     matrix ``(prod(A.shape[:ind]), prod(A.shape[ind:]))``, inverted, and shaped
@@ -1463,6 +1486,7 @@ def tensorinv(A, ind=2):
     return inv(A.reshape((m, n))).reshape(cols + rows)
 
 
+@autocast_op("linalg_tensorsolve")
 def tensorsolve(A, B, dims=None):
     """The ``X`` with ``tensordot(A, X, X.ndim) = B``; ``dims`` (if given) are dimensions of
     ``A`` moved to the end first. ``X`` has shape ``A.shape[B.ndim:]``."""
@@ -1480,6 +1504,7 @@ def tensorsolve(A, B, dims=None):
     return solve(A.reshape((m, n)), B.reshape((m,))).reshape(result_shape)
 
 
+@autocast_op("cdist")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The ``p``-norm distance between each row of ``x1`` ``(*, P, M)`` and each row of
     ``x2`` ``(*, R, M)``: ``(*, P, R)``, batch dimensions broadcast.

@@ -25,6 +25,7 @@ import numpy as np
 from .. import _versions, backend
 from .._dtype import bool_, int32, int64
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from . import pointwise as _pw
@@ -727,6 +728,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     raise RuntimeError("reduce argument must be either add or multiply.")
 
 
+@autocast_op("scatter_add")
 def scatter_add(input, dim, index, src):
     """Out of place: ``input`` with ``src[i][j]`` added at ``out[index[i][j]][j]`` for
     ``dim == 0``; repeated positions accumulate."""
@@ -881,6 +883,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     return IndexAdd.apply(input, dim, index, source, alpha)
 
 
+@autocast_op("index_copy")
 def index_copy(input, dim, index, source):
     """Out of place: ``input`` with ``source[i]`` copied to position ``index[i]`` along
     ``dim``."""

@@ -14,6 +14,7 @@ import warnings
 
 from .. import backend
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ._util import as_tensor_arg, not_implemented, wrap_dim
 from .pointwise import mul
@@ -214,6 +215,7 @@ def _broadcast_batch(a, b):
 # ------------------------------------------------------------------------------ functions
 
 
+@autocast_op("matmul")
 def matmul(input, other):
     """Matrix product of two tensors, by rank (as ``torch.matmul``).
 
@@ -250,6 +252,7 @@ def matmul(input, other):
     return Matmul.apply(input, other)
 
 
+@autocast_op("mm")
 def mm(input, mat2):
     """Matrix product of two 2-D tensors (no broadcasting; see ``matmul``)."""
     _require_dims(input, 2, "self must be a matrix")
@@ -260,6 +263,7 @@ def mm(input, mat2):
     return Mm.apply(input, mat2)
 
 
+@autocast_op("bmm")
 def bmm(input, mat2):
     """Batched matrix product: ``(b, n, m) @ (b, m, p) -> (b, n, p)``, no broadcasting."""
     _require_dims(input, 3, "batch1 must be a 3D tensor")
@@ -270,6 +274,7 @@ def bmm(input, mat2):
     return Bmm.apply(input, mat2)
 
 
+@autocast_op("mv")
 def mv(input, vec):
     """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``."""
     if input._data.ndim != 2 or vec._data.ndim != 1:
@@ -282,6 +287,7 @@ def mv(input, vec):
     return Mv.apply(input, vec)
 
 
+@autocast_op("dot")
 def dot(input, tensor):
     """Dot product of two 1-D tensors of the same size and dtype (a 0-d tensor)."""
     if input._data.ndim != 1 or tensor._data.ndim != 1:
@@ -309,6 +315,7 @@ def outer(input, vec2):
     return mul(input.reshape((-1, 1)), vec2)
 
 
+@autocast_op("vdot")
 def vdot(input, other):
     """``sum(conj(input) * other)`` of two 1-D tensors: ``dot`` with the first vector
     conjugated (the same checks; for real vectors it is ``dot``)."""
@@ -338,6 +345,7 @@ def kron(input, other):
     return mul(a, b).reshape(tuple(p * q for p, q in zip(a_shape, b_shape)))
 
 
+@autocast_op("tensordot")
 def tensordot(a, b, dims=2):
     """Sum of products over dimensions ``dims`` of ``a`` and ``b``: the last ``dims`` of
     ``a`` with the first ``dims`` of ``b`` (an int), or the listed pairs ``([..], [..])``.
@@ -371,6 +379,7 @@ def tensordot(a, b, dims=2):
     return mm(left, right).reshape(shape)
 
 
+@autocast_op("trace")
 def trace(input):
     """The sum of the main diagonal of a matrix (integers sum to int64, as in ``sum``)."""
     if input._data.ndim != 2:
@@ -380,6 +389,7 @@ def trace(input):
     return input.diagonal().sum()
 
 
+@autocast_op("cross")
 def cross(input, other, dim=None):
     """The cross product of 3-vectors along ``dim`` (the operands broadcast, with the same
     number of dimensions and one dtype).
@@ -416,6 +426,7 @@ def cross(input, other, dim=None):
     return a.roll(-1, dim) * b.roll(-2, dim) - a.roll(-2, dim) * b.roll(-1, dim)
 
 
+@autocast_op("addmm")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``, ``input`` broadcast to ``(n, p)``.
 
@@ -434,6 +445,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return Addmm.apply(input.expand((n, m)), mat1, mat2, beta, alpha)
 
 
+@autocast_op("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices, ``input``
     broadcast to ``(b, n, p)``; with ``beta=0`` the input is ignored."""
@@ -638,6 +650,7 @@ def _check_einsum_sizes(inputs, shapes, ell):
                 sizes[label] = size
 
 
+@autocast_op("einsum")
 def einsum(equation, *operands):
     """Einstein summation, as ``torch.einsum``: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``.
 

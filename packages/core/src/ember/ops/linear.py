@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from .linalg import require_same_dtype
 
@@ -101,6 +102,7 @@ def _check_dtypes(input, weight, bias):
             )
 
 
+@autocast_op("linear")
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias.
 
@@ -130,6 +132,7 @@ def linear(input, weight, bias=None):
     return Linear.apply(input, weight, bias)
 
 
+@autocast_op("bilinear")
 def bilinear(input1, input2, weight, bias=None):
     """y = input1ᵀ W input2 + b for each batch entry.
 

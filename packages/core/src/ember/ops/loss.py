@@ -21,6 +21,7 @@ import numpy as np
 from .. import backend
 from .._dtype import result_type
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ._util import quiet
@@ -122,6 +123,7 @@ def _pairwise_distance(x1, x2, p, eps):
 # -------------------------------------------------------------------------- distances
 
 
+@autocast_op("cosine_similarity")
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """The cosine of the angle between ``x1`` and ``x2`` (broadcast together) along ``dim``:
     ``sum((x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)))``.
@@ -155,6 +157,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return vector_norm(x1 - x2 + eps, p, innermost, keepdim)
 
 
+@autocast_op("pdist")
 def pdist(input, p=2):
     """The p-norm distance between every pair of rows of ``input`` (N, M): the upper triangle
     of the (N, N) distance matrix, row by row, as a vector of N * (N - 1) / 2 values.
@@ -200,6 +203,7 @@ def _weighted(loss, weight, input, reduction, mean_over_weights):
     return _reduce(loss, reduction)
 
 
+@autocast_op("mse_loss")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)^2``, optionally weighted element-wise.
 
@@ -212,6 +216,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _weighted(diff * diff, weight, input, reduction, True)
 
 
+@autocast_op("l1_loss")
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|input - target|``; arguments as ``mse_loss``."""
     _warn_broadcast(input, target)
@@ -219,6 +224,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _weighted((input - target).abs(), weight, input, reduction, True)
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """``0.5 d^2 / beta`` where ``d = |input - target| < beta``, else ``d - 0.5 beta``.
 
@@ -234,6 +240,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
 
 
+@autocast_op("huber_loss")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """``0.5 d^2`` where ``d = |input - target| < delta``, else ``delta (d - 0.5 delta)``.
 
@@ -455,6 +462,7 @@ def _unbatched(loss, reduction, unbatched):
     return loss.squeeze(0) if unbatched and reduction == "none" else loss
 
 
+@autocast_op("nll_loss")
 def nll_loss(
     input,
     target,
@@ -513,6 +521,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     return -prod.sum() / (input.numel() // max(n_classes, 1))
 
 
+@autocast_op("cross_entropy_loss")
 def cross_entropy(
     input,
     target,
@@ -591,6 +600,7 @@ class BinaryCrossEntropy(Function):
         return gx, gt
 
 
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean"
 ):
@@ -616,6 +626,7 @@ def binary_cross_entropy(
     return _reduce(loss, reduction)
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(
     input,
     target,
@@ -659,6 +670,7 @@ def _xlogx(t):
     return where(zero, 0.0, safe * log(safe))
 
 
+@autocast_op("kl_div")
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """The Kullback-Leibler divergence ``target * (log target - input)`` with ``input`` (and,
     with ``log_target``, ``target``) given as log-probabilities.
@@ -685,6 +697,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+@autocast_op("poisson_nll_loss")
 def poisson_nll_loss(
     input,
     target,
@@ -745,6 +758,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean
 # ----------------------------------------------------------------------- margin losses
 
 
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(
     input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"
 ):
@@ -771,6 +785,7 @@ def cosine_embedding_loss(
     return _reduce(loss, reduction)
 
 
+@autocast_op("margin_ranking_loss")
 def margin_ranking_loss(
     input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"
 ):
@@ -785,6 +800,7 @@ def margin_ranking_loss(
     return _reduce(clamp(-target * (input1 - input2) + margin, min=0), reduction)
 
 
+@autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(
     input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"
 ):
@@ -794,6 +810,7 @@ def hinge_embedding_loss(
     return _reduce(loss + where(target != -1, input, 0.0), reduction)
 
 
+@autocast_op("soft_margin_loss")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """The two-class logistic loss ``log(1 + exp(-target * input))`` (targets 1 or -1),
     computed as ``-log σ(target * input)`` so it never overflows."""
@@ -801,6 +818,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     return _reduce(-logsigmoid(target * input), reduction)
 
 
+@autocast_op("multi_margin_loss")
 def multi_margin_loss(
     input,
     target,
@@ -845,6 +863,7 @@ def multi_margin_loss(
     return _reduce(loss, reduction)
 
 
+@autocast_op("triplet_margin_loss")
 def triplet_margin_loss(
     anchor,
     positive,
@@ -912,6 +931,7 @@ def _multilabel_sizes(input):
     return (input.shape[0] if input.ndim == 2 else 1), (input.shape[-1] if input.ndim else 1)
 
 
+@autocast_op("multilabel_margin_loss")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """The multi-label hinge loss ``sum_{j, i} max(0, 1 - (x[y[j]] - x[i])) / C`` over the
     target classes ``y[j]`` and the classes ``i`` that are not targets.
@@ -1160,6 +1180,7 @@ def _ctc_targets(targets, tg_len, n_classes, blank):
     return padded
 
 
+@autocast_op("ctc_loss")
 def ctc_loss(
     log_probs,
     targets,

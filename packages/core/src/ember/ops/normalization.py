@@ -24,6 +24,7 @@ import numpy as np
 from .. import backend
 from .._dtype import float16, float32
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from ..autograd.grad_mode import no_grad
@@ -323,6 +324,7 @@ def _check_normalized_shape(input, normalized_shape, weight, bias):
     return tuple(range(input.dim() - k, input.dim()))
 
 
+@autocast_op("layer_norm")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """Layer normalisation over the trailing ``normalized_shape`` dims of each sample
     (mean and biased variance), then ``* weight + bias`` element-wise.
@@ -339,6 +341,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     return _Normalize.apply(input, weight, bias, None, None, dims, eps, 0.0)
 
 
+@autocast_op("group_norm")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     """Group normalisation: the channels are split into ``num_groups`` groups and each group
     of each sample is normalised over its channels and spatial dims; then a per-channel
@@ -385,6 +388,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     return y.reshape(input.shape)
 
 
+@autocast_op("rms_norm")
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """Root-mean-square normalisation over the trailing ``normalized_shape`` dims:
     ``x / sqrt(mean(x²) + eps) * weight``.

@@ -15,9 +15,10 @@ import math
 import numpy as np
 
 from .. import _versions, backend
-from .._creation import _place, ones_like, zeros_like
+from .._creation import _place, as_tensor, ones_like, zeros_like
 from .._dtype import as_dtype, bool_, get_default_dtype
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from . import _cuda
 from ._util import (
@@ -306,6 +307,7 @@ def remainder(input, other):
     return (Remainder if isinstance(input, Tensor) else RemainderOfNumber).apply(x, y)
 
 
+@autocast_op("pow")
 def pow(input, exponent):
     """``input ** exponent`` (either may be a Python number)."""
     if isinstance(exponent, int) and exponent < 0 and input._data.dtype.kind in "iub":
@@ -415,6 +417,7 @@ class LogAddExp(Function):
         return gx, gy_, None
 
 
+@autocast_op("atan2")
 def atan2(input, other):
     """The angle of the point ``(other, input)``: ``arctan(input / other)`` in the right
     quadrant. Integers give the default float dtype."""
@@ -588,6 +591,38 @@ Erfinv = _unary(
     False,
     "erfinv_cpu",
 )
+
+# d lgamma = digamma, d digamma = polygamma(1, .), d polygamma(n, .) = polygamma(n + 1, .)
+Lgamma = _unary(
+    "Lgamma",
+    lambda xp, x: backend.lgamma(x),
+    lambda gy, x: gy * digamma(x),
+    operators_only=False,
+    real_kernel="lgamma_vml_cpu",
+)
+Digamma = _unary(
+    "Digamma",
+    lambda xp, x: backend.digamma(x),
+    lambda gy, x: gy * polygamma(1, x),
+    operators_only=False,
+    real_kernel="digamma_vml_cpu",
+)
+
+
+class Polygamma(Function):
+    @staticmethod
+    def forward(ctx, x, n):
+        if x.dtype.kind != "f":
+            refuse_complex(x, "polygamma_cpu")
+            x = x.astype(get_default_dtype().np)
+        ctx.n = n
+        ctx.save_for_backward(x)
+        return backend.polygamma(n, x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * polygamma(ctx.n + 1, x), None
 
 
 def _sigmoid_kernel(xp, x):
@@ -803,6 +838,7 @@ def sgn(input):
     return sign(input)
 
 
+@autocast_op("exp")
 def exp(input):
     return Exp.apply(input)
 
@@ -811,22 +847,27 @@ def exp2(input):
     return Exp2.apply(input)
 
 
+@autocast_op("expm1")
 def expm1(input):
     return Expm1.apply(input)
 
 
+@autocast_op("log")
 def log(input):
     return Log.apply(input)
 
 
+@autocast_op("log2")
 def log2(input):
     return Log2.apply(input)
 
 
+@autocast_op("log10")
 def log10(input):
     return Log10.apply(input)
 
 
+@autocast_op("log1p")
 def log1p(input):
     return Log1p.apply(input)
 
@@ -835,10 +876,12 @@ def sqrt(input):
     return Sqrt.apply(input)
 
 
+@autocast_op("rsqrt")
 def rsqrt(input):
     return Rsqrt.apply(input)
 
 
+@autocast_op("reciprocal")
 def reciprocal(input):
     return Reciprocal.apply(input)
 
@@ -851,6 +894,7 @@ def cos(input):
     return Cos.apply(input)
 
 
+@autocast_op("tan")
 def tan(input):
     return Tan.apply(input)
 
@@ -903,18 +947,22 @@ def round(input, *, decimals=0):
     return Round.apply(input, decimals)
 
 
+@autocast_op("sinh")
 def sinh(input):
     return Sinh.apply(input)
 
 
+@autocast_op("cosh")
 def cosh(input):
     return Cosh.apply(input)
 
 
+@autocast_op("asin")
 def asin(input):
     return Asin.apply(input)
 
 
+@autocast_op("acos")
 def acos(input):
     return Acos.apply(input)
 
@@ -944,9 +992,43 @@ def erfc(input):
     return Erfc.apply(input)
 
 
+@autocast_op("erfinv")
 def erfinv(input):
     """The inverse of ``erf`` on [-1, 1]: +-inf at +-1, NaN outside."""
     return Erfinv.apply(input)
+
+
+def lgamma(input):
+    """``log|Gamma(input)|``; +inf at 0, -1, -2, ..."""
+    return Lgamma.apply(input)
+
+
+def digamma(input):
+    """The logarithmic derivative of the gamma function, ``d/dx lgamma(x)``: -inf at 0 and
+    NaN at the negative integers, as in torch."""
+    return Digamma.apply(input)
+
+
+def polygamma(n, input):
+    """The ``n``-th derivative of ``digamma``; ``n = 0`` is ``digamma`` itself."""
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    if n == 0:
+        return digamma(input)
+    return Polygamma.apply(input, n)
+
+
+def xlogy(input, other):
+    """``input * log(other)``, defined as 0 where ``input`` is 0 (and NaN where ``other`` is).
+
+    Either argument may be a Python number, not both."""
+    device = (input if isinstance(input, Tensor) else other).device
+    x = input if isinstance(input, Tensor) else as_tensor(input, device=device)
+    y = other if isinstance(other, Tensor) else as_tensor(other, device=device)
+    # where x == 0 (and y is not NaN) y is replaced by 1: the product is 0 without meeting
+    # 0 * log(0), and both gradients are 0 there, torch's convention
+    safe = where((x == 0) & ~isnan(y), ones_like(y), y)
+    return x * log(safe)
 
 
 class Frac(Function):
@@ -1188,11 +1270,13 @@ def lerp(input, end, weight):
     return input + weight * (end - input)
 
 
+@autocast_op("addcmul")
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2``."""
     return input + value * tensor1 * tensor2 if value != 1 else input + tensor1 * tensor2
 
 
+@autocast_op("addcdiv")
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 / tensor2``."""
     return input + value * tensor1 / tensor2 if value != 1 else input + tensor1 / tensor2

@@ -16,6 +16,7 @@ import numpy as np
 from .. import backend
 from .._dtype import as_dtype, get_default_dtype
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from ._util import normalize_dims, not_implemented, quiet, refuse_complex, wrap_dim
@@ -208,6 +209,7 @@ def _flip(x, dim):
     return _take_along_dim(x, x._data.shape[dim] - 1 - pos, dim)
 
 
+@autocast_op("sum")
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (an int, a sequence of ints, or None for every dimension).
 
@@ -217,6 +219,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     return Sum.apply(input, dims, keepdim, _accumulate_dtype(input._data, dtype))
 
 
+@autocast_op("prod")
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of the elements along ``dim`` (one int), or of all elements when None.
 
@@ -553,6 +556,7 @@ def argmin(input, dim=None, keepdim=False):
 # ---------------------------------------------------------------------------- logsumexp
 
 
+@autocast_op("logsumexp")
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(input), dim))``, computed without overflow.
 
@@ -665,6 +669,7 @@ def _cumulative(fn, input, dim, dtype):
     return fn(input, dim, _accumulate_dtype(input._data, dtype))
 
 
+@autocast_op("cumsum")
 def cumsum(input, dim, *, dtype=None):
     """Running sum along ``dim``: ``y_i = x_0 + ... + x_i``.
 
@@ -673,6 +678,7 @@ def cumsum(input, dim, *, dtype=None):
     return _cumulative(lambda x, d, dt: Cumsum.apply(x, d, False, dt), input, dim, dtype)
 
 
+@autocast_op("cumprod")
 def cumprod(input, dim, *, dtype=None):
     """Running product along ``dim``: ``y_i = x_0 * ... * x_i`` (int64 for integer inputs).
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from . import _cuda
@@ -484,6 +485,7 @@ def _check_cell(input, hx, w_ih, mode):
             )
 
 
+@autocast_op("rnn_tanh_cell")
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman RNN step: ``tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)`` for ``(B, input_size)``
     input and ``(B, hidden_size)`` state."""
@@ -491,18 +493,21 @@ def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return _rnn_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh, relu=False)
 
 
+@autocast_op("rnn_relu_cell")
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """``rnn_tanh_cell`` with ReLU in place of tanh."""
     _check_cell(input, (hx,), w_ih, "RNN_RELU")
     return _rnn_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh, relu=True)
 
 
+@autocast_op("lstm_cell")
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step; ``hx = (h, c)``, returns ``(h', c')``."""
     _check_cell(input, hx, w_ih, "LSTM")
     return _lstm_step(linear(input, w_ih, b_ih), hx[0], hx[1], w_hh, b_hh)
 
 
+@autocast_op("gru_cell")
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step; returns ``h'``."""
     _check_cell(input, (hx,), w_ih, "GRU")

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ._util import quiet
 from .indexing import Gather
@@ -219,6 +220,7 @@ def _check_mode(input, mode):
     )
 
 
+@autocast_op("upsample")
 def interpolate(
     input,
     size=None,
@@ -514,6 +516,7 @@ def _check_grid_sample(input, grid, mode):
             )
 
 
+@autocast_op("grid_sampler")
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` at the points of ``grid``.
 

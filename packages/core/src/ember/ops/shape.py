@@ -18,6 +18,7 @@ import numpy as np
 from .. import backend
 from .._dtype import result_type
 from .._tensor import Size, Tensor
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ._util import wrap_dim
 from .conversion import clone
@@ -651,6 +652,7 @@ def _tensor_list(tensors, name):
     return tensors
 
 
+@autocast_op("cat")
 def cat(tensors, dim=0):
     """Join ``tensors`` along the existing dimension ``dim``.
 
@@ -688,6 +690,7 @@ def cat(tensors, dim=0):
 concat = concatenate = cat
 
 
+@autocast_op("stack")
 def stack(tensors, dim=0):
     """Join tensors of equal shape along a new dimension ``dim`` (dtypes are promoted)."""
     tensors = _tensor_list(tensors, "stack")

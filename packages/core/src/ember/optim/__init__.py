@@ -8,9 +8,7 @@ place rather than bit for bit: torch's kernels fuse ``a + alpha * b`` (``add_`` 
 match torch's exactly.
 """
 
-from __future__ import annotations
-
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -39,4 +37,5 @@ __all__ = [
     "ASGD",
     "LBFGS",
     "lr_scheduler",
+    "swa_utils",
 ]

@@ -1,4 +1,4 @@
 """Utilities under torch's ``torch.utils`` names: ``ember.utils.data`` (datasets, samplers,
 ``DataLoader``) and friends."""
 
-from . import data, safetensors
+from . import checkpoint, data, safetensors

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from . import backend, random
+from .. import backend, random
+from . import amp
 
-__all__ = ["is_available", "device_count", "current_device", "synchronize", "manual_seed"]
+__all__ = [
+    "is_available",
+    "device_count",
+    "current_device",
+    "synchronize",
+    "manual_seed",
+    "get_rng_state",
+    "set_rng_state",
+    "amp",
+]
 
 
 def is_available():
@@ -38,3 +48,24 @@ def manual_seed(seed):
     for index in range(device_count()):
         random._generator_for(backend.Device("cuda", index), None)
         random._cuda_generators[index].manual_seed(seed)
+
+
+def _default_generator(device):
+    """The default generator of CUDA ``device`` (an index, a string or a device)."""
+    if isinstance(device, int):
+        device = backend.Device("cuda", device)
+    device = backend.Device(device)
+    index = device.index if device.index is not None else current_device()
+    cuda = backend.Device("cuda", index)
+    random._generator_for(cuda, None)  # creates it on first use
+    return random._cuda_generators[index]
+
+
+def get_rng_state(device="cuda"):
+    """The random number generator state of a CUDA device, as a uint8 tensor."""
+    return _default_generator(device).get_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    """Set the random number generator state of a CUDA device (from ``get_rng_state``)."""
+    _default_generator(device).set_state(new_state)

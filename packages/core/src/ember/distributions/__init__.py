@@ -1,0 +1,82 @@
+"""Probability distributions and sampling, as ``torch.distributions``.
+
+Distributions are parameterised by tensors and give ``sample`` / ``rsample`` (differentiable
+draws where ``has_rsample``), ``log_prob``, ``entropy``, moments and, where closed, ``cdf`` and
+``icdf``; ``kl_divergence`` dispatches on both types. Score-function estimators use
+``log_prob``; pathwise estimators use ``rsample``::
+
+    probs = policy_network(state)
+    m = Categorical(probs)
+    action = m.sample()
+    loss = -m.log_prob(action) * reward
+
+Samples come from ember's generators (``ember.manual_seed``), so a seed reproduces Ember
+runs, not torch's numbers; the distributions of the samples are the same.
+"""
+
+from __future__ import annotations
+
+from . import constraints, transforms
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
+from .categorical import Categorical
+from .cauchy import Cauchy
+from .chi2 import Chi2
+from .constraint_registry import biject_to, transform_to
+from .dirichlet import Dirichlet
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .exponential import Exponential
+from .gamma import Gamma
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .log_normal import LogNormal
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
+from .poisson import Poisson
+from .studentT import StudentT
+from .transformed_distribution import TransformedDistribution
+from .transforms import *
+from .uniform import Uniform
+from .weibull import Weibull
+
+__all__ = [
+    "Bernoulli",
+    "Beta",
+    "Binomial",
+    "Categorical",
+    "Cauchy",
+    "Chi2",
+    "Dirichlet",
+    "Distribution",
+    "Exponential",
+    "ExponentialFamily",
+    "Gamma",
+    "Geometric",
+    "Gumbel",
+    "HalfNormal",
+    "Independent",
+    "Laplace",
+    "LogNormal",
+    "MultivariateNormal",
+    "Normal",
+    "OneHotCategorical",
+    "Pareto",
+    "Poisson",
+    "StudentT",
+    "TransformedDistribution",
+    "Uniform",
+    "Weibull",
+    "biject_to",
+    "kl_divergence",
+    "register_kl",
+    "transform_to",
+]
+__all__.extend(transforms.__all__)
