@@ -21,6 +21,7 @@ order come free.
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -30,9 +31,25 @@ from .._tensor import Tensor
 from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from . import _cuda, _winograd
-from ._windows import Geometry, col2im_add, crop_canvas, pad_for_windows, zero_canvas
+from ._windows import (
+    Geometry,
+    col2im_add,
+    crop_canvas,
+    pad_for_windows,
+    tap_slice,
+    zero_canvas,
+)
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "unfold",
+    "fold",
+]
 
 # Patches are built and multiplied in blocks of whole images or of output rows, so the patch
 # matrix of a wide early layer never needs hundreds of MB. On the CPU a block of a few MB stays
@@ -443,6 +460,51 @@ class _Fold(Function):
         return _Unfold.apply(gx, *ctx.args)
 
 
+class _DepthUnfold(Function):
+    """im2col along depth alone: ``(N, C, D, H, W)`` -> ``(N, OD, C, KD, H, W)``, the planes
+    under depth tap ``kd`` of the windows of output depth ``od``, zero padded. The planes are
+    flattened to one row, so the depth windows are 2-d windows one column wide, read with the
+    helpers of ``_windows``."""
+
+    @staticmethod
+    def forward(ctx, x, kd, geom, od):
+        xp = backend.array_module(x)
+        n, c, d, *plane = x.shape
+        ctx.args = (geom, d)
+        x = x.reshape(n, c, d, -1)
+        out_size = (od, x.shape[-1])
+        x = pad_for_windows(x, (kd, 1), geom, out_size)
+        cols = xp.empty((n, od, c, kd, out_size[1]), dtype=x.dtype)
+        for k in range(kd):
+            cols[:, :, :, k] = x[tap_slice(k, 0, geom, out_size)].transpose(0, 2, 1, 3)
+        return cols.reshape(n, od, c, kd, *plane)
+
+    @staticmethod
+    def backward(ctx, gcols):
+        return _DepthFold.apply(gcols, *ctx.args), None, None, None
+
+
+class _DepthFold(Function):
+    """col2im along depth, the adjoint of ``_DepthUnfold``: ``(N, OD, C, KD, H, W)`` columns
+    added into a ``(N, C, depth, H, W)`` volume."""
+
+    @staticmethod
+    def forward(ctx, cols, geom, depth):
+        xp = backend.array_module(cols)
+        n, od, c, kd, *plane = cols.shape
+        ctx.args = (kd, geom, od)
+        # (N, C, KD, 1, OD, H * W), as col2im_add takes the columns of 2-d windows
+        cols = cols.reshape(n, od, c, kd, -1).transpose(0, 2, 3, 1, 4)[:, :, :, None]
+        out_size = (od, cols.shape[-1])
+        canvas = zero_canvas(xp, (n, c, depth, out_size[1]), (kd, 1), geom, out_size, cols.dtype)
+        col2im_add(canvas, cols, geom, 0)
+        return crop_canvas(canvas, geom, (depth, out_size[1])).reshape(n, c, depth, *plane)
+
+    @staticmethod
+    def backward(ctx, gx):
+        return _DepthUnfold.apply(gx, *ctx.args), None, None
+
+
 # ---------------------------------------------------------------------------------------------
 # Argument handling, with torch's messages
 
@@ -505,7 +567,8 @@ def _check_common(stride, dilation, groups, weight, batch_shape, in_channels, tr
     if any(d <= 0 for d in dilation):
         got = list(dilation)
         if transposed:
-            got = ", ".join(f"dilation_{n}: {d}" for n, d in zip(("height", "width"), dilation))
+            names = _DIM_NAMES[-max(len(dilation), 2) :]
+            got = ", ".join(f"dilation_{n}: {d}" for n, d in zip(names, dilation))
         raise RuntimeError(f"dilation should be greater than zero, but got {got}")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
@@ -557,8 +620,12 @@ def _as_given(y, nd, batched):
     return y if batched else y.reshape(*y.shape[1:])
 
 
+_DIM_NAMES = ("depth", "height", "width")
+
+
 def _lift(values, nd, fill):
-    return tuple(values) if nd == 2 else (fill, *values)
+    """A 1-d convolution's per-dim values with those of a unit height put first."""
+    return (fill, *values) if nd == 1 else tuple(values)
 
 
 def _convnd(name, nd, input, weight, bias, stride, padding, dilation, groups):
@@ -594,10 +661,32 @@ def _convnd(name, nd, input, weight, bias, stride, padding, dilation, groups):
             f"Calculated padded input size per channel: ({_dims(padded)}). Kernel size: "
             f"({_dims(effective)}). Kernel size can't be greater than actual input size"
         )
-    geom = Geometry(_lift(stride, nd, 1), _lift(dilation, nd, 1), _lift(before, nd, 0), groups)
-    out_size = _out_size(_lift(size, nd, 1), _lift(kernel, nd, 1), geom, _lift(after, nd, 0))
-    y = _Conv.apply(_as_2d(x, nd), _as_2d(weight, nd), bias, geom, out_size)
-    return _as_given(y, nd, batched)
+    if nd == 3:
+        # im2col along depth: each output depth's window of planes becomes one image of
+        # C * KD channels, convolved in 2-d with the weight's depth folded into its channels
+        depth = _depth_geometry(stride, dilation, before)
+        od = _out_size((size[0], 1), (kernel[0], 1), depth, (after[0], 0))[0]
+        cols = _DepthUnfold.apply(x, kernel[0], depth, od)
+        n, c = x.shape[:2]
+        x = cols.reshape(n * od, c * kernel[0], *size[1:])
+        weight = weight.reshape(weight.shape[0], -1, *kernel[1:])
+        stride, dilation, size, kernel, before, after = (
+            v[1:] for v in (stride, dilation, size, kernel, before, after)
+        )
+    plane = min(nd, 2)
+    lift = functools.partial(_lift, nd=plane)
+    geom = Geometry(lift(stride, fill=1), lift(dilation, fill=1), lift(before, fill=0), groups)
+    out_size = _out_size(lift(size, fill=1), lift(kernel, fill=1), geom, lift(after, fill=0))
+    y = _Conv.apply(_as_2d(x, plane), _as_2d(weight, plane), bias, geom, out_size)
+    if nd == 3:
+        y = y.reshape(n, od, *y.shape[1:]).permute(0, 2, 1, 3, 4)
+    return _as_given(y, plane, batched)
+
+
+def _depth_geometry(stride, dilation, padding):
+    """The geometry of the depth windows of a 3-d convolution, as that of 2-d windows over
+    ``(D, H * W)`` one column wide (see ``_DepthUnfold``)."""
+    return Geometry((stride[0], 1), (dilation[0], 1), (padding[0], 0), 1)
 
 
 def _conv_transposend(
@@ -620,10 +709,14 @@ def _conv_transposend(
         raise RuntimeError("negative output_padding is not supported")
     op, s, d = (_lift(v, nd, f) for v, f in ((output_padding, 0), (stride, 1), (dilation, 1)))
     if any(o >= s_ and o >= d_ for o, s_, d_ in zip(op, s, d)):
+        names = _DIM_NAMES[-len(op) :]
+        got = " ".join(
+            f"{what}_{dim}: {v}"
+            for what, values in (("output_padding", op), ("stride", s), ("dilation", d))
+            for dim, v in zip(names, values)
+        )
         raise RuntimeError(
-            "output padding must be smaller than either stride or dilation, but got "
-            f"output_padding_height: {op[0]} output_padding_width: {op[1]} stride_height: "
-            f"{s[0]} stride_width: {s[1]} dilation_height: {d[0]} dilation_width: {d[1]}"
+            f"output padding must be smaller than either stride or dilation, but got {got}"
         )
     out_channels = weight.shape[1] * groups
     _check_bias(bias, weight, out_channels, input.dtype, True)
@@ -637,9 +730,23 @@ def _conv_transposend(
             f"Given input size per channel: ({_dims(_lift(size, nd, 1))}). Calculated output "
             f"size per channel: ({_dims(_lift(out, nd, 1))}). Output size is too small"
         )
-    geom = Geometry(s, d, _lift(padding, nd, 0), groups)
-    y = _ConvTranspose.apply(_as_2d(x, nd), _as_2d(weight, nd), bias, geom, _lift(out, nd, 1))
-    return _as_given(y, nd, batched)
+    if nd < 3:
+        geom = Geometry(s, d, _lift(padding, nd, 0), groups)
+        y = _ConvTranspose.apply(_as_2d(x, nd), _as_2d(weight, nd), bias, geom, _lift(out, nd, 1))
+        return _as_given(y, nd, batched)
+    # 3-d: every input depth's planes go through the 2-d transposed convolution to C_out * KD
+    # planes (the weight's depth folded into its output channels), which col2im along depth
+    # adds into place
+    n, c, depth = x.shape[:3]
+    planes = x.permute(0, 2, 1, 3, 4).reshape(n * depth, c, *size[1:])
+    geom = Geometry(s[1:], d[1:], padding[1:], groups)
+    w = weight.reshape(weight.shape[0], -1, *kernel[1:])
+    cols = _ConvTranspose.apply(planes, w, None, geom, out[1:])
+    cols = cols.reshape(n, depth, out_channels, kernel[0], *out[1:])
+    y = _DepthFold.apply(cols, _depth_geometry(stride, dilation, padding), out[0])
+    if bias is not None:
+        y = y + bias.reshape(-1, 1, 1, 1)
+    return y if batched else y.reshape(*y.shape[1:])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -736,6 +843,48 @@ def conv_transpose2d(
     return _conv_transposend(
         "conv_transpose2d",
         2,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
+
+
+@autocast_op("conv3d")
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution (cross-correlation, as in torch) over an input of several planes.
+
+    Args:
+        input: ``(N, C_in, D, H, W)`` or unbatched ``(C_in, D, H, W)``.
+        weight: ``(C_out, C_in / groups, KD, KH, KW)``.
+        bias: optional ``(C_out,)``.
+        stride, dilation: an int or a triple.
+        padding: an int, a triple, ``'valid'`` (none) or ``'same'`` (output the size of the
+            input; stride 1 only; an odd total puts the extra zero after the input).
+        groups: split input and output channels into this many independent groups.
+
+    Returns:
+        ``(N, C_out, D_out, H_out, W_out)``, ``D_out = (D + 2 * padding[0] - dilation[0] *
+        (KD - 1) - 1) // stride[0] + 1`` and likewise ``H_out``, ``W_out``; unbatched input
+        gives an unbatched result.
+    """
+    return _convnd("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+@autocast_op("conv_transpose3d")
+def conv_transpose3d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """3-d transposed convolution ("deconvolution"): the gradient of ``conv3d`` w.r.t. its
+    input. See ``conv_transpose2d``; shapes are ``(N, C_in, D, H, W)`` and weight
+    ``(C_in, C_out / groups, KD, KH, KW)``."""
+    return _conv_transposend(
+        "conv_transpose3d",
+        3,
         input,
         weight,
         bias,

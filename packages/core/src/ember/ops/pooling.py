@@ -37,6 +37,18 @@ __all__ = [
     "adaptive_max_pool2d",
     "lp_pool1d",
     "lp_pool2d",
+    "max_pool3d",
+    "max_unpool3d",
+    "avg_pool3d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool3d",
+    "lp_pool3d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
 ]
 
 
@@ -376,50 +388,73 @@ def _averaging_matrix(xp, n, o, dtype):
 # Argument handling, with torch's messages
 
 
-def _pair(value, what, name, default=None):
-    """``value`` (an int or a sequence of one or two) as a pair; ``default`` for None or ()."""
+def _pair(value, what, name, default=None, nd=2):
+    """``value`` (an int or a sequence of one or ``nd``) as an ``nd``-tuple; ``default`` for
+    None or (). ``what`` is the error message, its ``{count}`` filled only on error."""
     if default is not None and (value is None or (not isinstance(value, int) and not value)):
         return default
     if isinstance(value, numbers.Integral):
-        return (int(value),) * 2
+        return (int(value),) * nd
     value = tuple(int(v) for v in value)
-    if len(value) not in (1, 2):
-        raise RuntimeError(f"{name}: {what}")
-    return value * (3 - len(value))
+    if len(value) not in (1, nd):
+        raise RuntimeError(f"{name}: {what.format(count=_COUNT_WORDS[nd])}")
+    return value * (nd // len(value))
+
+
+_COUNT_WORDS = {2: "two", 3: "three"}
+_DIM_LETTERS = "THW"
 
 
 def _pool_args(name, input, kernel_size, stride, padding, dilation, ceil_mode):
     """Validate the arguments of a regular 2-d pool; returns its ``_Windows``."""
-    if input.ndim not in (3, 4):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    if 0 in input.shape[-3:]:
+    return _Windows.regular(
+        *_pool_geometry(name, input, kernel_size, stride, padding, dilation, ceil_mode, 2)
+    )
+
+
+def _pool_geometry(name, input, kernel_size, stride, padding, dilation, ceil_mode, nd):
+    """Validate the arguments of a regular ``nd``-d pool; returns its kernel, stride, padding,
+    dilation and output size."""
+    if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(
-            "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
-            f"but got:{list(input.shape)}"
+            f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input"
+        )
+    if 0 in input.shape[-nd - 1 :]:
+        raise RuntimeError(
+            f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size "
+            f"for input, but got:{list(input.shape)}"
         )
     kernel = _pair(
-        kernel_size, "kernel_size must either be a single int, or a tuple of two ints", name
+        kernel_size,
+        "kernel_size must either be a single int, or a tuple of {count} ints",
+        name,
+        nd=nd,
     )
     stride = _pair(
-        stride, "stride must either be omitted, a single int, or a tuple of two ints", name, kernel
+        stride,
+        "stride must either be omitted, a single int, or a tuple of {count} ints",
+        name,
+        kernel,
+        nd,
     )
-    padding = _pair(padding, "padding must either be a single int, or a tuple of two ints", name)
-    dilation = _pair(dilation, "dilation must be either a single int, or a tuple of two ints", name)
+    padding = _pair(
+        padding, "padding must either be a single int, or a tuple of {count} ints", name, nd=nd
+    )
+    dilation = _pair(
+        dilation, "dilation must be either a single int, or a tuple of {count} ints", name, nd=nd
+    )
+    letters = _DIM_LETTERS[-nd:]
     if 0 in stride:
         raise RuntimeError("stride should not be zero")
     if min(kernel) <= 0:
-        raise RuntimeError(
-            f"kernel size should be greater than zero, but got kH: {kernel[0]} kW: {kernel[1]}"
-        )
+        got = " ".join(f"k{c}: {k}" for c, k in zip(letters, kernel))
+        raise RuntimeError(f"kernel size should be greater than zero, but got {got}")
     if min(stride) < 0:
-        raise RuntimeError(
-            f"stride should be greater than zero, but got dH: {stride[0]} dW: {stride[1]}"
-        )
+        got = " ".join(f"d{c}: {v}" for c, v in zip(letters, stride))
+        raise RuntimeError(f"stride should be greater than zero, but got {got}")
     if min(dilation) <= 0:
-        raise RuntimeError(
-            "dilation should be greater than zero, but got dilationH: "
-            f"{dilation[0]} dilationW: {dilation[1]}"
-        )
+        got = " ".join(f"dilation{c}: {v}" for c, v in zip(letters, dilation))
+        raise RuntimeError(f"dilation should be greater than zero, but got {got}")
     for p, k, d in zip(padding, kernel, dilation):
         if p < 0:
             raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
@@ -428,18 +463,18 @@ def _pool_args(name, input, kernel_size, stride, padding, dilation, ceil_mode):
                 "pad should be at most half of effective kernel size, but got "
                 f"pad={p}, kernel_size={k} and dilation={d}"
             )
-    size = input.shape[-2:]
+    size = input.shape[-nd:]
     out_size = tuple(
         _pool_out(n, k, s, p, d, ceil_mode)
         for n, k, s, p, d in zip(size, kernel, stride, padding, dilation)
     )
     if min(out_size) < 1:
-        planes = input.shape[-3]
+        planes = input.shape[-nd - 1]
         raise RuntimeError(
-            f"Given input size: ({planes}x{size[0]}x{size[1]}). Calculated output size: "
-            f"({planes}x{out_size[0]}x{out_size[1]}). Output size is too small"
+            f"Given input size: ({'x'.join(str(v) for v in (planes, *size))}). Calculated output "
+            f"size: ({'x'.join(str(v) for v in (planes, *out_size))}). Output size is too small"
         )
-    return _Windows.regular(kernel, stride, padding, dilation, out_size)
+    return kernel, stride, padding, dilation, out_size
 
 
 def _pool_out(n, k, s, p, d, ceil_mode):
@@ -583,20 +618,32 @@ def avg_pool2d(
     if divisor_override is not None:
         divisor = divisor_override
     else:
-        size, geom = input.shape[-2:], windows.geom
+        geom = windows.geom
         kernel = (len(windows.rows), len(windows.cols))
-        counts = []
-        for n, k, s, p, o in zip(size, kernel, geom.stride, geom.padding, windows.out_size):
-            start = np.arange(o) * s - p
-            end = np.minimum(start + k, n + p)
-            if not count_include_pad:
-                start, end = np.maximum(start, 0), np.minimum(end, n)
-            counts.append(end - start)
-        xp = backend.array_module(input._data)
-        divisor = xp.asarray(
-            np.outer(*counts), dtype=input._data.dtype if input.is_floating_point() else np.float64
+        counts = _window_counts(
+            input.shape[-2:], kernel, geom.stride, geom.padding, windows.out_size, count_include_pad
         )
+        divisor = _divisor(input, np.outer(*counts))
     return _AvgPool.apply(input, windows, divisor)
+
+
+def _window_counts(size, kernel, stride, padding, out_size, count_include_pad):
+    """Per dim, how many elements each window of an average pool divides by: the kernel size,
+    less the overhang past the padding (``ceil_mode``), less the padding unless counted."""
+    counts = []
+    for n, k, s, p, o in zip(size, kernel, stride, padding, out_size):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, n)
+        counts.append(end - start)
+    return counts
+
+
+def _divisor(input, counts):
+    """Window counts as an array to divide ``input``'s sums by, on its device."""
+    xp = backend.array_module(input._data)
+    return xp.asarray(counts, dtype=input._data.dtype if input.is_floating_point() else np.float64)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -608,27 +655,29 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return _from_2d(avg_pool2d(x, (1, k), (1, s), (0, p), ceil_mode, count_include_pad))
 
 
-def _adaptive_args(name, input, output_size, colon):
-    """The output size of an adaptive 2-d pool, ``None`` entries taking the input's."""
-    if input.ndim not in (3, 4):
+def _adaptive_args(name, input, output_size, colon, nd=2):
+    """The output size of an adaptive ``nd``-d pool, ``None`` entries taking the input's."""
+    if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(
-            f"{name}(): Expected 3D or 4D tensor, but got{colon} {list(input.shape)}"
+            f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got{colon} {list(input.shape)}"
         )
-    for dim in range(input.ndim - 2, input.ndim):
+    for dim in range(input.ndim - nd, input.ndim):
         if input.shape[dim] == 0:
             raise RuntimeError(
                 f"{name}(): Expected input to have non-zero size for non-batch dimensions, but "
                 f"input has sizes {list(input.shape)} with dimension {dim} being empty"
             )
     if isinstance(output_size, numbers.Integral):
-        output_size = (output_size, output_size)
-    if len(output_size) != 2:
-        raise RuntimeError(f"{name}: output_size must be 2")
-    size = tuple(n if o is None else int(o) for n, o in zip(input.shape[-2:], output_size))
+        output_size = (output_size,) * nd
+    if len(output_size) != nd:
+        if colon:  # torch's adaptive max pools word it as an internal error
+            raise RuntimeError(f"{name}(): internal error: output_size.size() must be {nd}")
+        raise RuntimeError(f"{name}: output_size must be {nd}")
+    size = tuple(n if o is None else int(o) for n, o in zip(input.shape[-nd:], output_size))
     if min(size) < 0:
         raise RuntimeError(
             f"{name}: elements of output_size must be greater than or equal to 0 but received "
-            f"{{{size[0]}, {size[1]}}}"
+            f"{{{', '.join(str(v) for v in size)}}}"
         )
     return size
 
@@ -724,6 +773,12 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         padding, "padding must either be a single int, or a tuple of two ints", "max_unpool2d"
     )
     size = _unpool_size(input.shape[-2:], kernel, stride, padding, output_size)
+    return _unpool(input, indices, size)
+
+
+def _unpool(input, indices, size):
+    """Zeros of spatial ``size`` with each value of ``input`` put where its index (flat in
+    that volume) says, after torch's checks."""
     if indices.dtype.name != "int64":
         raise RuntimeError(
             f"elements in indices should be type int64 but got: {indices.dtype.scalar_name}"
@@ -733,13 +788,20 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
             "Expected shape of indices to be same as that of the input tensor "
             f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}"
         )
-    bad = (indices._data < 0) | (indices._data >= size[0] * size[1])
+    volume = math.prod(size)
+    bad = (indices._data < 0) | (indices._data >= volume)
     if bool(bad.any()):
         raise RuntimeError(
             f"Found an invalid max index: {int(indices._data[bad][0])} (output volumes are of "
-            f"size {size[0]}x{size[1]})"
+            f"size {'x'.join(str(n) for n in size)})"
         )
-    return _Put.apply(input, indices._data, (*input.shape[:-2], *size))
+    if len(size) == 2:
+        return _Put.apply(input, indices._data, (*input.shape[:-2], *size))
+    # a volume's values and indices as one plane each, for the per-plane scatter
+    lead = input.shape[: -len(size)]
+    flat = input.reshape(*lead, 1, -1)
+    y = _Put.apply(flat, indices._data.reshape(flat.shape), (*lead, 1, volume))
+    return y.reshape(*lead, *size)
 
 
 def _unpool_size(size, kernel, stride, padding, output_size):
@@ -783,20 +845,226 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _from_2d(max_unpool2d(x, idx, (1, k), (1, s), (0, p), output_size))
 
 
+# ---------------------------------------------------------------------------------------------
+# 3-d pooling: a maximum or a sum over a box is one over each depth slice's planes, then one
+# along depth, so the 2-d windows do it in two passes
+
+
+def _separable(input, plane_pool, depth_pool, with_indices):
+    """Pool ``input`` (..., D, H, W) with ``plane_pool`` over the planes of every depth slice,
+    (M, D, H, W) -> (M, D, OH, OW), then ``depth_pool`` along depth, (M, OH * OW, 1, D) ->
+    (M, OH * OW, 1, OD): both as 2-d pools, returning ``(values, indices)`` when
+    ``with_indices``. An index into the (D, H, W) volume is the depth the second pass picked
+    times ``H * W`` plus the index within that slice's plane the first pass recorded."""
+    *lead, d, h, w = input.shape
+    planes = plane_pool(input.reshape(-1, d, h, w))
+    if with_indices:
+        planes, plane_indices = planes
+    m, _, oh, ow = planes.shape
+    columns = planes.reshape(m, d, oh * ow).transpose(1, 2).reshape(m, oh * ow, 1, d)
+    y = depth_pool(columns)
+    if with_indices:
+        y, depths = y
+
+    def as_volume(t):
+        od = t.shape[-1]
+        return t.reshape(m, oh * ow, od).transpose(1, 2).reshape(m, od, oh, ow)
+
+    y = as_volume(y)
+    out_shape = (*lead, *y.shape[1:])
+    if not with_indices:
+        return y.reshape(out_shape)
+    depths = as_volume(depths)
+    indices = depths * (h * w) + plane_indices.gather(1, depths)
+    return y.reshape(out_shape), indices.reshape(out_shape)
+
+
+def max_pool3d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """3-d max pooling over ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)`` input; arguments
+    as in ``max_pool2d``, with triples for the per-dim ones. Indices are flat in the input's
+    ``(D, H, W)`` volume, ``(d * H + h) * W + w``, as ``max_unpool3d`` takes them."""
+    (kd, *k), (sd, *s), (pd, *p), (dd, *dil), (od, *o) = _pool_geometry(
+        "max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, 3
+    )
+    planes = _Windows.regular(tuple(k), tuple(s), tuple(p), tuple(dil), tuple(o))
+    depth = _Windows.regular((1, kd), (1, sd), (0, pd), (1, dd), (1, od))
+    return _separable(
+        input,
+        lambda x: _max_pool(x, planes, return_indices),
+        lambda x: _max_pool(x, depth, return_indices),
+        return_indices,
+    )
+
+
+def avg_pool3d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """3-d average pooling over ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)`` input;
+    arguments as in ``avg_pool2d``, with triples for the per-dim ones."""
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    kernel, stride, padding, _, out_size = _pool_geometry(
+        "avg_pool3d", input, kernel_size, stride, padding, 1, ceil_mode, 3
+    )
+    (kd, *k), (sd, *s), (pd, *p), (od, *o) = kernel, stride, padding, out_size
+    planes = _Windows.regular(tuple(k), tuple(s), tuple(p), (1, 1), tuple(o))
+    depth = _Windows.regular((1, kd), (1, sd), (0, pd), (1, 1), (1, od))
+    if divisor_override is not None:
+        divisor = divisor_override
+    else:
+        # the depth pass divides the window sums of the plane pass, laid out (OH * OW, 1, OD)
+        cd, ch, cw = _window_counts(
+            input.shape[-3:], kernel, stride, padding, out_size, count_include_pad
+        )
+        divisor = _divisor(input, np.multiply.outer(np.outer(ch, cw).ravel(), cd)[:, None, :])
+    return _separable(
+        input,
+        lambda x: _AvgPool.apply(x, planes, 1),
+        lambda x: _AvgPool.apply(x, depth, divisor),
+        False,
+    )
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """3-d average pooling to a fixed output size, over ``(N, C, D, H, W)`` or
+    ``(C, D, H, W)``; windows as in ``adaptive_avg_pool2d``, along each of the three dims.
+
+    Args:
+        output_size: an int or a triple ``(OD, OH, OW)``; ``None`` keeps that input size.
+    """
+    od, oh, ow = _adaptive_args("adaptive_avg_pool3d", input, output_size, "", 3)
+    _check_floating("adaptive_avg_pool3d", input)
+    return _separable(
+        input,
+        lambda x: adaptive_avg_pool2d(x, (oh, ow)),
+        lambda x: adaptive_avg_pool2d(x, (1, od)),
+        False,
+    )
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """3-d max pooling to a fixed output size, over ``(N, C, D, H, W)`` or ``(C, D, H, W)``;
+    windows as in ``adaptive_avg_pool3d``, indices as in ``max_pool3d``."""
+    od, oh, ow = _adaptive_args("adaptive_max_pool3d", input, output_size, ":", 3)
+    _check_floating("adaptive_max_pool3d", input)
+    d, h, w = input.shape[-3:]
+    planes = _Windows.adaptive((h, w), (oh, ow))
+    depth = _Windows.adaptive((1, d), (1, od))
+    return _separable(
+        input,
+        lambda x: _max_pool(x, planes, return_indices),
+        lambda x: _max_pool(x, depth, return_indices),
+        return_indices,
+    )
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """3-d max unpooling of ``(N, C, D, H, W)`` or ``(C, D, H, W)``, the partial inverse of
+    ``max_pool3d``; see ``max_unpool2d``."""
+    if input.ndim not in (4, 5):
+        raise RuntimeError(
+            "Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with "
+            f"{input.ndim} dimensions."
+        )
+    kernel = _pair(
+        kernel_size,
+        "kernel_size must either be a single int, or a tuple of three ints",
+        "max_unpool3d",
+        nd=3,
+    )
+    stride = _pair(
+        stride,
+        "stride must either be omitted, a single int, or a tuple of three ints",
+        "max_unpool3d",
+        kernel,
+        3,
+    )
+    padding = _pair(
+        padding,
+        "padding must either be a single int, or a tuple of three ints",
+        "max_unpool3d",
+        nd=3,
+    )
+    size = _unpool_size(input.shape[-3:], kernel, stride, padding, output_size)
+    return _unpool(input, indices, size)
+
+
+def max_pool1d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """``max_pool1d`` returning the indices too, whatever ``return_indices`` says."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """``max_pool2d`` returning the indices too, whatever ``return_indices`` says."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """``max_pool3d`` returning the indices too, whatever ``return_indices`` says."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool1d`` returning the indices too, whatever ``return_indices`` says."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool2d`` returning the indices too, whatever ``return_indices`` says."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool3d`` returning the indices too, whatever ``return_indices`` says."""
+    return adaptive_max_pool3d(input, output_size, True)
+
+
+def _lp_pool(avg_pool, input, norm_type, kernel, stride, ceil_mode):
+    """``(sum over the window of x ** p) ** (1 / p)`` as torch computes it: the window's
+    average of ``x ** p`` (no padding) times its size, negative averages clamped to 0."""
+    out = avg_pool(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """2-d power-average pooling: ``(sum over the window of x ** p) ** (1 / p)``.
 
     Like torch, computed as ``(kh * kw * avg_pool2d(x ** p)) ** (1 / p)`` without padding;
     ``norm_type`` ``p = inf`` is max pooling in theory but not handled specially.
     """
-    kh, kw = _pair(
+    kernel = _pair(
         kernel_size, "kernel_size must either be a single int, or a tuple of two ints", "lp_pool2d"
     )
-    out = avg_pool2d(input.pow(norm_type), (kh, kw), stride, 0, ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(kh * kw).pow(1.0 / norm_type)
+    return _lp_pool(avg_pool2d, input, norm_type, kernel, stride, ceil_mode)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """1-d power-average pooling; see ``lp_pool2d``."""
-    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(kernel_size).pow(1.0 / norm_type)
+    kernel = _single(kernel_size, "lp_pool1d", "kernel_size")
+    return _lp_pool(avg_pool1d, input, norm_type, (kernel,), stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """3-d power-average pooling over ``(N, C, D, H, W)`` or ``(C, D, H, W)``; see
+    ``lp_pool2d``."""
+    kernel = _pair(
+        kernel_size,
+        "kernel_size must either be a single int, or a tuple of three ints",
+        "lp_pool3d",
+        nd=3,
+    )
+    return _lp_pool(avg_pool3d, input, norm_type, kernel, stride, ceil_mode)

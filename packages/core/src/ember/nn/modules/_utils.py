@@ -22,6 +22,7 @@ def _ntuple(n):
 
 _single = _ntuple(1)
 _pair = _ntuple(2)
+_triple = _ntuple(3)
 
 
 def _optional_parameter(module, name, learnt, shape, device=None, dtype=None):

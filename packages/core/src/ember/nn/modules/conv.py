@@ -1,18 +1,32 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``."""
+"""Convolution layers: ``Conv1d``/``2d``/``3d`` and ``ConvTranspose1d``/``2d``/``3d``."""
 
 from __future__ import annotations
 
 import math
 
 from ..._creation import empty
-from ...ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ...ops.conv import (
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from ...ops.padding import pad
 from .. import init
 from ..parameter import Parameter
-from ._utils import _optional_parameter, _pair, _single
+from ._utils import _optional_parameter, _pair, _single, _triple
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = [
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+]
 
 
 class _ConvNd(Module):
@@ -116,7 +130,7 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    """Conv1d and Conv2d: ``_ntuple`` of their dimension and their functional."""
+    """Conv1d, Conv2d and Conv3d: ``_ntuple`` of their dimension and their functional."""
 
     _tuple = None
     _conv = None
@@ -212,8 +226,22 @@ class Conv2d(_Conv):
     _conv = staticmethod(conv2d)
 
 
+class Conv3d(_Conv):
+    """3-d convolution over ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)`` input; arguments as
+    in ``Conv2d``, with triples for the per-dim ones.
+
+    Attributes:
+        weight: ``(out_channels, in_channels / groups, kD, kH, kW)``, from U(-k, k) with
+            k = 1/sqrt(in_channels / groups * kD * kH * kW).
+        bias: ``(out_channels,)``, from U(-k, k).
+    """
+
+    _tuple = staticmethod(_triple)
+    _conv = staticmethod(conv3d)
+
+
 class _ConvTranspose(_ConvNd):
-    """ConvTranspose1d and ConvTranspose2d."""
+    """ConvTranspose1d, ConvTranspose2d and ConvTranspose3d."""
 
     _tuple = None
     _conv = None
@@ -335,3 +363,16 @@ class ConvTranspose2d(_ConvTranspose):
 
     _tuple = staticmethod(_pair)
     _conv = staticmethod(conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """3-d transposed convolution over ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``; see
+    ``ConvTranspose2d``.
+
+    Attributes:
+        weight: ``(in_channels, out_channels / groups, kD, kH, kW)``.
+        bias: ``(out_channels,)``.
+    """
+
+    _tuple = staticmethod(_triple)
+    _conv = staticmethod(conv_transpose3d)

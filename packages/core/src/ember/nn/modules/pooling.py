@@ -4,7 +4,7 @@ its arguments and calls the functional of the same name."""
 from __future__ import annotations
 
 from ...ops import pooling as P
-from ._utils import _pair, _single
+from ._utils import _pair, _single, _triple
 from .module import Module
 
 __all__ = [
@@ -20,11 +20,17 @@ __all__ = [
     "AdaptiveMaxPool2d",
     "LPPool1d",
     "LPPool2d",
+    "MaxPool3d",
+    "MaxUnpool3d",
+    "AvgPool3d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
+    "LPPool3d",
 ]
 
 
 class _MaxPoolNd(Module):
-    """MaxPool1d and MaxPool2d: their arguments, and ``_fn``, the functional they call."""
+    """MaxPool1d/2d/3d: their arguments, and ``_fn``, the functional they call."""
 
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
@@ -77,8 +83,15 @@ class MaxPool2d(_MaxPoolNd):
     _fn = staticmethod(P.max_pool2d)
 
 
+class MaxPool3d(_MaxPoolNd):
+    """3-d max pooling over ``(N, C, D, H, W)`` or ``(C, D, H, W)``; arguments as in
+    ``MaxPool2d``, with triples for the per-dim ones."""
+
+    _fn = staticmethod(P.max_pool3d)
+
+
 class _MaxUnpoolNd(Module):
-    """MaxUnpool1d and MaxUnpool2d: ``_tuple`` of their dimension and their functional."""
+    """MaxUnpool1d/2d/3d: ``_tuple`` of their dimension and their functional."""
 
     _tuple = None
 
@@ -113,6 +126,13 @@ class MaxUnpool2d(_MaxUnpoolNd):
     _fn = staticmethod(P.max_unpool2d)
 
 
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of ``MaxPool3d``; see ``MaxUnpool2d``."""
+
+    _tuple = staticmethod(_triple)
+    _fn = staticmethod(P.max_unpool3d)
+
+
 class _AvgPoolNd(Module):
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -142,17 +162,9 @@ class AvgPool1d(_AvgPoolNd):
         )
 
 
-class AvgPool2d(_AvgPoolNd):
-    """2-d average pooling over ``(N, C, H, W)`` or ``(C, H, W)``.
-
-    Args:
-        kernel_size: window size, an int or a pair.
-        stride: window step (default ``kernel_size``).
-        padding: implicit zeros on both sides, at most half the kernel.
-        ceil_mode: round the output size up instead of down.
-        count_include_pad: count the zero padding in each window's divisor.
-        divisor_override: divide every window sum by this instead.
-    """
+class _AvgPoolOverridable(_AvgPoolNd):
+    """AvgPool2d and AvgPool3d: their arguments (``divisor_override`` too), and ``_fn``, the
+    functional they call."""
 
     def __init__(
         self,
@@ -172,7 +184,7 @@ class AvgPool2d(_AvgPoolNd):
         self.divisor_override = divisor_override
 
     def forward(self, input):
-        return P.avg_pool2d(
+        return type(self)._fn(
             input,
             self.kernel_size,
             self.stride,
@@ -181,6 +193,28 @@ class AvgPool2d(_AvgPoolNd):
             self.count_include_pad,
             self.divisor_override,
         )
+
+
+class AvgPool2d(_AvgPoolOverridable):
+    """2-d average pooling over ``(N, C, H, W)`` or ``(C, H, W)``.
+
+    Args:
+        kernel_size: window size, an int or a pair.
+        stride: window step (default ``kernel_size``).
+        padding: implicit zeros on both sides, at most half the kernel.
+        ceil_mode: round the output size up instead of down.
+        count_include_pad: count the zero padding in each window's divisor.
+        divisor_override: divide every window sum by this instead.
+    """
+
+    _fn = staticmethod(P.avg_pool2d)
+
+
+class AvgPool3d(_AvgPoolOverridable):
+    """3-d average pooling over ``(N, C, D, H, W)`` or ``(C, D, H, W)``; arguments as in
+    ``AvgPool2d``, with triples for the per-dim ones."""
+
+    _fn = staticmethod(P.avg_pool3d)
 
 
 class _AdaptivePoolNd(Module):
@@ -210,6 +244,13 @@ class AdaptiveAvgPool2d(_AdaptivePoolNd):
     _fn = staticmethod(P.adaptive_avg_pool2d)
 
 
+class AdaptiveAvgPool3d(_AdaptivePoolNd):
+    """Average pooling of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` to ``output_size`` (an int,
+    or a triple whose ``None`` entries keep the input's size), whatever the input size."""
+
+    _fn = staticmethod(P.adaptive_avg_pool3d)
+
+
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
     def __init__(self, output_size, return_indices=False):
         super().__init__(output_size)
@@ -232,8 +273,15 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     _fn = staticmethod(P.adaptive_max_pool2d)
 
 
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max pooling of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` to ``output_size``; see
+    ``AdaptiveAvgPool3d``."""
+
+    _fn = staticmethod(P.adaptive_max_pool3d)
+
+
 class _LPPoolNd(Module):
-    """LPPool1d and LPPool2d: their arguments, and ``_fn``, the functional they call."""
+    """LPPool1d/2d/3d: their arguments, and ``_fn``, the functional they call."""
 
     def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
         super().__init__()
@@ -264,3 +312,9 @@ class LPPool2d(_LPPoolNd):
     """2-d power-average pooling, ``(sum of x ** p over the window) ** (1 / p)``."""
 
     _fn = staticmethod(P.lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """3-d power-average pooling, ``(sum of x ** p over the window) ** (1 / p)``."""
+
+    _fn = staticmethod(P.lp_pool3d)
