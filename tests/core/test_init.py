@@ -70,7 +70,11 @@ def _cdf(x):
     return (1 + math.erf(x / math.sqrt(2))) / 2
 
 
-@pytest.mark.parametrize(("mean", "std", "a", "b"), [(0.0, 1.0, -2.0, 2.0), (1.0, 2.0, 0.0, 6.0)])
+@pytest.mark.parametrize(
+    ("mean", "std", "a", "b"),
+    # the first two redraw misses, the last two (narrow cuts) invert the CDF
+    [(0.0, 1.0, -2.0, 2.0), (1.0, 2.0, 0.0, 6.0), (0.0, 1.0, 1.0, 2.5), (0.0, 0.5, -0.1, 0.05)],
+)
 def test_trunc_normal_moments(mean, std, a, b):
     v = _values(init.trunc_normal_(ember.empty(40000), mean, std, a, b, generator=_gen()))
     assert v.min() >= a and v.max() <= b
@@ -89,13 +93,6 @@ def test_trunc_normal_far_mean_warns():
         t = init.trunc_normal_(ember.empty(100), mean=10.0, generator=_gen())
     v = _values(t)
     assert v.min() >= -2.0 and v.max() <= 2.0  # still inside [a, b]
-
-
-def test_erfinv_inverts_erf():
-    y = np.linspace(-0.999, 0.999, 101)
-    x = init._erfinv(y)
-    assert np.abs(np.array([math.erf(v) for v in x]) - y).max() < 1e-12
-    assert init._erfinv(np.array([-1.0, 0.0, 1.0])).tolist() == [-math.inf, 0.0, math.inf]
 
 
 def test_constant_ones_zeros():

@@ -131,9 +131,115 @@ def test_train_logits_and_running_stats(name):
     with ember.no_grad():
         out = model(ember.from_numpy(y))
     _assert_close(out, expected, name)
+    _assert_running_stats_close(model, reference)
+
+
+def _assert_running_stats_close(model, reference):
+    """The batch norms' statistics after one training-mode batch agree."""
     theirs = reference.state_dict()
     for key, value in model.state_dict().items():
         if key.endswith(("running_mean", "running_var")):
             _assert_close(value, theirs[key], key)
         elif key.endswith("num_batches_tracked"):
             assert value.item() == theirs[key].item() == 1, key
+
+
+# Segmentation models (a dict of outputs), GoogLeNet and Inception v3 (a named tuple in training
+# mode). torchvision's segmentation builders would download ImageNet backbone weights by default.
+SEGMENTATION = {
+    "fcn_resnet50": {"aux_loss": True},
+    "fcn_resnet101": {"aux_loss": True},
+    "deeplabv3_resnet50": {"aux_loss": True},
+    "deeplabv3_resnet101": {"aux_loss": True},
+    "deeplabv3_mobilenet_v3_large": {"aux_loss": True},
+    "lraspp_mobilenet_v3_large": {},
+}
+# torchvision warns unless init_weights is given; the weights are copied over anyway.
+INCEPTIONS = {
+    "googlenet": ({"init_weights": True}, 64),
+    "inception_v3": ({"init_weights": True}, 75),  # the smallest input torchvision accepts
+}
+
+
+def _outputs(result):
+    """(name, tensor) pairs of a model's output: a dict, a named tuple or one tensor."""
+    if isinstance(result, dict):
+        return list(result.items())
+    if isinstance(result, tuple):
+        return list(zip(result._fields, result))
+    return [("logits", result)]
+
+
+def _assert_outputs_close(out, expected, what):
+    ours, theirs = _outputs(out), _outputs(expected)
+    assert [k for k, _ in ours] == [k for k, _ in theirs], what
+    for (key, e), (_, t) in zip(ours, theirs):
+        _assert_close(e, t, f"{what}[{key}]")
+
+
+def _pair(name, kwargs, x):
+    reference = _calibrated_torchvision(name, x, **kwargs)
+    if name in SEGMENTATION:
+        kwargs = dict(kwargs, weights_backbone=None)
+    else:
+        kwargs = dict(kwargs, init_weights=False)  # ember's trunc_normal_ is slow; overwritten
+    return reference, _ember_copy(name, reference, **kwargs)
+
+
+def _square_input(seed, size):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((2, 3, size, size)).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", list(SEGMENTATION) + list(INCEPTIONS))
+def test_eval_outputs_segmentation_and_inception(name):
+    if name in SEGMENTATION:
+        kwargs, size = dict(SEGMENTATION[name], weights_backbone=None), 64
+    else:
+        kwargs, size = INCEPTIONS[name]
+    x = _square_input(1, size)
+    reference, model = _pair(name, kwargs, x)
+    reference.eval()
+    model.eval()
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x))
+    with ember.no_grad():
+        out = model(ember.from_numpy(x))
+    _assert_outputs_close(out, expected, name)
+
+
+def _dropout_off(model, dropout_type):
+    for m in model.modules():
+        if isinstance(m, dropout_type):
+            m.eval()
+
+
+# One model per head, in training mode: the heads' dropout layers are put in eval mode (their
+# probabilities are fixed), the auxiliary outputs are compared too. Both run in float64: in
+# float32 the training-mode batch norms of these deep nets amplify rounding to about 1e-4 of the
+# output (1.2e-4 for fcn_resnet50, 1.7e-4 for inception_v3's auxiliary head, whose batch norm
+# sees two values per channel), while in float64 they agree to 1e-13.
+TRAIN_OUTPUTS = {
+    "fcn_resnet50": ({"aux_loss": True, "weights_backbone": None}, 64),
+    "deeplabv3_mobilenet_v3_large": ({"aux_loss": True, "weights_backbone": None}, 64),
+    "lraspp_mobilenet_v3_large": ({"weights_backbone": None}, 64),
+    "googlenet": ({"init_weights": True, "dropout": 0.0, "dropout_aux": 0.0}, 64),
+    "inception_v3": ({"init_weights": True, "dropout": 0.0}, 299),  # the aux head needs 299
+}
+
+
+@pytest.mark.parametrize("name", list(TRAIN_OUTPUTS))
+def test_train_outputs_segmentation_and_inception(name):
+    kwargs, size = TRAIN_OUTPUTS[name]
+    reference, model = _pair(name, kwargs, _square_input(3, size))
+    reference.double().train()
+    model.double().train()
+    _dropout_off(reference, torch.nn.Dropout)
+    _dropout_off(model, ember.nn.Dropout)
+    y = _square_input(4, size).astype(np.float64)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(y))
+    with ember.no_grad():
+        out = model(ember.from_numpy(y))
+    _assert_outputs_close(out, expected, name)
+    _assert_running_stats_close(model, reference)

@@ -490,7 +490,8 @@ ALL_MODELS = [
     "alexnet", "densenet121", "densenet161", "densenet169", "densenet201",
     "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
-    "efficientnet_v2_l", "efficientnet_v2_m", "efficientnet_v2_s", "lenet5",
+    "efficientnet_v2_l", "efficientnet_v2_m", "efficientnet_v2_s", "googlenet", "inception_v3",
+    "lenet5",
     "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
     "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
     "resnet101", "resnet152", "resnet18", "resnet34", "resnet50",
@@ -500,11 +501,17 @@ ALL_MODELS = [
     "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
     "wide_resnet101_2", "wide_resnet50_2",
 ]  # fmt: skip
+SEGMENTATION_MODELS = [
+    "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet101", "deeplabv3_resnet50",
+    "fcn_resnet101", "fcn_resnet50", "lraspp_mobilenet_v3_large",
+]  # fmt: skip
 
 
 def test_list_models():
-    assert models.list_models() == ALL_MODELS
+    # as torchvision: without module=, every registered model, segmentation included
+    assert models.list_models() == sorted(ALL_MODELS + SEGMENTATION_MODELS)
     assert models.list_models(module=models) == ALL_MODELS
+    assert models.list_models(module=models.segmentation) == SEGMENTATION_MODELS
     assert models.list_models(module=ember.nn) == []
     assert models.list_models(include="vgg1[16]") == ["vgg11", "vgg16"]
     assert models.list_models(include=["resnet*", "lenet*"]) == [
@@ -514,7 +521,7 @@ def test_list_models():
         "vgg11", "vgg13", "vgg16", "vgg19",
     ]  # fmt: skip
     assert models.list_models(exclude=["*_*", "vgg*", "resnet*", "densenet*"]) == [
-        "alexnet", "lenet5",
+        "alexnet", "googlenet", "lenet5",
     ]  # fmt: skip
 
 

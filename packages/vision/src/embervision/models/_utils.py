@@ -2,7 +2,67 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from ember import nn
+
+
+class IntermediateLayerGetter(nn.ModuleDict):
+    """Module wrapper that returns intermediate layers from a model.
+
+    It has a strong assumption that the modules have been registered into the model in the
+    same order as they are used. This means that one should **not** reuse the same
+    ``nn.Module`` twice in the forward if you want this to work.
+
+    Additionally, it is only able to query submodules that are directly assigned to the
+    model. So if ``model`` is passed, ``model.feature1`` can be returned, but not
+    ``model.feature1.layer2``.
+
+    The wrapper keeps the model's children up to the last one named in ``return_layers`` (the
+    rest are dropped) and runs them in order; ``forward`` returns an ``OrderedDict`` of the
+    requested activations, in the order the layers run.
+
+    Args:
+        model (nn.Module): model on which we will extract the features.
+        return_layers (Dict[name, new_name]): a dict containing the names of the modules for
+            which the activations will be returned as the key of the dict, and the value of
+            the dict is the name of the returned activation (which the user can specify).
+
+    Raises:
+        ValueError: a key of ``return_layers`` is not the name of a child of ``model``.
+
+    Example:
+        >>> m = embervision.models.resnet18()
+        >>> # extract layer1 and layer3, giving as names `feat1` and `feat2`
+        >>> new_m = IntermediateLayerGetter(m, {"layer1": "feat1", "layer3": "feat2"})
+        >>> out = new_m(ember.rand(1, 3, 224, 224))
+        >>> [(k, tuple(v.shape)) for k, v in out.items()]
+        [('feat1', (1, 64, 56, 56)), ('feat2', (1, 256, 14, 14))]
+    """
+
+    def __init__(self, model, return_layers):
+        if not set(return_layers).issubset([name for name, _ in model.named_children()]):
+            raise ValueError("return_layers are not present in model")
+        orig_return_layers = return_layers
+        return_layers = {str(k): str(v) for k, v in return_layers.items()}
+        layers = OrderedDict()
+        for name, module in model.named_children():
+            layers[name] = module
+            if name in return_layers:
+                del return_layers[name]
+            if not return_layers:
+                break
+
+        super().__init__(layers)
+        self.return_layers = orig_return_layers
+
+    def forward(self, x):
+        out = OrderedDict()
+        for name, module in self.items():
+            x = module(x)
+            if name in self.return_layers:
+                out[self.return_layers[name]] = x
+        return out
 
 
 def _make_divisible(v, divisor, min_value=None):
