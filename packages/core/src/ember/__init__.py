@@ -6,6 +6,8 @@ devices, autograd and the operations, under torch's names.
 
 from __future__ import annotations
 
+import math as _math
+
 __version__ = "0.1.0"
 
 # _tensor first: its closing imports tie Tensor to autograd and the operation modules
@@ -15,15 +17,22 @@ from . import autograd, backend, cuda, hub, random  # isort: skip
 from ._creation import (
     arange,
     as_tensor,
+    asarray,
     empty,
     empty_like,
+    empty_strided,
     eye,
     from_numpy,
+    frombuffer,
     full,
     full_like,
+    get_default_device,
     linspace,
     ones,
     ones_like,
+    range,
+    scalar_tensor,
+    set_default_device,
     tensor,
     zeros,
     zeros_like,
@@ -35,10 +44,12 @@ from ._dtype import (
     complex64,
     complex128,
     dtype,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int8,
     int16,
     int32,
@@ -48,6 +59,7 @@ from ._dtype import (
     set_default_dtype,
     uint8,
 )
+from ._utilities import *
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device as device
 from .ops.activation import *
@@ -88,8 +100,10 @@ from .ops.pointwise import (
     clamp_max,
     clamp_min,
     clip,
+    copysign,
     cos,
     cosh,
+    deg2rad,
     digamma,
     div,
     divide,
@@ -101,21 +115,35 @@ from .ops.pointwise import (
     exp,
     exp2,
     expm1,
+    fill,
     fix,
     float_power,
     floor,
     floor_divide,
+    fmax,
+    fmin,
     fmod,
     frac,
+    frexp,
+    gcd,
     ge,
     greater,
     greater_equal,
     gt,
+    heaviside,
     hypot,
+    i0,
+    igamma,
+    igammac,
     isclose,
     isfinite,
     isinf,
     isnan,
+    isneginf,
+    isposinf,
+    isreal,
+    lcm,
+    ldexp,
     le,
     lerp,
     less,
@@ -131,28 +159,36 @@ from .ops.pointwise import (
     logical_not,
     logical_or,
     logical_xor,
+    logit,
     logspace,
     lt,
     maximum,
     minimum,
     mul,
     multiply,
+    mvlgamma,
     nan_to_num,
     ne,
     neg,
     negative,
+    nextafter,
     not_equal,
     polygamma,
+    positive,
     pow,
+    rad2deg,
     reciprocal,
     relu,
     remainder,
     round,
     rsqrt,
+    rsub,
     sgn,
     sigmoid,
     sign,
+    signbit,
     sin,
+    sinc,
     sinh,
     sqrt,
     square,
@@ -169,6 +205,7 @@ from .ops.reduction import *
 from .ops.shape import *
 from .ops.sorting import *
 from .ops.spectral import *
+from .ops.statistics import *
 from .random import (
     Generator,
     bernoulli,
@@ -197,12 +234,15 @@ from . import amp, cpu  # isort: skip
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # isort: skip
 from . import linalg  # isort: skip
 from . import distributions  # isort: skip
+from . import special  # isort: skip
 from .nn.functional import (  # isort: skip  (torch has these at the top level too)
     channel_shuffle,
     cosine_similarity,
     pairwise_distance,
     pdist,
 )
+
+e, pi, inf, nan, newaxis = _math.e, _math.pi, _math.inf, _math.nan, None
 
 # torch's dtype aliases
 half, double, short, long = float16, float64, int16, int64

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -28,11 +29,34 @@ __all__ = [
     "ones_like",
     "full_like",
     "empty_like",
+    "range",
+    "scalar_tensor",
+    "asarray",
+    "frombuffer",
+    "empty_strided",
+    "get_default_device",
+    "set_default_device",
 ]
 
 
+_default_device = [backend.Device("cpu")]  # set_default_device's; a list, set in place
+
+
 def _device(device):
-    return backend.Device(device) if device is not None else backend.Device("cpu")
+    return backend.Device(device) if device is not None else _default_device[0]
+
+
+def get_default_device():
+    """The device factories use when given no ``device`` (cpu unless changed)."""
+    return _default_device[0]
+
+
+def set_default_device(device):
+    """Make ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``device``; None for cpu) the
+    one that factories given no ``device`` (``zeros``, ``ones``, ``full``, ``empty``,
+    ``arange``, ``linspace``, ``eye``, ...) create tensors on. Tensors built from data
+    (``tensor``, ``as_tensor``) stay where the data is, unlike torch's."""
+    _default_device[0] = backend.Device("cpu" if device is None else device)
 
 
 def _place(array, device, requires_grad):
@@ -282,3 +306,67 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
         device=device or input.device,
         requires_grad=requires_grad,
     )
+
+
+def range(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` **inclusive** by ``step``, in the default float dtype
+    unless ``dtype`` is given. Deprecated in torch (with this warning) for ``arange``, whose
+    end is exclusive."""
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its "
+        "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
+        "which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    n = math.floor((end - start) / step) + 1
+    dev = _device(device)
+    xp = backend.array_module(dev)
+    values = _on(dev, lambda: start + xp.arange(n, dtype=np.float64) * step)
+    return _place(values.astype(dt.np), dev, requires_grad)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    """A 0-D tensor holding the number ``s``, in the default float dtype unless ``dtype``
+    is given (an int gives a float tensor, unlike ``tensor``)."""
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return _place(np.asarray(s, dtype=dt.np), _device(device), requires_grad)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` (a tensor, numpy array, buffer-like, number or nested sequence) as a tensor,
+    sharing its memory where no conversion is needed (``copy=None``); ``copy=True`` always
+    copies, ``copy=False`` raises where a copy would be needed."""
+    if isinstance(obj, Tensor):
+        out = obj.to(device=device, dtype=dtype)
+        shares = out._data is obj._data
+    else:
+        array = _infer_array(obj, dtype)
+        dev = _device(device) if device is not None else backend.device_of(array)
+        out = _place(array, dev, False)
+        shares = isinstance(obj, np.ndarray) and np.shares_memory(out._data, obj)
+    if copy is False and not shares:
+        raise ValueError("Unable to avoid copy while creating an array as requested.")
+    if copy and shares:
+        out = Tensor._make(out._data.copy())
+    return out.requires_grad_() if requires_grad else out
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D CPU tensor of ``dtype`` over the bytes of ``buffer`` (any object with the buffer
+    protocol), sharing its memory: ``count`` elements (all when -1) from byte ``offset``."""
+    array = np.frombuffer(buffer, dtype=dtypes.to_numpy(dtype), count=count, offset=offset)
+    return _place(array, backend.Device("cpu"), requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of ``size``. Ember's tensors are laid out contiguously, so
+    ``stride`` is checked against ``size`` but not applied."""
+    if len(tuple(size)) != len(tuple(stride)):
+        raise RuntimeError("mismatch in length of strides and shape")
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)

@@ -220,3 +220,60 @@ def result_type(*operands):
             d = _scalar_dtype(op)
             scalar = d if scalar is None else promote_types(scalar, d)
     return _combine_categories(dim, _combine_categories(zero, scalar))
+
+
+class finfo:
+    """The numerical properties of a floating dtype (``finfo(ember.float32)``; the default
+    dtype when none is given; a complex dtype gives those of its real part).
+
+    Attributes:
+        bits: the size in bits; eps: the gap between 1 and the next number; max / min: the
+        largest and smallest (most negative) finite numbers; tiny and smallest_normal: the
+        smallest positive normal number; resolution: ``10 ** -precision`` (decimal digits);
+        dtype: the dtype's name.
+    """
+
+    def __init__(self, type=None):
+        d = get_default_dtype() if type is None else as_dtype(type)
+        if not (d.is_floating_point or d.is_complex):
+            raise TypeError(
+                "torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                "'torch.finfo'"
+            )
+        info = np.finfo(d.to_real().np)
+        self.bits = info.bits
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0**-info.precision
+        self.dtype = d.to_real().name
+
+    def __repr__(self):
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+            f"dtype={self.dtype})"
+        )
+
+
+class iinfo:
+    """The numerical properties of an integer (or bool) dtype: ``bits``, ``max``, ``min``
+    and ``dtype`` (its name)."""
+
+    def __init__(self, type):
+        d = as_dtype(type)
+        if d.is_floating_point or d.is_complex:
+            raise TypeError(
+                "torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                "'torch.iinfo'"
+            )
+        if d.np.kind == "b":
+            self.bits, self.min, self.max = 8, 0, 1
+        else:
+            info = np.iinfo(d.np)
+            self.bits, self.min, self.max = info.bits, int(info.min), int(info.max)
+        self.dtype = d.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

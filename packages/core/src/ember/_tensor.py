@@ -55,6 +55,30 @@ class _RemovableHandle:
             self._hooks.remove(self._hook)
 
 
+def _inplace_method(name):
+    """The in-place method ``<name>_`` of the element-wise function ``name``: its result
+    written into the tensor (recorded like every in-place operation)."""
+
+    def method(self, *args, **kwargs):
+        return self._inplace(getattr(_pw, name), *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``."
+    return method
+
+
+def _method(module, name):
+    """The Tensor method of the function ``name`` of the operation module ``module``
+    (``"_pw"``, ``"_red"``, ...), with the tensor as its first argument."""
+
+    def method(self, *args, **kwargs):
+        return getattr(globals()[module], name)(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``ember.{name}(self, ...)``."
+    return method
+
+
 class Tensor:
     """A multi-dimensional array on the CPU (numpy) or a CUDA GPU (cupy), with autograd.
 
@@ -966,6 +990,172 @@ class Tensor:
     def isfinite(self):
         return _pw.isfinite(self)
 
+    # the in-place forms of element-wise functions, and methods of the less common functions
+    acos_, acosh_, asin_ = (
+        _inplace_method("acos"),
+        _inplace_method("acosh"),
+        _inplace_method("asin"),
+    )
+    asinh_, atan_, atanh_ = (
+        _inplace_method("asinh"),
+        _inplace_method("atan"),
+        _inplace_method("atanh"),
+    )
+    arccos_, arccosh_, arcsin_ = acos_, acosh_, asin_
+    arcsinh_, arctan_, arctanh_ = asinh_, atan_, atanh_
+    cos_, cosh_, sin_ = _inplace_method("cos"), _inplace_method("cosh"), _inplace_method("sin")
+    sinh_, tan_, erf_ = _inplace_method("sinh"), _inplace_method("tan"), _inplace_method("erf")
+    erfc_, erfinv_, exp2_ = (
+        _inplace_method("erfc"),
+        _inplace_method("erfinv"),
+        _inplace_method("exp2"),
+    )
+    expm1_, frac_, log10_ = (
+        _inplace_method("expm1"),
+        _inplace_method("frac"),
+        _inplace_method("log10"),
+    )
+    log1p_, log2_, rsqrt_ = (
+        _inplace_method("log1p"),
+        _inplace_method("log2"),
+        _inplace_method("rsqrt"),
+    )
+    fix_, negative_, clip_ = (
+        _inplace_method("trunc"),
+        _inplace_method("neg"),
+        _inplace_method("clamp"),
+    )
+    deg2rad_, rad2deg_, i0_ = (
+        _inplace_method("deg2rad"),
+        _inplace_method("rad2deg"),
+        _inplace_method("i0"),
+    )
+    gcd_, lcm_, ldexp_ = _inplace_method("gcd"), _inplace_method("lcm"), _inplace_method("ldexp")
+    logit_, sinc_, xlogy_ = (
+        _inplace_method("logit"),
+        _inplace_method("sinc"),
+        _inplace_method("xlogy"),
+    )
+    copysign_, hypot_, atan2_ = (
+        _inplace_method("copysign"),
+        _inplace_method("hypot"),
+        _inplace_method("atan2"),
+    )
+    igamma_, igammac_, nextafter_ = (
+        _inplace_method("igamma"),
+        _inplace_method("igammac"),
+        _inplace_method("nextafter"),
+    )
+    heaviside_, mvlgamma_, digamma_ = (
+        _inplace_method("heaviside"),
+        _inplace_method("mvlgamma"),
+        _inplace_method("digamma"),
+    )
+    lgamma_, remainder_ = _inplace_method("lgamma"), _inplace_method("remainder")
+    copysign, fmax, fmin = (
+        _method("_pw", "copysign"),
+        _method("_pw", "fmax"),
+        _method("_pw", "fmin"),
+    )
+    gcd, lcm, heaviside = _method("_pw", "gcd"), _method("_pw", "lcm"), _method("_pw", "heaviside")
+    i0, igamma, igammac = _method("_pw", "i0"), _method("_pw", "igamma"), _method("_pw", "igammac")
+    ldexp, frexp, logit = _method("_pw", "ldexp"), _method("_pw", "frexp"), _method("_pw", "logit")
+    nextafter, signbit, sinc = (
+        _method("_pw", "nextafter"),
+        _method("_pw", "signbit"),
+        _method("_pw", "sinc"),
+    )
+    rad2deg, deg2rad, isposinf = (
+        _method("_pw", "rad2deg"),
+        _method("_pw", "deg2rad"),
+        _method("_pw", "isposinf"),
+    )
+    isneginf, isreal, positive = (
+        _method("_pw", "isneginf"),
+        _method("_pw", "isreal"),
+        _method("_pw", "positive"),
+    )
+    mvlgamma = _method("_pw", "mvlgamma")
+    aminmax, nanmedian, mode = (
+        _method("_red", "aminmax"),
+        _method("_red", "nanmedian"),
+        _method("_red", "mode"),
+    )
+    logcumsumexp, dist, renorm = (
+        _method("_red", "logcumsumexp"),
+        _method("_red", "dist"),
+        _method("_red", "renorm"),
+    )
+    renorm_ = _inplace_method("renorm")
+    quantile, nanquantile = _method("_stats", "quantile"), _method("_stats", "nanquantile")
+    histc, histogram = _method("_stats", "histc"), _method("_stats", "histogram")
+    cov, corrcoef = _method("_stats", "cov"), _method("_stats", "corrcoef")
+    tensor_split, hsplit = _method("_shape", "tensor_split"), _method("_shape", "hsplit")
+    vsplit, dsplit, ravel = (
+        _method("_shape", "vsplit"),
+        _method("_shape", "dsplit"),
+        _method("_shape", "ravel"),
+    )
+    split_with_sizes, narrow_copy = (
+        _method("_shape", "split_with_sizes"),
+        _method("_shape", "narrow_copy"),
+    )
+    diagflat, msort = _method("_shape", "diagflat"), _method("_shape", "msort")
+    take, put, index_fill = (
+        _method("_index", "take"),
+        _method("_index", "put"),
+        _method("_index", "index_fill"),
+    )
+    index_reduce, scatter_reduce = (
+        _method("_index", "index_reduce"),
+        _method("_index", "scatter_reduce"),
+    )
+    masked_scatter, select_scatter = (
+        _method("_index", "masked_scatter"),
+        _method("_index", "select_scatter"),
+    )
+    slice_scatter, diagonal_scatter = (
+        _method("_index", "slice_scatter"),
+        _method("_index", "diagonal_scatter"),
+    )
+    as_strided = _method("_index", "as_strided")
+    addmv, addr, addbmm = (
+        _method("_linalg", "addmv"),
+        _method("_linalg", "addr"),
+        _method("_linalg", "addbmm"),
+    )
+    ger = _method("_linalg", "ger")
+    is_nonzero, is_same_size = (
+        _method("_utilities", "is_nonzero"),
+        _method("_utilities", "is_same_size"),
+    )
+    is_signed, is_inference = (
+        _method("_utilities", "is_signed"),
+        _method("_utilities", "is_inference"),
+    )
+
+    def put_(self, index, source, accumulate=False):
+        return self._inplace(_index.put, index, source, accumulate)
+
+    def index_fill_(self, dim, index, value):
+        return self._inplace(_index.index_fill, dim, index, value)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        return self._inplace(
+            _index.index_reduce, dim, index, source, reduce, include_self=include_self
+        )
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return self._inplace(
+            _index.scatter_reduce, dim, index, src, reduce, include_self=include_self
+        )
+
+    def masked_scatter_(self, mask, source):
+        return self._inplace(_index.masked_scatter, mask, source)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return self._inplace(_linalg.addmv, mat, vec, beta=beta, alpha=alpha)
+
     # ------------------------------------------------------------------- reduction methods
 
     def sum(self, dim=None, keepdim=False, *, dtype=None):
@@ -1503,7 +1693,7 @@ def _wrap_dim(dim, ndim):
 
 
 # The knot: operation modules build on Tensor and Function; Tensor's methods call them.
-from . import _creation, _tensor_str  # noqa: E402
+from . import _creation, _tensor_str, _utilities  # noqa: E402, F401  (_utilities: via _method)
 from . import random as _random  # noqa: E402
 from .autograd import function as _function  # noqa: E402  (first: it needs Tensor defined)
 from .autograd.grad_mode import _state as _grad_mode  # noqa: E402
@@ -1518,3 +1708,4 @@ from .ops import reduction as _red  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import sorting as _sort  # noqa: E402
 from .ops import spectral as _spectral  # noqa: E402
+from .ops import statistics as _stats  # noqa: E402, F401  (through _method)

@@ -373,6 +373,36 @@ def _gammaincc_fraction(a, x):
     return np.exp(a * np.log(x) - x - lgamma(a)) * h
 
 
+def bessel_ie(n, x):
+    """``exp(-|x|) I_n(x)``, the exponentially scaled modified Bessel function of the first
+    kind of order ``n`` (0 or 1), in float64, with numpy or cupy alike: its power series
+    ``sum_k (x/2)^(2k+n) / (k! (k+n)!)`` (positive terms, no cancellation) where |x| <= 30,
+    where 80 terms converge; Hankel's asymptotic expansion
+    ``1/sqrt(2 pi |x|) sum_k (-1)^k prod_j (4n^2 - (2j-1)^2) / (k! (8|x|)^k)`` beyond, where
+    its smallest term (near k = 2|x|) is below 1e-26 and 30 terms reach double precision."""
+    xp = array_module(x)
+    x = xp.asarray(x, np.float64)
+    ax = xp.abs(x)
+    small = ax <= 30.0
+    s = xp.where(small, ax, 0.0)
+    quarter = s * s / 4.0
+    term = (s / 2.0) ** n
+    series = term
+    for k in range(1, 80):
+        term = term * quarter / (k * (k + n))
+        series = series + term
+    big = xp.where(small, 31.0, ax)
+    term = xp.ones_like(big)
+    expansion = term
+    for k in range(1, 30):
+        term = term * -(4.0 * n * n - (2 * k - 1) ** 2) / (k * 8.0 * big)
+        expansion = expansion + term
+    with np.errstate(all="ignore"):
+        y = xp.where(small, series * xp.exp(-s), expansion / xp.sqrt(2.0 * math.pi * big))
+    y = xp.where(xp.isnan(x), xp.nan, y)
+    return y if n == 0 else xp.sign(x) * y
+
+
 def device_of(array):
     """The ``Device`` that holds ``array``."""
     if cp is not None and isinstance(array, cp.ndarray):

@@ -36,6 +36,8 @@ from .pointwise import where
 
 __all__ = [
     "norm",
+    "frobenius_norm",
+    "nuclear_norm",
     "det",
     "logdet",
     "slogdet",
@@ -1356,6 +1358,34 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             dim = tuple(range(input.ndim))
         return matrix_norm(input, p, dim, keepdim, dtype=dtype)
     return vector_norm(input, 2.0 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+def frobenius_norm(input, dim=(-2, -1), keepdim=False):
+    """The Frobenius norm (the 2-norm of the elements) over ``dim`` (deprecated in torch for
+    ``linalg.vector_norm``)."""
+    warnings.warn(
+        "at::frobenius_norm is deprecated and it is just left for JIT compatibility. It will be "
+        "removed in a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, "
+        "keepdim)` instead",
+        UserWarning,
+        stacklevel=2,
+    )
+    return vector_norm(input, 2, dim, keepdim)
+
+
+def nuclear_norm(input, dim=(-2, -1), keepdim=False):
+    """The nuclear norm (the sum of the singular values) of the matrices over the two
+    dimensions ``dim`` (deprecated in torch for ``linalg.matrix_norm(ord="nuc")``)."""
+    warnings.warn(
+        "at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be "
+        "removed in a future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, "
+        "keepdim)` instead",
+        UserWarning,
+        stacklevel=2,
+    )
+    if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
+        dim, keepdim = (-2, -1), dim
+    return matrix_norm(input, "nuc", dim, keepdim)
 
 
 @autocast_op("linalg_cond")

@@ -43,6 +43,17 @@ __all__ = [
     "masked_select",
     "nonzero",
     "take_along_dim",
+    "take",
+    "put",
+    "index_fill",
+    "index_reduce",
+    "scatter_reduce",
+    "masked_scatter",
+    "select_scatter",
+    "slice_scatter",
+    "diagonal_scatter",
+    "unravel_index",
+    "as_strided",
 ]
 
 # ------------------------------------------------------------------------- kernels
@@ -655,24 +666,30 @@ class ScatterMultiply(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, src):
-        xp = backend.array_module(x)
-        index = _nd(index)
-        y = _nd(x.copy())
-        rows = _flat_positions(_along_dim(index, dim), y.shape, index.shape)
-        values = _nd(src)[_prefix(index.shape)].ravel()
-        # No multiply.at in cupy: multiply in rounds, the r-th value of each position in
-        # round r, so no round writes a position twice (as many rounds as the most repeats).
-        order = xp.argsort(rows)
-        rows, values = rows[order], values[order]
-        first = xp.ones(rows.shape, bool)
-        first[1:] = rows[1:] != rows[:-1]
-        starts = xp.flatnonzero(first)
-        rank = xp.arange(rows.size) - starts[xp.cumsum(first) - 1]
-        flat = y.reshape(-1)
-        for r in range(int(rank.max()) + 1 if rows.size else 0):
-            chosen = rank == r
-            flat[rows[chosen]] *= values[chosen]
-        return flat.reshape(x.shape)
+        return _scatter_combine(x, dim, index, src, lambda a, b: a * b)
+
+
+def _scatter_combine(x, dim, index, src, combine):
+    """``x`` with each ``src`` value combined (``combine(old, value)``) into its scatter
+    position, repeated positions in turn (``multiply.at`` / ``maximum.at``, which cupy lacks)."""
+    xp = backend.array_module(x)
+    index = _nd(index)
+    y = _nd(x.copy())
+    rows = _flat_positions(_along_dim(index, dim), y.shape, index.shape)
+    values = _nd(src)[_prefix(index.shape)].ravel()
+    # in rounds, the r-th value of each position in round r, so that no round writes a
+    # position twice (as many rounds as the most repeats)
+    order = xp.argsort(rows)
+    rows, values = rows[order], values[order]
+    first = xp.ones(rows.shape, bool)
+    first[1:] = rows[1:] != rows[:-1]
+    starts = xp.flatnonzero(first)
+    rank = xp.arange(rows.size) - starts[xp.cumsum(first) - 1]
+    flat = y.reshape(-1)
+    for r in range(int(rank.max()) + 1 if rows.size else 0):
+        chosen = rank == r
+        flat[rows[chosen]] = combine(flat[rows[chosen]], values[chosen])
+    return flat.reshape(x.shape)
 
 
 def _src_grad(ctx, gy, index):
@@ -957,3 +974,246 @@ def nonzero(input, *, as_tuple=False):
     if x.ndim == 0:
         return Tensor._make(xp.zeros((coords[0].size, 0), np.int64))
     return Tensor._make(xp.stack(coords, axis=1).astype(np.int64, copy=False))
+
+
+# ------------------------------------------------------------ take, put, *_scatter, ...
+
+
+def take(input, index):
+    """The elements of ``input`` (read as 1-D, row-major) at ``index``; the result has
+    ``index``'s shape."""
+    _check_index_dtype(index, "take(): Expected a long tensor for index, but got {}", (int64,))
+    n = input.numel()
+    data = index._data
+    if data.size and bool(((data < -n) | (data >= n)).any()):
+        bad = int(data[(data < -n) | (data >= n)].reshape(-1)[0])
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    return input.reshape(-1)[index]
+
+
+def put(input, index, source, accumulate=False):
+    """Out of place ``put_``: ``input`` (read as 1-D) with ``source``'s elements written
+    (added, with ``accumulate``) at ``index``."""
+    _check_index_dtype(index, "put_(): Expected a long tensor for index, but got {}", (int64,))
+    if index.numel() != source.numel():
+        raise RuntimeError(
+            f"put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
+        )
+    n = input.numel()
+    positions = Tensor._make(index._data.reshape(-1) % max(n, 1))
+    flat = input.reshape(-1)
+    values = source.reshape(-1)
+    if accumulate:
+        return index_add(flat, 0, positions, values).reshape(input.shape)
+    return index_copy(flat, 0, positions, values).reshape(input.shape)
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (a number or a
+    0-D tensor)."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(
+            "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value.ndim} dimension(s)."
+        )
+    dim = _index_dim("index_fill", input, dim, index)
+    xp = backend.array_module(input._data)
+    ndim = input._data.ndim
+    mask = xp.zeros(input._data.shape[dim] if ndim else 1, dtype=bool)
+    mask[index._data.reshape(-1)] = True
+    shape = [1] * ndim
+    if ndim:
+        shape[dim] = mask.size
+    return _pw.where(Tensor._make(mask.reshape(shape)), value, input)
+
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """``input`` with the ``src`` values at ``index`` along ``dim`` (as ``scatter``)
+    reduced into their positions by ``reduce``: ``"sum"``, ``"prod"``, ``"mean"``,
+    ``"amax"`` or ``"amin"``; with ``include_self=False`` a position's old value does not
+    take part (positions nothing is scattered to keep it).
+
+    Gradients: as torch for ``sum``, ``mean``, ``amax`` and ``amin`` (ties share evenly);
+    ``prod`` has none in Ember.
+    """
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError(
+            "reduce argument must be either sum, prod, mean, amax or amin, got " + str(reduce)
+        )
+    dim = _check_gather("scatter_reduce", input, dim, index, src)
+    src = _scatter_src("scatter_reduce", input, index, src)
+    values = src[_prefix(index._data.shape)]  # the leading block of src that is used
+    zeros = input.new_zeros(input.shape)
+    hit = ScatterAdd.apply(zeros, dim, index, _scatter_src("scatter_reduce", input, index, 1))
+    if reduce == "sum" or reduce == "mean":
+        start = input if include_self else Scatter.apply(input, dim, index, values * 0)
+        total = ScatterAdd.apply(start, dim, index, values)
+        if reduce == "sum":
+            return total
+        count = hit + 1 if include_self else _pw.where(hit == 0, 1, hit)
+        if input._data.dtype.kind in "iub":
+            return _pw.div(total, count, rounding_mode="floor")
+        return total / count
+    if reduce == "prod":
+        one = _scatter_src("scatter_reduce", input, index, 1)
+        start = input if include_self else Scatter.apply(input, dim, index, one)
+        return ScatterMultiply.apply(start, dim, index, values)
+    xp = backend.array_module(input._data)
+    combine = xp.maximum if reduce == "amax" else xp.minimum
+    chosen = input._data
+    if not include_self:  # a position scattered to starts from one of its values
+        chosen = Scatter.apply(Tensor._make(chosen), dim, index, values.detach())._data
+    result = Tensor._make(_scatter_combine(chosen, dim, index._data, values._data, combine))
+    if input._data.dtype.kind != "f":
+        return result
+    # the sum of the values equal to the result over their count: the result, with torch's
+    # gradient (shared evenly by tied values)
+    self_wins = input == result
+    if not include_self:
+        self_wins = self_wins & (hit == 0)
+    src_wins = Gather.apply(result, dim, index) == values
+    total = _pw.where(self_wins, input, 0.0) + ScatterAdd.apply(
+        zeros, dim, index, _pw.where(src_wins, values, 0.0)
+    )
+    count = self_wins.to(input.dtype) + ScatterAdd.apply(
+        zeros, dim, index, src_wins.to(input.dtype)
+    )
+    return total / count
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """``input`` with the slices of ``source`` along ``dim`` reduced into the slices at
+    ``index`` by ``reduce``: ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"`` (see
+    ``scatter_reduce``, which this is with ``index`` spread over ``source``'s shape)."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
+            f"{reduce}."
+        )
+    warnings.warn(
+        "index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=2
+    )
+    dim = _index_dim("index_reduce", input, dim, index)
+    shape = [1] * source.ndim
+    if source.ndim:
+        shape[dim] = -1
+    spread = Tensor._make(
+        backend.array_module(index._data)
+        .broadcast_to(index._data.reshape(shape), source._data.shape)
+        .astype(np.int64)
+    )
+    return scatter_reduce(input, dim, spread, source, reduce, include_self=include_self)
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with the positions where ``mask`` (bool, broadcast to ``input``) is True
+    filled, in row-major order, with consecutive elements of ``source``."""
+    if mask.dtype != bool_:
+        raise RuntimeError(
+            "masked_scatter_ only supports boolean masks, but got mask with dtype "
+            f"{mask.dtype.cpp_name}"
+        )
+    if source.dtype != input.dtype:
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got "
+            f"{input.dtype.scalar_name} and {source.dtype.scalar_name}"
+        )
+    full = expand(mask, infer_size([tuple(mask.shape), tuple(input.shape)]))
+    input = expand(input, full.shape)
+    count = int(full._data.sum())
+    if count > source.numel():
+        raise RuntimeError(
+            "masked_scatter: expected source to have at least as many elements as the ones to be masked"
+        )
+    out = input.clone()
+    out[full] = source.reshape(-1)[:count]
+    return out
+
+
+def select_scatter(input, src, dim, index):
+    """``input`` with ``src`` written at ``index`` along ``dim`` (where ``select`` reads)."""
+    dim = wrap_dim(dim, input.ndim)
+    out = input.clone()
+    out[(slice(None),) * dim + (index,)] = src
+    return out
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """``input`` with ``src`` written at ``start:end:step`` along ``dim``."""
+    dim = wrap_dim(dim, input.ndim)
+    out = input.clone()
+    out[(slice(None),) * dim + (slice(start, end, step),)] = src
+    return out
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """``input`` with ``src`` written on the diagonal ``diagonal(offset, dim1, dim2)``
+    reads (``src`` has that diagonal's shape: the others, then the diagonal last)."""
+    dim1, dim2 = wrap_dim(dim1, input.ndim), wrap_dim(dim2, input.ndim)
+    expected = tuple(input.diagonal(offset, dim1, dim2).shape)
+    if tuple(src.shape) != expected:
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(expected)}"
+        )
+    xp = backend.array_module(input._data)
+    n = expected[-1]
+    rows = xp.arange(n) + max(-offset, 0)
+    cols = xp.arange(n) + max(offset, 0)
+    index = [slice(None)] * input.ndim
+    index[dim1], index[dim2] = Tensor._make(rows), Tensor._make(cols)
+    # numpy puts the indexed dimension where the two were if they are adjacent, else first
+    first = min(dim1, dim2) if abs(dim1 - dim2) == 1 else 0
+    out = input.clone()
+    out[tuple(index)] = src.movedim(-1, first)
+    return out
+
+
+def unravel_index(indices, shape):
+    """The coordinates in a tensor of ``shape`` of the flat (row-major) ``indices``: a tuple
+    of int64 tensors like ``indices``, one per dimension. Indices outside ``[0, numel)`` wrap
+    around, as in torch."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"expected 'indices' to be a tensor, but got {type(indices).__name__}")
+    if indices.dtype.is_floating_point or indices.dtype.is_complex or indices.dtype == bool_:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if any(s < 0 for s in shape):
+        raise ValueError("'shape' cannot have negative values, but got " + str(shape))
+    n = math.prod(shape)
+    data = indices._data.astype(np.int64) % max(n, 1)  # wrapped, as torch does
+    coords = []
+    for size in reversed(shape):
+        coords.append(data % size if size else data)
+        data = data // size if size else data
+    return tuple(Tensor._make(c) for c in reversed(coords))
+
+
+def as_strided(input, size, stride, storage_offset=0):
+    """The tensor of ``size`` whose element ``(i, j, ...)`` is ``input``'s element number
+    ``storage_offset + i * stride[0] + j * stride[1] + ...`` in row-major order.
+
+    Ember's tensors have no shared storage: this reads ``input`` as if it were contiguous
+    (what torch does for a contiguous tensor) and returns a copy, not a view; gradients
+    flow back to the elements read (summed where several positions read one)."""
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    xp = backend.array_module(input._data)
+    positions = xp.full(size, storage_offset, dtype=np.int64)
+    for d, (n, s) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[d] = n
+        positions = positions + xp.arange(n, dtype=np.int64).reshape(shape) * s
+    if positions.size and int(positions.max()) >= input.numel():
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+            f"{storage_offset}, and itemsize {input._data.itemsize} requiring a storage size "
+            f"of {(int(positions.max()) + 1) * input._data.itemsize} are out of bounds for "
+            f"storage of size {input.numel() * input._data.itemsize}"
+        )
+    return input.reshape(-1)[Tensor._make(positions)]

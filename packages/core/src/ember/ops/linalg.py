@@ -36,6 +36,14 @@ __all__ = [
     "addmm",
     "baddbmm",
     "einsum",
+    "addmv",
+    "addr",
+    "addbmm",
+    "chain_matmul",
+    "ger",
+    "trapezoid",
+    "trapz",
+    "cumulative_trapezoid",
 ]
 
 # ----------------------------------------------------------------------------- products
@@ -673,3 +681,111 @@ def einsum(equation, *operands):
         require_same_dtype(operands[0], t, "einsum")
     inputs, output = _parse_einsum(equation, [t._data.shape for t in operands])
     return Einsum.apply(*operands, inputs=tuple(inputs), output=output)
+
+
+# ----------------------------------------------------------- more products, integration
+
+
+def _scaled_sum(input, product, beta, alpha):
+    """``beta * input + alpha * product``; ``input`` is ignored where ``beta`` is 0 (so its
+    nan and inf do not propagate), as torch's addmm family does."""
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return scaled
+    return (input if beta == 1 else input * beta) + scaled
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)``, ``input`` broadcast to ``(n,)``."""
+    return _scaled_sum(
+        input.expand((mat.shape[0],)) if mat.ndim == 2 else input, mv(mat, vec), beta, alpha
+    )
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)``, ``input`` broadcast to ``(n, m)``."""
+    if vec1.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(
+            f"addr: Expected 1-D argument vec1, but got {vec1.ndim}-D"
+            if vec1.ndim != 1
+            else f"addr: Expected 1-D argument vec2, but got {vec2.ndim}-D"
+        )
+    product = outer(vec1, vec2)
+    return _scaled_sum(input.expand(product.shape), product, beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * sum_i batch1[i] @ batch2[i]``, ``input`` broadcast to
+    ``(n, p)``."""
+    _require_dims(batch1, 3, "batch1 must be a 3D tensor")
+    _require_dims(batch2, 3, "batch2 must be a 3D tensor")
+    product = bmm(batch1, batch2).sum(0)
+    return _scaled_sum(input.expand(product.shape), product, beta, alpha)
+
+
+def chain_matmul(*matrices):
+    """The product of 2-D matrices, left to right (deprecated in torch for
+    ``linalg.multi_dot``)."""
+    warnings.warn(
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+        "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
+        "than multiple parameters.",
+        UserWarning,
+        stacklevel=2,
+    )
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for m in matrices:
+        _require_dims(m, 2, f"Tensor dimension is {m.ndim}, expected 2 instead.")
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = mm(out, m)
+    return out if len(matrices) > 1 else out.clone()
+
+
+def ger(input, vec2):
+    """``outer(input, vec2)`` (deprecated in torch for ``outer``)."""
+    return outer(input, vec2)
+
+
+def _spacing(y, x, dx, dim):
+    """The interval widths along ``dim`` of ``y``: ``diff(x)`` (``x`` 1-D or like ``y``) or
+    the constant ``dx``."""
+    if x is None:
+        return 1.0 if dx is None else dx
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[dim]:
+            raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
+        shape = [1] * y.ndim
+        shape[dim] = -1
+        return x.diff().reshape(shape)
+    return x.diff(dim=dim)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The integral of ``y`` along ``dim`` by the trapezoidal rule, at the points ``x``
+    (1-D, or shaped like ``y``) or spaced ``dx`` apart (default 1)."""
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid() received an invalid combination of arguments")
+    dim = wrap_dim(dim, y.ndim)
+    if y.shape[dim] == 0:
+        return y.sum(dim) * 0
+    n = y.shape[dim]
+    left, right = y.narrow(dim, 0, n - 1), y.narrow(dim, 1, n - 1)
+    return ((left + right) * _spacing(y, x, dx, dim)).sum(dim) / 2
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """``trapezoid`` (its older name)."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal integral of ``y`` along ``dim``: one element fewer than ``y``
+    there (see ``trapezoid``)."""
+    if x is not None and dx is not None:
+        raise TypeError("cumulative_trapezoid() received an invalid combination of arguments")
+    dim = wrap_dim(dim, y.ndim)
+    n = y.shape[dim]
+    left, right = y.narrow(dim, 0, max(n - 1, 0)), y.narrow(dim, min(1, n), max(n - 1, 0))
+    return ((left + right) * _spacing(y, x, dx, dim) / 2).cumsum(dim)

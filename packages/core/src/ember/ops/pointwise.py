@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import namedtuple
 
 import numpy as np
 
 from .. import _versions, backend
 from .._creation import _place, as_tensor, ones_like, zeros_like
-from .._dtype import as_dtype, bool_, get_default_dtype
+from .._dtype import as_dtype, bool_, get_default_dtype, result_type
 from .._tensor import Tensor
 from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
@@ -1403,3 +1404,457 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 def equal(input, other):
     """True when both tensors have the same shape and the same elements."""
     return input.shape == other.shape and bool((input == other).all())
+
+
+# ------------------------------------------------------- more element-wise functions
+
+
+class Copysign(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        try:
+            return backend.array_module(x).copysign(x, y)
+        except ValueError:
+            check_broadcast(x, y)
+            raise
+
+    @staticmethod
+    def backward(ctx, gy):
+        # d/dx copysign(x, y) = sign(x) * sign-bit(y), 0 where x is 0 (torch's convention);
+        # y gets no gradient
+        x, y = ctx.saved_tensors
+        flip = where(signbit(x) ^ signbit(y), -1.0, 1.0)
+        return where(x == 0, 0.0, gy * flip), zeros_like(gy) if ctx.needs_input_grad[1] else None
+
+
+def copysign(input, other):
+    """``input``'s magnitude with ``other``'s sign (its sign bit: -0.0 counts as negative).
+    Integers give the default float dtype."""
+    x, y = _float_operands("copysign", *_with_tensor(input, other))
+    return Copysign.apply(x, y)
+
+
+def _with_tensor(input, other):
+    """``(input, other)`` with a Python number ``other`` made a 0-d tensor on ``input``'s
+    device, for functions whose ``other`` may be a number."""
+    if isinstance(other, Tensor):
+        return input, other
+    return input, as_tensor(other, device=input.device)
+
+
+class _NanMinMax(Function):
+    """``fmax``/``fmin``: the larger (smaller) of two numbers, ignoring a NaN. The gradient
+    goes to the one chosen, all of it to ``x`` on a tie (torch's rule, unlike maximum's)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        refuse_complex(
+            x, message=f"{ctx.fn._name} not implemented for complex tensors.", error=RuntimeError
+        )
+        ctx.save_for_backward(x, y)
+        try:
+            return ctx.fn._kernel(backend.array_module(x), x, y)
+        except ValueError:
+            check_broadcast(x, y)
+            raise
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        x_chosen = ctx.fn._x_wins(x, y) | isnan(y)
+        return where(x_chosen, gy, 0.0), where(x_chosen, 0.0, gy)
+
+
+class Fmax(_NanMinMax):
+    _name = "fmax"
+    _kernel = staticmethod(lambda xp, x, y: xp.fmax(x, y))
+    _x_wins = staticmethod(lambda x, y: x >= y)
+
+
+class Fmin(_NanMinMax):
+    _name = "fmin"
+    _kernel = staticmethod(lambda xp, x, y: xp.fmin(x, y))
+    _x_wins = staticmethod(lambda x, y: x <= y)
+
+
+def fmax(input, other):
+    """Element-wise maximum where a NaN loses to a number (NaN only where both are)."""
+    _tensors("fmax", input, other)
+    _, (x, y) = operands(input, other)
+    return Fmax.apply(x, y)
+
+
+def fmin(input, other):
+    """Element-wise minimum where a NaN loses to a number (NaN only where both are)."""
+    _tensors("fmin", input, other)
+    _, (x, y) = operands(input, other)
+    return Fmin.apply(x, y)
+
+
+def _integer_binary(name, kernel):
+    """A function of two integer tensors (gcd, lcm): floats and bools are refused."""
+    fn = _compare(name.capitalize(), kernel)
+
+    def op(input, other):
+        _tensors(name, input, other)
+        dt, (x, y) = operands(input, other)
+        if dt.kind not in "iu":
+            raise not_implemented(f"{name}_cpu", dt)
+        return fn.apply(x, y)
+
+    op.__name__ = name
+    op.__doc__ = (
+        f"The element-wise {'greatest common divisor' if name == 'gcd' else 'least common multiple'}"
+        " of two integer tensors (non-negative; 0 with 0 gives 0)."
+    )
+    return op
+
+
+gcd = _integer_binary("gcd", lambda xp, x, y: xp.gcd(x, y))
+lcm = _integer_binary("lcm", lambda xp, x, y: xp.lcm(x, y))
+
+
+class Heaviside(Function):
+    @staticmethod
+    def forward(ctx, x, values):
+        xp = backend.array_module(x)
+        try:
+            return xp.where(x == 0, values, (x > 0).astype(x.dtype)).astype(x.dtype)
+        except ValueError:
+            check_broadcast(x, values)
+            raise
+
+    @staticmethod
+    def backward(ctx, gy):
+        raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+
+def heaviside(input, values):
+    """The Heaviside step: 0 where ``input`` < 0, 1 where > 0, ``values`` where it is 0.
+    Both must have one dtype; there is no gradient (torch has none)."""
+    _tensors("heaviside", input, values)
+    if input.dtype != values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    refuse_complex(input._data, "heaviside_cpu")
+    return Heaviside.apply(input, values)
+
+
+def _bessel_kernel(n, scaled):
+    """The kernel of ``i0``/``i1`` (``scaled``: ``i0e``/``i1e``), in the input's dtype."""
+
+    def kernel(xp, x):
+        y = backend.bessel_ie(n, x)
+        if not scaled:
+            with quiet():  # (0 * inf is NaN at +-inf, as torch gives)
+                y = y * xp.exp(xp.abs(x))
+        return y.astype(x.dtype)
+
+    return kernel
+
+
+# i0' = i1;  i1' = i0 - i1 / x (1/2 at 0);  d e^-|x| i0 = i1e - sgn(x) i0e;
+# d e^-|x| i1 = i0e - i1e (sgn(x) + 1 / x) (1/2 at 0)
+I0 = _unary(
+    "I0",
+    _bessel_kernel(0, False),
+    lambda gy, x: gy * special_i1(x),
+    operators_only=False,
+    real_kernel="i0_cpu",
+)
+I0e = _unary(
+    "I0e",
+    _bessel_kernel(0, True),
+    lambda gy, x: gy * (special_i1e(x) - sign(x) * special_i0e(x)),
+    operators_only=False,
+    real_kernel="i0e_cpu",
+)
+I1 = _unary(
+    "I1",
+    _bessel_kernel(1, False),
+    lambda gy, x: gy * where(x == 0, 0.5, i0(x) - special_i1(x) / where(x == 0, 1.0, x)),
+    operators_only=False,
+    real_kernel="i1_cpu",
+)
+I1e = _unary(
+    "I1e",
+    _bessel_kernel(1, True),
+    lambda gy, x: (
+        gy
+        * where(
+            x == 0, 0.5, special_i0e(x) - special_i1e(x) * (sign(x) + 1 / where(x == 0, 1.0, x))
+        )
+    ),
+    operators_only=False,
+    real_kernel="i1e_cpu",
+)
+
+
+def i0(input):
+    """The modified Bessel function of the first kind of order 0, ``I_0(input)``."""
+    return I0.apply(input)
+
+
+def special_i0e(input):
+    """``exp(-|input|) * I_0(input)``: ``i0`` scaled so that it does not overflow."""
+    return I0e.apply(input)
+
+
+def special_i1(input):
+    """The modified Bessel function of the first kind of order 1, ``I_1(input)``."""
+    return I1.apply(input)
+
+
+def special_i1e(input):
+    """``exp(-|input|) * I_1(input)``: ``I_1`` scaled so that it does not overflow."""
+    return I1e.apply(input)
+
+
+class Igamma(Function):
+    """The regularised lower (``upper=False``) or upper incomplete gamma function of
+    ``(a, x)``. Only ``x`` is differentiated, as in torch:
+    ``d/dx P(a, x) = x^(a-1) e^-x / Gamma(a)``."""
+
+    @staticmethod
+    def forward(ctx, a, x, upper):
+        ctx.upper = upper
+        ctx.save_for_backward(a, x)
+        try:
+            p = backend.gammainc(a, x)
+        except ValueError:
+            check_broadcast(a, x)
+            raise
+        y = 1.0 - p if upper else p
+        return backend.array_module(x).asarray(y, x.dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, x = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError(
+                f"the derivative for '{'igammac' if ctx.upper else 'igamma'}: input' is not "
+                "implemented."
+            )
+        density = exp((a - 1) * log(x) - x - lgamma(a))
+        return None, -gy * density if ctx.upper else gy * density, None
+
+
+def _igamma(name, upper):
+    def op(input, other):
+        _tensors(name, input, other)
+        dt, (a, x) = operands(input, other)
+        if dt.kind != "f":
+            raise not_implemented(f"{name}_cpu", dt)
+        return Igamma.apply(a, x, upper)
+
+    op.__name__ = name
+    return op
+
+
+igamma = _igamma("igamma", False)
+igamma.__doc__ = """The regularised lower incomplete gamma function
+``P(input, other) = 1/Gamma(input) * integral_0^other t^(input-1) e^-t dt``; floats only."""
+igammac = _igamma("igammac", True)
+igammac.__doc__ = """The regularised upper incomplete gamma function ``Q = 1 - P`` (see
+``igamma``); floats only."""
+
+
+class Ldexp(Function):
+    @staticmethod
+    def forward(ctx, x, e):
+        try:
+            with quiet():
+                y = x * backend.array_module(x).exp2(e).astype(x.dtype)
+        except ValueError:
+            check_broadcast(x, e)
+            raise
+        ctx.save_for_backward(e, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        # torch's wart, kept: an integer exponent's power 2 ** e is taken in integers for the
+        # gradient, so it is 0 where e < 0
+        e, y = ctx.saved_tensors
+        gx = ge = None
+        if ctx.needs_input_grad[0]:
+            power = pow(2.0, e) if e.dtype.is_floating_point else where(e < 0, 0, pow(2, e))
+            gx = gy * power
+        if ctx.needs_input_grad[1]:
+            ge = gy * y * _LN2
+        return gx, ge
+
+
+def ldexp(input, other):
+    """``input * 2 ** other``; integers give the default float dtype. For an integer
+    ``other``, the gradient of ``input`` is 0 where ``other`` < 0, as torch computes it."""
+    _tensors("ldexp", input, other)
+    dt = result_type(input, other)
+    if not (dt.is_floating_point or dt.is_complex):
+        dt = get_default_dtype()
+    x = input if input.dtype == dt else input.to(dt)
+    e = other if not other.dtype.is_floating_point or other.dtype == dt else other.to(dt)
+    return Ldexp.apply(x, e)
+
+
+_FrexpResult = namedtuple("frexp", ("mantissa", "exponent"))
+
+
+class Frexp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        mantissa, exponent = backend.array_module(x).frexp(x)
+        ctx.save_for_backward(exponent)
+        return mantissa, exponent.astype(np.int32)
+
+    @staticmethod
+    def backward(ctx, gy, gexponent):
+        (exponent,) = ctx.saved_tensors
+        return gy / pow(2.0, exponent)
+
+
+def frexp(input):
+    """``(mantissa, exponent)`` with ``input = mantissa * 2 ** exponent``, ``|mantissa|`` in
+    [0.5, 1) (0 for 0); the exponent is int32. Floating tensors only."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    return _FrexpResult(*Frexp.apply(input))
+
+
+def logit(input, eps=None):
+    """``log(p / (1 - p))``, the inverse of ``sigmoid``; with ``eps``, ``p`` is first clamped
+    to ``[eps, 1 - eps]`` (the gradient is 0 outside). Integers give the default float."""
+    z = input if input._data.dtype.kind == "f" else input.to(get_default_dtype())
+    if eps is not None:
+        z = clamp(z, eps, 1 - eps)
+    return log(z / (1 - z))
+
+
+NextAfter = _compare("NextAfter", lambda xp, x, y: xp.nextafter(x, y))
+
+
+def nextafter(input, other):
+    """The next floating-point value after ``input`` towards ``other``; floats only."""
+    _tensors("nextafter", input, other)
+    dt, (x, y) = operands(input, other)
+    if dt.kind != "f":
+        raise not_implemented("nextafter_cpu", dt)
+    return NextAfter.apply(x, y)
+
+
+SignBit = _compare("SignBit", lambda xp, x: xp.signbit(x) if x.dtype.kind == "f" else x < 0)
+
+
+def signbit(input):
+    """True where the sign bit is set (negative numbers and -0.0)."""
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
+    return SignBit.apply(input)
+
+
+class Sinc(Function):
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype.kind not in "fc":
+            x = x.astype(get_default_dtype().np)
+        ctx.save_for_backward(x)
+        with quiet():
+            return backend.array_module(x).sinc(x).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        # d/dx sin(pi x) / (pi x) = (cos(pi x) - sinc(x)) / x, 0 at 0
+        (x,) = ctx.saved_tensors
+        safe = where(x == 0, 1.0, x)
+        return where(x == 0, 0.0, gy * (cos(math.pi * safe) - sinc(safe)) / safe)
+
+
+def sinc(input):
+    """The normalised sinc ``sin(pi x) / (pi x)``, 1 at 0."""
+    return Sinc.apply(input)
+
+
+def _angle_conversion(name, factor):
+    def op(input):
+        if input._data.dtype.kind == "c":
+            raise RuntimeError(f"{name} is not supported for complex tensors.")
+        if input._data.dtype.kind != "f":
+            input = input.to(get_default_dtype())
+        return input * factor
+
+    op.__name__ = name
+    return op
+
+
+rad2deg = _angle_conversion("rad2deg", 180.0 / math.pi)
+rad2deg.__doc__ = "Angles in radians converted to degrees; integers give the default float."
+deg2rad = _angle_conversion("deg2rad", math.pi / 180.0)
+deg2rad.__doc__ = "Angles in degrees converted to radians; integers give the default float."
+
+IsPosInf = _compare("IsPosInf", lambda xp, x: xp.isposinf(x) if x.dtype.kind == "f" else x != x)
+IsNegInf = _compare("IsNegInf", lambda xp, x: xp.isneginf(x) if x.dtype.kind == "f" else x != x)
+
+
+def isposinf(input):
+    """True where ``input`` is +inf."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("isposinf does not support complex inputs.")
+    return IsPosInf.apply(input)
+
+
+def isneginf(input):
+    """True where ``input`` is -inf."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("isneginf does not support complex inputs.")
+    return IsNegInf.apply(input)
+
+
+def isreal(input):
+    """True where ``input`` is real: everywhere for real dtypes, where the imaginary part is
+    0 for complex ones."""
+    if input._data.dtype.kind != "c":
+        return ones_like(input, dtype=bool_)
+    return input.imag == 0
+
+
+def positive(input):
+    """``input`` itself (``+input``); refused for bool tensors, as in torch."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input``: ``sub`` with its operands swapped."""
+    if not isinstance(other, Tensor):
+        other = as_tensor(other, device=input.device)
+        dt = result_type(input, other.item())
+        return sub(other.to(dt), input, alpha=alpha)
+    return sub(other, input, alpha=alpha)
+
+
+def mvlgamma(input, p):
+    """The multivariate log-gamma of dimension ``p``:
+    ``p (p - 1) / 4 * log(pi) + sum_{i=0}^{p-1} lgamma(input - i / 2)``; every element of
+    ``input`` must exceed ``(p - 1) / 2``."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    x = input if input._data.dtype.kind == "f" else input.to(get_default_dtype())
+    if not bool((x > (p - 1) / 2).all()):
+        raise RuntimeError("All elements must be greater than (p-1)/2")
+    shifts = as_tensor(np.arange(p) / -2.0, dtype=x.dtype, device=x.device)
+    terms = lgamma(x.unsqueeze(-1) + shifts)
+    return terms.sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+
+
+def fill(input, value):
+    """A tensor like ``input`` filled with ``value`` (a number or a 0-D tensor, which then
+    gets the gradient, summed); the out-of-place ``fill_``."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(
+            "fill_ only supports 0-dimension value tensor but got tensor with "
+            f"{value.ndim} dimensions."
+        )
+    everywhere = Tensor._make(backend.array_module(input._data).ones((), dtype=bool))
+    value = value.to(input.dtype) if isinstance(value, Tensor) else value
+    return where(everywhere, value, input).to(input.dtype)

@@ -14,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backend
-from .._dtype import as_dtype, get_default_dtype
+from .._dtype import as_dtype, complex128, float64, get_default_dtype
 from .._tensor import Tensor
 from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
@@ -48,6 +48,12 @@ __all__ = [
     "nansum",
     "nanmean",
     "bincount",
+    "aminmax",
+    "nanmedian",
+    "mode",
+    "logcumsumexp",
+    "dist",
+    "renorm",
 ]
 
 # torch.return_types.max / min / median: tuples whose fields read as .values and .indices
@@ -56,6 +62,9 @@ _MinResult = namedtuple("min", ("values", "indices"))
 _MedianResult = namedtuple("median", ("values", "indices"))
 _CummaxResult = namedtuple("cummax", ("values", "indices"))
 _CumminResult = namedtuple("cummin", ("values", "indices"))
+_AminmaxResult = namedtuple("aminmax", ("min", "max"))
+_NanmedianResult = namedtuple("nanmedian", ("values", "indices"))
+_ModeResult = namedtuple("mode", ("values", "indices"))
 
 
 # ------------------------------------------------------------------------------ dim helpers
@@ -880,3 +889,119 @@ def count_nonzero(input, dim=None):
     xp = backend.array_module(x)
     y = xp.count_nonzero(x, axis=_dims(input, dim))
     return Tensor._make(xp.asarray(y, dtype=np.int64))
+
+
+# ------------------------------------------------------- aminmax, nanmedian, mode, more
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """``(min, max)`` of the elements along ``dim`` (every element when None), as a named
+    tuple; gradients as ``amin`` and ``amax`` (shared evenly by ties)."""
+    dims = _dims(input, dim)
+    if input._data.size == 0 and (dim is None or input._data.shape[dims[0]] == 0):
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+            "no identity."
+        )
+    return _AminmaxResult(amin(input, dims, keepdim), amax(input, dims, keepdim))
+
+
+class Nanmedian(_EvenSplit):
+    @staticmethod
+    def _kernel(xp, x, dims, keepdim):
+        # the lower median of the elements that are not NaN (sorted last); NaN if all are
+        s = xp.sort(x.reshape(-1))
+        valid = int((~xp.isnan(s)).sum())
+        y = s[(valid - 1) // 2] if valid else s[0]
+        return y.reshape((1,) * x.ndim) if keepdim else y
+
+
+def _pick_nanmedian(xp, x, axis):
+    order = xp.argsort(x, axis=axis, kind="stable")  # NaN sorts last
+    valid = (~xp.isnan(x)).sum(axis=axis, keepdims=True)
+    # the lower median of the numbers; of the whole slice where it is all NaN (torch's index)
+    rank = xp.where(valid == 0, (x.shape[axis] - 1) // 2, (valid - 1) // 2)
+    return xp.take_along_axis(order, rank, axis=axis)
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """``median`` ignoring NaN: the lower median of the elements that are not NaN (NaN where
+    a slice holds nothing else), of every element or along ``dim`` as ``(values, indices)``."""
+    if input._data.dtype.kind in "bc":
+        raise not_implemented(
+            "nanmedian_cpu" if dim is None else "nanmedian_out", input._data.dtype
+        )
+    if dim is not None:
+        return _NanmedianResult(*_select_along("nanmedian", input, dim, keepdim, _pick_nanmedian))
+    if input._data.size == 0:
+        xp = backend.array_module(input._data)
+        return Tensor._make(xp.full((), np.nan, dtype=input._data.dtype))
+    return Nanmedian.apply(input, _dims(input, None), False)
+
+
+def _pick_mode(xp, x, axis):
+    """The index of the most frequent value of each slice: the smallest such value on a tie,
+    at its last position (torch's choice)."""
+    x = xp.moveaxis(x, axis, -1)
+    n = x.shape[-1]
+    order = xp.argsort(x, axis=-1, kind="stable")  # equal values keep their order
+    s = xp.take_along_axis(x, order, axis=-1)
+    new_run = xp.ones(s.shape, dtype=bool)
+    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
+    run = xp.cumsum(new_run, axis=-1) - 1  # 0, 1, ... per distinct value, ascending
+    rows = xp.arange(s.size // n if n else 0).reshape(s.shape[:-1] + (1,))
+    key = (rows * n + run).reshape(-1)
+    count = xp.bincount(key, minlength=key.size)[key].reshape(s.shape)
+    # the most frequent run, the first (smallest) among equals, at its last position
+    score = (count * (n + 1) - run) * (n + 1) + xp.arange(n)
+    best = xp.argmax(score, axis=-1)[..., None]
+    return xp.moveaxis(xp.take_along_axis(order, best, axis=-1), -1, axis)
+
+
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along ``dim`` and its index, as ``(values, indices)``: the
+    smallest value where several are equally frequent, the index of its last occurrence."""
+    refuse_complex(input._data, "mode_cpu")
+    return _ModeResult(*_select_along("mode", input, dim, keepdim, _pick_mode))
+
+
+def logcumsumexp(input, dim):
+    """``log(cumsum(exp(input), dim))`` without overflow.
+
+    Computed in float64 with the slice maximum subtracted (a constant: the gradient does not
+    depend on it), so values below the running sum by more than about 700 contribute
+    nothing, where torch's pairwise log-add keeps them; torch's results otherwise."""
+    kind = input._data.dtype.kind
+    if kind not in "fc":
+        raise not_implemented("logcumsumexp_out_cpu", input._data.dtype)
+    if input._data.ndim == 0:
+        return input * 1
+    dim = wrap_dim(dim, input._data.ndim)
+    x = input.to(float64 if kind == "f" else complex128)
+    data = x._data
+    xp = backend.array_module(data)
+    with quiet():
+        m = data.max(axis=dim, keepdims=True).real if data.size else xp.zeros(())
+    m = Tensor._make(xp.where(xp.isfinite(m), m, 0))
+    y = cumsum((x - m).exp(), dim).log() + m
+    return y.to(input.dtype)
+
+
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other`` (which broadcast), a 0-d tensor."""
+    return vector_norm(input - other, p)
+
+
+def renorm(input, p, dim, maxnorm):
+    """``input`` with each slice along ``dim`` (``input.select(dim, i)``) whose ``p``-norm
+    exceeds ``maxnorm`` scaled down to norm ``maxnorm`` (by ``maxnorm / (norm + 1e-7)``, as
+    torch)."""
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    dim = wrap_dim(dim, input._data.ndim)
+    others = tuple(d for d in range(input._data.ndim) if d != dim)
+    norm = vector_norm(input, p, others, keepdim=True)
+    factor = where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    return input * factor

@@ -8,6 +8,7 @@ to the result never shows up in the input.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import operator
@@ -70,6 +71,19 @@ __all__ = [
     "meshgrid",
     "block_diag",
     "argwhere",
+    "tensor_split",
+    "hsplit",
+    "vsplit",
+    "dsplit",
+    "column_stack",
+    "row_stack",
+    "ravel",
+    "split_with_sizes",
+    "narrow_copy",
+    "msort",
+    "diagflat",
+    "cartesian_prod",
+    "combinations",
 ]
 
 # ------------------------------------------------------------------------------ Functions
@@ -1088,3 +1102,136 @@ def block_diag(*tensors):
 def argwhere(input):
     """The indices of the non-zero elements, one row each (``nonzero(input)``)."""
     return input.nonzero()
+
+
+# ----------------------------------------------------------- more splits, stacks, products
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views of ``input`` split along ``dim``: into ``n`` parts (an int, or a 0-D integer
+    tensor), the first ``size % n`` one larger than the rest, or at the given indices (a
+    sequence, or a 1-D integer tensor), as ``numpy.array_split``."""
+    if input.ndim == 0:
+        raise RuntimeError(
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
+        )
+    dim = wrap_dim(dim, input.ndim)
+    split = indices_or_sections
+    if isinstance(split, Tensor):
+        if split.dtype.is_floating_point or split.dtype.is_complex or split.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have a dtype of long, but "
+                f"got {split.dtype.scalar_name}"
+            )
+        split = split.item() if split.ndim == 0 else split.tolist()
+    size = input.shape[dim]
+    if isinstance(split, numbers.Integral):
+        if split <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {split}")
+        base, extra = divmod(size, split)
+        bounds = [0]
+        for i in range(split):
+            bounds.append(bounds[-1] + base + (i < extra))
+    else:
+        bounds = [0] + [min(max(int(i), 0), size) for i in split] + [size]
+    return tuple(
+        narrow(input, dim, start, max(end - start, 0)) for start, end in itertools.pairwise(bounds)
+    )
+
+
+def _split_along(name, input, sections, dim, need):
+    if input.ndim < need:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {need} dimension, but got a tensor "
+            f"with {input.ndim} dimensions!"
+        )
+    if isinstance(sections, numbers.Integral):
+        size = input.shape[dim]
+        if sections == 0 or size % sections:
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {size} is not divisible by the split_size {sections}!"
+            )
+    return tensor_split(input, sections, dim)
+
+
+def hsplit(input, indices_or_sections):
+    """``tensor_split`` along dimension 1 (0 for a 1-D tensor); an int must divide it."""
+    return _split_along("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
+
+
+def vsplit(input, indices_or_sections):
+    """``tensor_split`` along dimension 0 of a tensor of 2 or more dimensions."""
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input, indices_or_sections):
+    """``tensor_split`` along dimension 2 of a tensor of 3 or more dimensions."""
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+
+
+def column_stack(tensors):
+    """The tensors side by side as columns: 0-D and 1-D tensors become ``(n, 1)`` columns,
+    then ``hstack``."""
+    tensors = _tensor_list(tensors, "column_stack")
+    return hstack([t.reshape(t.numel(), 1) if t.ndim <= 1 else t for t in tensors])
+
+
+row_stack = vstack
+
+
+def ravel(input):
+    """``input`` flattened to 1-D (row-major)."""
+    return reshape(input, (-1,))
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    """``split`` into parts of the given sizes, which must sum to the size of ``dim``."""
+    dim = wrap_dim(dim, input.ndim)
+    if sum(split_sizes) != input.shape[dim]:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {input.shape[dim]} (input "
+            f"tensor's size at dimension {dim}), but got split_sizes={list(split_sizes)}"
+        )
+    return split(input, list(split_sizes), dim)
+
+
+def narrow_copy(input, dim, start, length):
+    """``narrow`` as a new tensor rather than a view."""
+    return clone(narrow(input, dim, start, length))
+
+
+def msort(input):
+    """``input`` sorted along its first dimension (``sort(input, 0).values``)."""
+    return input.sort(0).values
+
+
+def diagflat(input, offset=0):
+    """A 2-D tensor with the flattened ``input`` on its ``offset``-th diagonal."""
+    return diag(reshape(input, (-1,)), offset)
+
+
+def cartesian_prod(*tensors):
+    """The cartesian product of 1-D tensors: one row per combination, in row-major order
+    (a single tensor is returned as it is)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], dim=1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The length-``r`` combinations of the elements of a 1-D tensor, one per row, in
+    ``itertools.combinations`` order (``combinations_with_replacement`` with
+    ``with_replacement``)."""
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.new_empty(0)
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r))
+    xp = backend.array_module(input._data)
+    index = xp.asarray(rows, dtype=np.int64).reshape(len(rows), r)
+    return input[Tensor._make(index)]
