@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ember
+import ember.special
 from ember.random import _standard_gamma
 
 from . import constraints
@@ -67,6 +68,14 @@ class Gamma(ExponentialFamily):
             - self.rate * value
             - ember.lgamma(self.concentration)
         )
+
+    def cdf(self, value):
+        """The regularised lower incomplete gamma function ``P(concentration, rate * value)``;
+        differentiable in ``rate`` and ``value`` (torch has no derivative in
+        ``concentration`` either)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return ember.special.gammainc(self.concentration, self.rate * value)
 
     def entropy(self):
         return (

@@ -123,7 +123,38 @@ class _lazy_property_and_property(lazy_property, property):
 
 class _BinaryParameters:
     """The lazy ``logits``-from-``probs`` and ``probs``-from-``logits`` conversions of the
-    distributions of binary trials (Bernoulli, Binomial, Geometric)."""
+    distributions of binary trials (Bernoulli, Binomial, Geometric, ...), and the storing and
+    expanding of whichever of the two was given."""
+
+    def _init_binary_param(self, probs, logits, total_count=None):
+        """Store whichever of ``probs`` and ``logits`` is given as that attribute and as
+        ``_param``, broadcast with ``total_count`` where there is one (stored too, in their
+        dtype). Returns the batch shape: ``()`` for a number without ``total_count``.
+
+        Raises:
+            ValueError: unless exactly one of ``probs`` and ``logits`` is given.
+        """
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        name, value = ("probs", probs) if probs is not None else ("logits", logits)
+        if total_count is None:
+            (param,) = broadcast_all(value)
+            batch_shape = ember.Size() if isinstance(value, Number) else param.shape
+        else:
+            total_count, param = broadcast_all(total_count, value)
+            self.total_count = total_count.type_as(param)
+            batch_shape = param.shape
+        setattr(self, name, param)
+        self._param = param
+        return batch_shape
+
+    def _expand_binary_param(self, new, batch_shape):
+        """Give ``new`` this one's ``probs`` and ``logits`` (those computed so far) and
+        ``_param``, expanded to ``batch_shape``."""
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                setattr(new, name, getattr(self, name).expand(batch_shape))
+                new._param = getattr(new, name)
 
     @lazy_property
     def logits(self):
