@@ -3,4 +3,5 @@
 
 from . import functional, init, parallel, utils
 from .modules import *
-from .parameter import Parameter
+from .parallel import DataParallel
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter

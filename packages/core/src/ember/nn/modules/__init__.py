@@ -1,6 +1,7 @@
 """The layers of ``ember.nn``, one module per family (as in torch.nn.modules)."""
 
 from .activation import *
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .batchnorm import *
 from .channelshuffle import *
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -9,7 +10,7 @@ from .distance import *
 from .dropout import *
 from .flatten import Flatten, Unflatten
 from .fold import *
-from .linear import Bilinear, Identity, Linear
+from .linear import Bilinear, Identity, LazyLinear, Linear
 from .loss import *
 from .module import Module
 from .normalization import *

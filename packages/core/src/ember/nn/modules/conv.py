@@ -1,10 +1,12 @@
-"""Convolution layers: ``Conv1d``/``2d``/``3d`` and ``ConvTranspose1d``/``2d``/``3d``."""
+"""Convolution layers: ``Conv1d``/``2d``/``3d``, ``ConvTranspose1d``/``2d``/``3d`` and their
+lazy forms, which infer ``in_channels`` from the first input."""
 
 from __future__ import annotations
 
 import math
 
 from ..._creation import empty
+from ...autograd.grad_mode import no_grad
 from ...ops.conv import (
     conv1d,
     conv2d,
@@ -15,8 +17,9 @@ from ...ops.conv import (
 )
 from ...ops.padding import pad
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
 from ._utils import _optional_parameter, _pair, _single, _triple
+from .lazy import LazyModuleMixin
 from .module import Module
 
 __all__ = [
@@ -26,6 +29,12 @@ __all__ = [
     "ConvTranspose1d",
     "ConvTranspose2d",
     "ConvTranspose3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
 ]
 
 
@@ -376,3 +385,160 @@ class ConvTranspose3d(_ConvTranspose):
 
     _tuple = staticmethod(_triple)
     _conv = staticmethod(conv_transpose3d)
+
+
+# ------------------------------------------------------------------------------ lazy forms
+
+
+class _LazyConvXdMixin(LazyModuleMixin):
+    """What the lazy convolutions share: ``in_channels`` (0 until then) is read from the
+    first input, and the weight and bias are materialized with the eager class's shapes."""
+
+    def _lazy_parameters(self, out_channels, bias, device, dtype):
+        # the eager constructor ran with in_channels = out_channels = 0 and no bias
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        """Infers ``in_channels`` from ``input`` and initializes the weight and bias."""
+        if self.has_uninitialized_params():
+            self.in_channels = self._get_in_channels(input)
+            if self.in_channels % self.groups != 0:
+                raise ValueError("in_channels must be divisible by groups")
+            if self.transposed:
+                shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+            else:
+                shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+            with no_grad():
+                self.weight.materialize(shape)
+                if self.bias is not None:
+                    self.bias.materialize((self.out_channels,))
+                self.reset_parameters()
+
+    def _get_in_channels(self, input):
+        batched = len(self.kernel_size) + 2
+        if input.dim() not in (batched - 1, batched):
+            raise RuntimeError(
+                f"Expected {batched - 1}D (unbatched) or {batched}D (batched) input to "
+                f"{self.__class__.__name__}, but got input of size: {input.shape}"
+            )
+        return input.shape[1] if input.dim() == batched else input.shape[0]
+
+
+class _LazyConv(_LazyConvXdMixin):
+    """LazyConv1d, LazyConv2d and LazyConv3d: ``Conv*d``'s arguments but ``in_channels``."""
+
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype
+        )
+        self._lazy_parameters(out_channels, bias, device, dtype)
+
+
+class _LazyConvTranspose(_LazyConvXdMixin):
+    """LazyConvTranspose1d, 2d and 3d: ``ConvTranspose*d``'s arguments but ``in_channels``."""
+
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups=1,
+        bias=True,
+        dilation=1,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            0,
+            0,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            False,
+            dilation,
+            padding_mode,
+            device,
+            dtype,
+        )
+        self._lazy_parameters(out_channels, bias, device, dtype)
+
+
+class LazyConv1d(_LazyConv, Conv1d):
+    """A ``Conv1d`` module with lazy initialization of the ``in_channels`` argument.
+
+    The ``in_channels`` argument of the ``Conv1d`` is inferred from the ``input.size(1)``.
+    The attributes that will be lazily initialized are ``weight`` and ``bias``; after the
+    first forward the module is a ``Conv1d``. The other arguments are ``Conv1d``'s.
+
+    Check ``ember.nn.modules.lazy.LazyModuleMixin`` for further documentation on lazy modules
+    and their limitations.
+    """
+
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConv, Conv2d):
+    """A ``Conv2d`` module with lazy initialization of the ``in_channels`` argument; see
+    ``LazyConv1d``."""
+
+    cls_to_become = Conv2d
+
+
+class LazyConv3d(_LazyConv, Conv3d):
+    """A ``Conv3d`` module with lazy initialization of the ``in_channels`` argument; see
+    ``LazyConv1d``."""
+
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
+    """A ``ConvTranspose1d`` module with lazy initialization of the ``in_channels`` argument.
+
+    The ``in_channels`` argument of the ``ConvTranspose1d`` is inferred from the
+    ``input.size(1)``. The attributes that will be lazily initialized are ``weight`` and
+    ``bias``; after the first forward the module is a ``ConvTranspose1d``. The other
+    arguments are ``ConvTranspose1d``'s.
+
+    Check ``ember.nn.modules.lazy.LazyModuleMixin`` for further documentation on lazy modules
+    and their limitations.
+    """
+
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
+    """A ``ConvTranspose2d`` module with lazy initialization of the ``in_channels`` argument;
+    see ``LazyConvTranspose1d``."""
+
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    """A ``ConvTranspose3d`` module with lazy initialization of the ``in_channels`` argument;
+    see ``LazyConvTranspose1d``."""
+
+    cls_to_become = ConvTranspose3d

@@ -1,5 +1,6 @@
 """Normalisation layers other than batch norm: ``LayerNorm``, ``GroupNorm``, ``RMSNorm``,
-``LocalResponseNorm`` and the instance norms (torch keeps those in ``instancenorm.py``)."""
+``LocalResponseNorm`` and the instance norms and their lazy forms (torch keeps those in
+``instancenorm.py``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ...ops.normalization import (
 )
 from .. import init
 from ._utils import _optional_parameter
-from .batchnorm import _NormBase
+from .batchnorm import _LazyNormBase, _NormBase
 from .module import Module
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "InstanceNorm1d",
     "InstanceNorm2d",
     "InstanceNorm3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
 ]
 
 
@@ -299,3 +303,39 @@ class InstanceNorm3d(_InstanceNorm):
     ``InstanceNorm1d``."""
 
     _unbatched_dim = 4
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """An ``InstanceNorm1d`` module with lazy initialization of the ``num_features`` argument.
+
+    The ``num_features`` argument of the ``InstanceNorm1d`` is inferred from the
+    ``input.size(1)`` (also for an unbatched input, as torch does). The attributes that will
+    be lazily initialized are ``weight``, ``bias``, ``running_mean`` and ``running_var``;
+    after the first forward the module is an ``InstanceNorm1d``.
+
+    Unlike ``InstanceNorm1d``, ``affine`` and ``track_running_stats`` default to ``True``, as
+    in torch.
+
+    Check ``ember.nn.modules.lazy.LazyModuleMixin`` for further documentation on lazy modules
+    and their limitations.
+
+    Args:
+        eps, momentum, affine, track_running_stats, device, dtype, bias: as in
+            ``InstanceNorm1d``.
+    """
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    """An ``InstanceNorm2d`` module with lazy initialization of ``num_features``; see
+    ``LazyInstanceNorm1d``."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    """An ``InstanceNorm3d`` module with lazy initialization of ``num_features``; see
+    ``LazyInstanceNorm1d``."""
+
+    cls_to_become = InstanceNorm3d

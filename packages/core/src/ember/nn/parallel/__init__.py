@@ -1,5 +1,6 @@
 """``ember.nn.parallel``: data-parallel training across processes, as ``torch.nn.parallel``."""
 
+from .data_parallel import DataParallel
 from .distributed import DistributedDataParallel
 
-__all__ = ["DistributedDataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel"]
