@@ -52,6 +52,11 @@ PAGES = [
         "ember.nn.utils.parametrizations",
         "Weight and spectral normalization as parametrizations.",
     ),
+    (
+        "ember.special",
+        "ember.special",
+        "torch.special's functions: Bessel, error and gamma functions, entropy, normal CDF.",
+    ),
     ("ember.optim", "ember.optim", "Optimizers."),
     ("ember.optim.lr_scheduler", "ember.optim.lr_scheduler", "Learning-rate schedules."),
     ("ember.optim.swa_utils", "ember.optim.swa_utils", "Weight averaging (SWA, EMA) and SWALR."),
@@ -77,6 +82,11 @@ PAGES = [
         "The transforms as functions.",
     ),
     ("embervision.models", "embervision.models", "Model architectures and the registry."),
+    (
+        "embervision.models.segmentation",
+        "embervision.models.segmentation",
+        "Semantic segmentation: FCN, DeepLabV3, LR-ASPP.",
+    ),
     ("embervision.ops", "embervision.ops", "Boxes, NMS, RoI Align/Pool, detection losses."),
     ("embervision.io", "embervision.io", "Reading and writing images."),
     ("embervision.utils", "embervision.utils", "Image grids, saving, drawing."),
@@ -134,6 +144,8 @@ SECTIONS = {
     "ember.nn.modules.fold": "Fold and unfold",
     "ember.nn.modules.pixelshuffle": "Pixel shuffle",
     "ember.nn.modules.upsampling": "Upsampling",
+    "ember.nn.modules.adaptive": "Adaptive softmax",
+    "ember.nn.parallel.data_parallel": "Data parallelism",
     "ember.nn.functional": "Activations",
     "ember.ops.linear": "Linear functions",
     "ember.ops.conv": "Convolutions",
@@ -165,6 +177,11 @@ SECTIONS = {
     "embervision.models.mobilenetv3": "MobileNet V3",
     "embervision.models.efficientnet": "EfficientNet",
     "embervision.models.mnasnet": "MNASNet",
+    "embervision.models.googlenet": "GoogLeNet",
+    "embervision.models.inception": "Inception v3",
+    "embervision.models.segmentation.fcn": "FCN",
+    "embervision.models.segmentation.deeplabv3": "DeepLabV3",
+    "embervision.models.segmentation.lraspp": "LR-ASPP",
 }
 
 
