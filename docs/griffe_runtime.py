@@ -38,13 +38,27 @@ class RuntimeFactories(griffe.Extension):
                     self._replace(member, getattr(runtime, member.name, None))
 
     def _replace(self, owner, runtime):
-        """Swap the attributes of ``owner`` that are functions in ``runtime`` for functions."""
+        """Swap the attributes of ``owner`` that are functions in ``runtime`` for functions,
+        and add the public functions ``runtime`` makes in a loop (``globals().update``),
+        which griffe cannot see in the source at all."""
         for name, member in list(owner.members.items()):
             if member.is_alias or not member.is_attribute:
                 continue
             value = getattr(runtime, name, None)
             if inspect.isroutine(value):
                 owner.set_member(name, self._function(name, value, member))
+        if not owner.is_module:
+            return
+        package = owner.path.split(".")[0]
+        for name in getattr(runtime, "__all__", None) or dir(runtime):
+            value = getattr(runtime, name, None)
+            if (
+                name not in owner.members
+                and not name.startswith("_")
+                and inspect.isroutine(value)
+                and (getattr(value, "__module__", None) or "").split(".")[0] == package
+            ):
+                owner.set_member(name, self._function(name, value, None))
 
     def _function(self, name, value, attribute):
         try:
@@ -58,14 +72,14 @@ class RuntimeFactories(griffe.Extension):
         if doc:
             docstring = griffe.Docstring(
                 doc,
-                lineno=attribute.lineno,
+                lineno=attribute and attribute.lineno,
                 parser=self._parser,
                 parser_options=self._options,
             )
         return griffe.Function(
             name,
-            lineno=attribute.lineno,
-            endlineno=attribute.endlineno,
+            lineno=attribute and attribute.lineno,
+            endlineno=attribute and attribute.endlineno,
             parameters=griffe.Parameters(*parameters),
             docstring=docstring,
         )
