@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import lzma
 import os
 import shutil
 import string
@@ -14,6 +15,7 @@ from PIL import Image
 import ember
 from ember.utils._download import download_from_mirrors, placement_hint
 
+from ._helpers import download_file
 from .utils import extract_archive, verify_str_arg
 from .vision import VisionDataset
 
@@ -281,6 +283,155 @@ class EMNIST(MNIST):
         shutil.rmtree(gzip_folder)
 
 
+class QMNIST(MNIST):
+    """`QMNIST <https://github.com/facebookresearch/qmnist>`_ Dataset.
+
+    Reads ``root/QMNIST/raw/``: ``qmnist-{train,test}-images-idx3-ubyte`` and
+    ``qmnist-{train,test}-labels-idx2-int``, or ``xnist-images-idx3-ubyte`` and
+    ``xnist-labels-idx2-int`` for ``what="nist"``; each plain or compressed as published
+    (``.gz``, or ``.xz`` for the NIST files). The labels are int32 rows of 8 numbers: class,
+    NIST HSF series, writer id, digit index, NIST class, global index, duplicate, unused.
+
+    Args:
+        root (str or ``pathlib.Path``): Root directory of dataset whose ``raw``
+            subdir contains binary files of the datasets.
+        what (string,optional): Can be 'train', 'test', 'test10k',
+            'test50k', or 'nist' for respectively the mnist compatible
+            training set, the 60k qmnist testing set, the 10k qmnist
+            examples that match the mnist testing set, the 50k
+            remaining qmnist testing examples, or all the nist
+            digits. The default is to select 'train' or 'test'
+            according to the compatibility argument 'train'.
+        compat (bool,optional): A boolean that says whether the target
+            for each example is class number (for compatibility with
+            the MNIST dataloader) or a tensor containing the
+            full qmnist information (int64, shape ``[8]``). Default=True.
+        train (bool,optional,compatibility): When argument 'what' is
+            not specified, this boolean decides whether to load the
+            training set or the testing set.  Default: True.
+        **kwargs: ``transform``, ``target_transform`` and ``download``, as for
+            :class:`MNIST`. Only the files of ``what`` are downloaded.
+    """
+
+    subsets = {
+        "train": "train",
+        "test": "test",
+        "test10k": "test",
+        "test50k": "test",
+        "nist": "nist",
+    }
+    resources = {
+        "train": [
+            (
+                "https://raw.githubusercontent.com/facebookresearch/qmnist/master/qmnist-train-images-idx3-ubyte.gz",
+                "ed72d4157d28c017586c42bc6afe6370",
+            ),
+            (
+                "https://raw.githubusercontent.com/facebookresearch/qmnist/master/qmnist-train-labels-idx2-int.gz",
+                "0058f8dd561b90ffdd0f734c6a30e5e4",
+            ),
+        ],
+        "test": [
+            (
+                "https://raw.githubusercontent.com/facebookresearch/qmnist/master/qmnist-test-images-idx3-ubyte.gz",
+                "1394631089c404de565df7b7aeaf9412",
+            ),
+            (
+                "https://raw.githubusercontent.com/facebookresearch/qmnist/master/qmnist-test-labels-idx2-int.gz",
+                "5b5b05890a5e13444e108efe57b788aa",
+            ),
+        ],
+        "nist": [
+            (
+                "https://raw.githubusercontent.com/facebookresearch/qmnist/master/xnist-images-idx3-ubyte.xz",
+                "7f124b3b8ab81486c9d8c2749c17f834",
+            ),
+            (
+                "https://raw.githubusercontent.com/facebookresearch/qmnist/master/xnist-labels-idx2-int.xz",
+                "5ed0e788978e45d4a8bd4b7caec3d79d",
+            ),
+        ],
+    }
+
+    def __init__(self, root, what=None, compat=True, train=True, **kwargs):
+        if what is None:
+            what = "train" if train else "test"
+        self.what = verify_str_arg(what, "what", tuple(self.subsets.keys()))
+        self.compat = compat
+        super().__init__(root, train, **kwargs)
+
+    def _resources(self):
+        return self.resources[self.subsets[self.what]]
+
+    def _split_files(self):
+        return tuple(os.path.splitext(os.path.basename(url))[0] for url, _ in self._resources())
+
+    def _raw_files(self):
+        return list(self._split_files())
+
+    def _find(self, name):
+        path = os.path.join(self.raw_folder, name)
+        for candidate in (path, path + ".gz", path + ".xz"):
+            if os.path.isfile(candidate):
+                return candidate
+        return None
+
+    def _load_data(self):
+        images_path, labels_path = (self._find(name) for name in self._split_files())
+        data = _read_uint8(images_path, 3, "images")
+        targets = _read_idx(labels_path).astype(np.int64)
+        if targets.ndim != 2:
+            raise ValueError(
+                f"{labels_path}: targets should have 2 dimensions instead of {targets.ndim}"
+            )
+        if len(data) != len(targets):
+            raise ValueError(
+                f"{images_path} holds {len(data)} images but {labels_path} holds "
+                f"{len(targets)} labels"
+            )
+        if self.what == "test10k":
+            data, targets = data[:10000], targets[:10000]
+        elif self.what == "test50k":
+            data, targets = data[10000:], targets[10000:]
+        # Copies: a slice of the 60k test set must not keep the whole array alive.
+        return ember.from_numpy(data.copy()), ember.from_numpy(targets.copy())
+
+    def download(self):
+        """Download the QMNIST files of ``what`` if they are missing (kept compressed)."""
+        if self._check_exists():
+            return
+
+        os.makedirs(self.raw_folder, exist_ok=True)
+        names = [os.path.basename(url) for url, _ in self._resources()]
+        hint = placement_hint(self.raw_folder, names, " (compressed or not)")
+        for url, md5 in self._resources():
+            if self._find(os.path.splitext(os.path.basename(url))[0]) is not None:
+                continue
+            download_file(url, self.raw_folder, os.path.basename(url), md5, hint)
+
+    def __getitem__(self, index):
+        """
+        Args:
+            index (int): Index
+
+        Returns:
+            tuple: ``(image, target)``: a PIL image of mode ``"L"`` and the class index, or
+            with ``compat=False`` the int64 tensor of the 8 QMNIST label fields.
+        """
+        img, target = self.data[index], self.targets[index]
+        img = Image.fromarray(img.numpy())
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.compat:
+            target = int(target[0])
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def extra_repr(self):
+        return f"Split: {self.what}"
+
+
 # IDX type code -> element dtype; IDX data is big-endian.
 SN3_PASCALVINCENT_TYPEMAP = {
     8: np.dtype(np.uint8),
@@ -292,21 +443,29 @@ SN3_PASCALVINCENT_TYPEMAP = {
 }
 
 
-def _read_bytes(path):
-    """The file's contents, gunzipped when they are gzip data.
+# Magic bytes of the compressed forms a raw file may be stored in, and their decompressors.
+_COMPRESSIONS = {
+    b"\x1f\x8b": ("gzip", gzip.decompress),
+    b"\xfd7zXZ\x00": ("xz", lzma.decompress),
+}
 
-    Sniffing the gzip magic (0x1f 0x8b) is unambiguous: an IDX file starts with 0x00.
+
+def _read_bytes(path):
+    """The file's contents, decompressed when they are gzip or xz data.
+
+    Sniffing the magic bytes is unambiguous: an IDX file starts with 0x00.
     """
     with open(path, "rb") as f:
         raw = f.read()
-    if not raw.startswith(b"\x1f\x8b"):
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(
-            f"{path} is not a valid gzip file (truncated or corrupt): {error}"
-        ) from None
+    for magic, (name, decompress) in _COMPRESSIONS.items():
+        if raw.startswith(magic):
+            try:
+                return decompress(raw)
+            except (OSError, EOFError, zlib.error, lzma.LZMAError) as error:
+                raise ValueError(
+                    f"{path} is not a valid {name} file (truncated or corrupt): {error}"
+                ) from None
+    return raw
 
 
 def _read_idx(path):
