@@ -27,6 +27,7 @@ from ember.utils.data import (
     RandomSampler,
     Sampler,
     SequentialSampler,
+    StackDataset,
     Subset,
     SubsetRandomSampler,
     TensorDataset,
@@ -196,6 +197,50 @@ def test_tensor_dataset():
     assert xi.tolist() == [6, 7, 8] and yi.item() == 0
     with pytest.raises(AssertionError, match="Size mismatch between tensors"):
         TensorDataset(x, ember.zeros(3))
+
+
+def test_stack_dataset():
+    class Batched(Dataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return i * 10
+
+        def __getitems__(self, indices):
+            return [("batched", i) for i in indices]
+
+    letters = ["a", "b", "c"]
+    pairs = StackDataset(letters, Batched())
+    assert len(pairs) == 3 and pairs[1] == ("b", 10)
+    assert pairs.__getitems__([2, 0]) == [("c", ("batched", 2)), ("a", ("batched", 0))]
+    named = StackDataset(letter=letters, number=Batched())
+    assert named[2] == {"letter": "c", "number": 20}
+    assert named.__getitems__([1]) == [{"letter": "b", "number": ("batched", 1)}]
+    # the DataLoader fetches a batch through __getitems__ and collates the tuples
+    x = ember.arange(6).reshape(3, 2)
+    batch = next(iter(DataLoader(StackDataset(TensorDataset(x), letters), batch_size=3)))
+    assert batch[0][0].tolist() == x.tolist() and batch[1] == ("a", "b", "c")
+
+
+def test_stack_dataset_errors():
+    class Short(Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitems__(self, indices):
+            return [0]
+
+    with pytest.raises(ValueError, match="At least one dataset should be passed"):
+        StackDataset()
+    with pytest.raises(ValueError, match="both types are given"):
+        StackDataset([1], b=[2])
+    with pytest.raises(ValueError, match="Size mismatch between datasets"):
+        StackDataset([1, 2], [3])
+    with pytest.raises(ValueError, match="Size mismatch between datasets"):
+        StackDataset(a=[1, 2], b=[3])
+    with pytest.raises(ValueError, match="Expected 2, got 1"):
+        StackDataset(Short()).__getitems__([0, 1])
 
 
 def test_concat_dataset():

@@ -16,15 +16,6 @@ from embervision.transforms import InterpolationMode
 # ------------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture
-def seeded():
-    """Seed ember's generator for the test and put its state back afterwards."""
-    state = ember.get_rng_state()
-    ember.manual_seed(0)
-    yield
-    ember.set_rng_state(state)
-
-
 def _noise(h=12, w=10, c=3, seed=0):
     """Random uint8 HWC (or HW for c=0) array."""
     shape = (h, w, c) if c else (h, w)

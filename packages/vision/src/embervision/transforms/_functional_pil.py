@@ -201,6 +201,15 @@ def affine(img, matrix, interpolation=Image.Resampling.NEAREST, fill=None):
     return img.transform(img.size, Image.Transform.AFFINE, matrix, interpolation, **opts)
 
 
+def perspective(img, perspective_coeffs, interpolation=Image.Resampling.BICUBIC, fill=None):
+    """Apply the perspective map of the 8 ``perspective_coeffs`` (output pixel -> input pixel)."""
+    _check_pil(img)
+    opts = _parse_fill(fill, img)
+    return img.transform(
+        img.size, Image.Transform.PERSPECTIVE, perspective_coeffs, interpolation, **opts
+    )
+
+
 def rotate(
     img, angle, interpolation=Image.Resampling.NEAREST, expand=False, center=None, fill=None
 ):

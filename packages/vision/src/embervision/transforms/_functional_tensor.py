@@ -311,7 +311,9 @@ def resize(img, size, interpolation="bilinear", antialias=True):
     return _cast_squeeze_out(batch, lead, out_dtype)
 
 
-def _assert_grid_transform_inputs(img, matrix, interpolation, fill, supported_interpolation_modes):
+def _assert_grid_transform_inputs(
+    img, matrix, interpolation, fill, supported_interpolation_modes, coeffs=None
+):
     if not isinstance(img, Tensor):
         raise TypeError("Input img should be Tensor")
     _assert_image_tensor(img)
@@ -319,6 +321,8 @@ def _assert_grid_transform_inputs(img, matrix, interpolation, fill, supported_in
         raise TypeError("Argument matrix should be a list")
     if matrix is not None and len(matrix) != 6:
         raise ValueError("Argument matrix should have 6 float values")
+    if coeffs is not None and len(coeffs) != 8:
+        raise ValueError("Argument coeffs should have 8 float values")
     num_channels = get_dimensions(img)[0]
     if isinstance(fill, (tuple, list)) and len(fill) > 1 and len(fill) != num_channels:
         raise ValueError(
@@ -344,9 +348,11 @@ def _gen_affine_grid(theta, w, h, ow, oh):
 
 
 def _apply_grid_transform(img, grid, mode, fill):
-    """Sample ``img`` at ``grid``; points outside the image get ``fill`` (zeros when None)."""
+    """Sample ``img`` at ``grid`` (a ``(1, H, W, 2)`` numpy array or tensor, shared by every
+    image of the batch); points outside the image get ``fill`` (zeros when None)."""
     batch, lead, out_dtype = _cast_squeeze_in(img, _FLOAT_DTYPES)
-    grid = _constant(grid, batch).expand(batch.shape[0], *grid.shape[1:])
+    grid = ember.as_tensor(grid, dtype=batch.dtype, device=batch.device)
+    grid = grid.expand(batch.shape[0], *grid.shape[1:])
     if fill is not None:
         # a channel of ones, sampled along, tells how much of each output pixel lies inside
         batch = ember.cat((batch, ember.ones_like(batch[:, :1])), dim=1)
@@ -401,6 +407,53 @@ def rotate(img, matrix, interpolation="nearest", expand=False, fill=None):
     ow, oh = _compute_affine_output_size(matrix, w, h) if expand else (w, h)
     grid = _gen_affine_grid(matrix, w=w, h=h, ow=ow, oh=oh)
     return _apply_grid_transform(img, grid, interpolation, fill=fill)
+
+
+def _perspective_grid(coeffs, ow, oh, dtype):
+    """``grid_sample``'s ``(1, oh, ow, 2)`` grid for Pillow's perspective map (``Geometry.c``):
+    output pixel centre ``(x, y)`` reads the input at
+    ``((c0 x + c1 y + c2) / (c6 x + c7 y + 1), (c3 x + c4 y + c5) / (c6 x + c7 y + 1))``,
+    normalised to [-1, 1]. Computed in ``dtype``, in torchvision's order of operations."""
+    theta1 = np.array([coeffs[0:3], coeffs[3:6]], dtype=dtype)
+    theta2 = np.array([[coeffs[6], coeffs[7], 1.0]] * 2, dtype=dtype)
+    xs = np.linspace(0.5, ow - 0.5, ow, dtype=dtype)
+    ys = np.linspace(0.5, oh - 0.5, oh, dtype=dtype)
+    base = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], dtype.type(1)), axis=-1)
+    rescaled_theta1 = theta1.T / np.array([0.5 * ow, 0.5 * oh], dtype=dtype)
+    grid = (base @ rescaled_theta1) / (base @ theta2.T) - dtype.type(1)
+    return grid[None]
+
+
+def perspective(img, perspective_coeffs, interpolation="bilinear", fill=None):
+    """Apply Pillow's perspective map of the 8 ``perspective_coeffs`` (output pixel -> input
+    pixel) on the same canvas."""
+    if not isinstance(img, Tensor):
+        raise TypeError("Input img should be Tensor.")
+    _assert_grid_transform_inputs(
+        img, None, interpolation, fill, ["nearest", "bilinear"], coeffs=perspective_coeffs
+    )
+    h, w = img.shape[-2:]
+    dtype = np.dtype(np.float64 if img.dtype == ember.float64 else np.float32)
+    grid = _perspective_grid(perspective_coeffs, ow=w, oh=h, dtype=dtype)
+    return _apply_grid_transform(img, grid, interpolation, fill=fill)
+
+
+def _create_identity_grid(size):
+    """The ``(1, H, W, 2)`` grid of pixel centres, ``(x, y)`` normalised to [-1, 1], float32."""
+    h, w = size
+    xs = np.linspace((-w + 1) / w, (w - 1) / w, w, dtype=np.float32)
+    ys = np.linspace((-h + 1) / h, (h - 1) / h, h, dtype=np.float32)
+    return np.stack(np.broadcast_arrays(xs[None, :], ys[:, None]), axis=-1)[None]
+
+
+def elastic_transform(img, displacement, interpolation="bilinear", fill=None):
+    """Sample ``img`` at the identity grid plus ``displacement`` (``(1, H, W, 2)``, in
+    ``grid_sample``'s normalised units)."""
+    if not isinstance(img, Tensor):
+        raise TypeError(f"img should be Tensor. Got {type(img)}")
+    displacement = displacement.to(img.device)
+    identity = ember.tensor(_create_identity_grid(img.shape[-2:]), device=img.device)
+    return _apply_grid_transform(img, identity + displacement, interpolation, fill)
 
 
 # ---------------------------------------------------------------------------------- colour

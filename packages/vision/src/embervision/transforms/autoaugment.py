@@ -1,4 +1,4 @@
-"""Automatic augmentation policies: AutoAugment, RandAugment and TrivialAugmentWide
+"""Automatic augmentation policies: AutoAugment, RandAugment, TrivialAugmentWide and AugMix
 (``torchvision.transforms.autoaugment``).
 
 Each applies operations from a shared set (``_apply_op``) to a PIL image (mode L or RGB) or a
@@ -13,12 +13,13 @@ from enum import Enum
 
 import ember
 from ember import Tensor
+from ember.distributions import Dirichlet
 from ember.nn import Module
 
 from . import functional as F
 from .functional import InterpolationMode
 
-__all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide"]
+__all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"]
 
 
 def _apply_op(img, op_name, magnitude, interpolation, fill):
@@ -83,9 +84,9 @@ _ENHANCEMENTS = {
 _PARAMETERLESS = {"AutoContrast": F.autocontrast, "Equalize": F.equalize, "Invert": F.invert}
 
 
-def _posterize_bits(num_bins, max_drop):
-    """Bit counts from 8 down to ``8 - max_drop`` over ``num_bins`` bins."""
-    return 8 - (ember.arange(num_bins) / ((num_bins - 1) / max_drop)).round().int()
+def _posterize_bits(num_bins, max_drop, most=8):
+    """Bit counts from ``most`` down to ``most - max_drop`` over ``num_bins`` bins."""
+    return most - (ember.arange(num_bins) / ((num_bins - 1) / max_drop)).round().int()
 
 
 class AutoAugmentPolicy(Enum):
@@ -374,4 +375,127 @@ class TrivialAugmentWide(_AutoAugmentBase):
         return (
             f"{self.__class__.__name__}(num_magnitude_bins={self.num_magnitude_bins}, "
             f"interpolation={self.interpolation}, fill={self.fill})"
+        )
+
+
+class AugMix(_AutoAugmentBase):
+    """AugMix (Hendrycks et al., "AugMix: A Simple Data Processing Method to Improve Robustness
+    and Uncertainty"): ``mixture_width`` chains of random operations, their results mixed with
+    Dirichlet weights, then mixed with the original image by a Beta-distributed weight.
+
+    The image is a PIL image (mode L or RGB) or a uint8 tensor ``(..., 1 or 3, H, W)``; each
+    image of a batch draws its own mixing weights, all share the chains' operations. The mix
+    is truncated back to the input's dtype.
+
+    Args:
+        severity (int): magnitude bin of the operations, from 1 to 10. Default 3.
+        mixture_width (int): number of augmentation chains. Default 3.
+        chain_depth (int): operations per chain; a negative value draws it from [1, 3] for
+            each chain. Default -1.
+        alpha (float): concentration of the Dirichlet and Beta distributions. Default 1.0.
+        all_ops (bool): also use Brightness, Color, Contrast and Sharpness. Default True.
+        interpolation (InterpolationMode): BILINEAR (default) or NEAREST.
+        fill (sequence or number, optional): value outside the transformed image.
+    """
+
+    _PARAMETER_MAX = 10
+
+    def __init__(
+        self,
+        severity=3,
+        mixture_width=3,
+        chain_depth=-1,
+        alpha=1.0,
+        all_ops=True,
+        interpolation=InterpolationMode.BILINEAR,
+        fill=None,
+    ):
+        super().__init__(interpolation, fill)
+        if not (1 <= severity <= self._PARAMETER_MAX):
+            raise ValueError(
+                f"The severity must be between [1, {self._PARAMETER_MAX}]. Got {severity} instead."
+            )
+        self.severity = severity
+        self.mixture_width = mixture_width
+        self.chain_depth = chain_depth
+        self.alpha = alpha
+        self.all_ops = all_ops
+
+    def _augmentation_space(self, num_bins, image_size):
+        s = {
+            "ShearX": (ember.linspace(0.0, 0.3, num_bins), True),
+            "ShearY": (ember.linspace(0.0, 0.3, num_bins), True),
+            "TranslateX": (ember.linspace(0.0, image_size[1] / 3.0, num_bins), True),
+            "TranslateY": (ember.linspace(0.0, image_size[0] / 3.0, num_bins), True),
+            "Rotate": (ember.linspace(0.0, 30.0, num_bins), True),
+            "Posterize": (_posterize_bits(num_bins, 4, most=4), False),
+            "Solarize": (ember.linspace(255.0, 0.0, num_bins), False),
+            "AutoContrast": (ember.tensor(0.0), False),
+            "Equalize": (ember.tensor(0.0), False),
+        }
+        if self.all_ops:
+            s.update(
+                {
+                    "Brightness": (ember.linspace(0.0, 0.9, num_bins), True),
+                    "Color": (ember.linspace(0.0, 0.9, num_bins), True),
+                    "Contrast": (ember.linspace(0.0, 0.9, num_bins), True),
+                    "Sharpness": (ember.linspace(0.0, 0.9, num_bins), True),
+                }
+            )
+        return s
+
+    def _sample_dirichlet(self, params):
+        """One Dirichlet sample per row of ``params`` (torch's ``_sample_dirichlet``); a method
+        of its own so that tests can replace it."""
+        return Dirichlet(params).sample()
+
+    def forward(self, orig_img):
+        fill = self._fill_for(orig_img)
+        _, height, width = F.get_dimensions(orig_img)
+        img = orig_img if isinstance(orig_img, Tensor) else F.pil_to_tensor(orig_img)
+        op_meta = self._augmentation_space(self._PARAMETER_MAX, (height, width))
+        op_names = list(op_meta)
+
+        orig_dims = list(img.shape)
+        batch = img.view([1] * max(4 - img.ndim, 0) + orig_dims)
+        n = batch.shape[0]
+        batch_dims = [n] + [1] * (batch.ndim - 1)
+        # Beta weights for mixing the original and the augmented image, as a Dirichlet of two
+        # parameters: column 0 weighs the original, column 1 the augmented images
+        alphas = ember.tensor([self.alpha, self.alpha], device=batch.device)
+        m = self._sample_dirichlet(alphas.expand(n, -1))
+        # the chains' mixing weights, scaled by the augmented images' share
+        chain_alphas = ember.tensor([self.alpha] * self.mixture_width, device=batch.device)
+        combined_weights = self._sample_dirichlet(chain_alphas.expand(n, -1)) * m[:, 1].view(n, -1)
+
+        mix = m[:, 0].view(batch_dims) * batch
+        for i in range(self.mixture_width):
+            aug = batch
+            depth = self.chain_depth
+            if depth <= 0:
+                depth = int(ember.randint(low=1, high=4, size=(1,)).item())
+            for _ in range(depth):
+                op_name = op_names[int(ember.randint(len(op_meta), (1,)).item())]
+                magnitudes, signed = op_meta[op_name]
+                magnitude = 0.0
+                if magnitudes.ndim > 0:
+                    magnitude = float(magnitudes[int(ember.randint(self.severity, (1,)).item())])
+                if signed and ember.randint(2, (1,)).item():
+                    magnitude *= -1.0
+                aug = _apply_op(
+                    aug, op_name, magnitude, interpolation=self.interpolation, fill=fill
+                )
+            mix.add_(combined_weights[:, i].view(batch_dims) * aug)
+        mix = mix.view(orig_dims).to(dtype=img.dtype)
+
+        if not isinstance(orig_img, Tensor):
+            return F.to_pil_image(mix)
+        return mix
+
+    def __repr__(self):
+        return (
+            f"{self.__class__.__name__}(severity={self.severity}, "
+            f"mixture_width={self.mixture_width}, chain_depth={self.chain_depth}, "
+            f"alpha={self.alpha}, all_ops={self.all_ops}, interpolation={self.interpolation}, "
+            f"fill={self.fill})"
         )

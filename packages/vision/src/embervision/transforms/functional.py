@@ -530,6 +530,94 @@ def affine(
     return F_t.affine(img, matrix=matrix, interpolation=interpolation.value, fill=fill)
 
 
+def _get_perspective_coeffs(startpoints, endpoints):
+    """The 8 coefficients ``(a, b, c, d, e, f, g, h)`` of the perspective map that takes each
+    of the four ``endpoints`` to its ``startpoints`` corner: output pixel ``(x, y)`` reads the
+    input at ``((a x + b y + c) / (g x + h y + 1), (d x + e y + f) / (g x + h y + 1))``.
+
+    Solved by least squares in float64 and rounded to float32, as torchvision does.
+    """
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(
+            f"Please provide exactly four corners, got {len(startpoints)} startpoints and "
+            f"{len(endpoints)} endpoints."
+        )
+    a_matrix = np.zeros((8, 8), dtype=np.float64)
+    for i, ((x, y), (u, v)) in enumerate(zip(endpoints, startpoints)):
+        a_matrix[2 * i] = [x, y, 1, 0, 0, 0, -u * x, -u * y]
+        a_matrix[2 * i + 1] = [0, 0, 0, x, y, 1, -v * x, -v * y]
+    b_matrix = np.asarray(startpoints, dtype=np.float64).reshape(8)
+    solution = np.linalg.lstsq(a_matrix, b_matrix, rcond=None)[0]
+    return solution.astype(np.float32).tolist()
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """Perspective transform that moves the four corners ``startpoints`` to ``endpoints``.
+
+    Args:
+        img: PIL image or tensor ``(..., H, W)``.
+        startpoints: four ``[x, y]`` corners ``[top-left, top-right, bottom-right,
+            bottom-left]`` of the original image.
+        endpoints: the same four corners in the transformed image.
+        interpolation: BILINEAR (default) or NEAREST (tensors); PIL also takes BICUBIC. An
+            ``InterpolationMode`` or a Pillow constant.
+        fill: value of the pixels outside the input (default 0); a number is used for every
+            band.
+
+    Returns:
+        The transformed image, the same size as the input.
+    """
+    coeffs = _get_perspective_coeffs(startpoints, endpoints)
+    interpolation = _interpolation_mode(interpolation)
+    if not _is_tensor(img):
+        return F_pil.perspective(
+            img, coeffs, interpolation=pil_modes_mapping[interpolation], fill=fill
+        )
+    return F_t.perspective(img, coeffs, interpolation=interpolation.value, fill=fill)
+
+
+def elastic_transform(img, displacement, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """Move every pixel by ``displacement`` (see ``ElasticTransform``).
+
+    The displacement is added to the identity grid of pixel centres and the image is sampled
+    there. A PIL image is transformed as a tensor and converted back to its mode.
+
+    Args:
+        img: PIL image (mode P, L or RGB) or tensor ``(..., 1 or 3, H, W)``.
+        displacement: ``(1, H, W, 2)`` tensor of ``(dx, dy)`` in ``grid_sample``'s normalised
+            units (the image spans [-1, 1] along each axis).
+        interpolation: BILINEAR (default) or NEAREST; a Pillow constant is accepted with a
+            warning.
+        fill: value of the pixels outside the input (default 0); a number, or one per band.
+
+    Returns:
+        The transformed image, of the input's kind.
+    """
+    if isinstance(interpolation, int):
+        warnings.warn(
+            "Argument interpolation should be of type InterpolationMode instead of int. "
+            "Please, use InterpolationMode enum.",
+            stacklevel=2,
+        )
+        interpolation = _interpolation_modes_from_int(interpolation)
+    if not isinstance(displacement, Tensor):
+        raise TypeError("Argument displacement should be a Tensor")
+    t_img = img
+    if not _is_tensor(img):
+        if not F_pil._is_pil_image(img):
+            raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+        t_img = pil_to_tensor(img)
+    shape = (1,) + tuple(t_img.shape[-2:]) + (2,)
+    if shape != tuple(displacement.shape):
+        raise ValueError(
+            f"Argument displacement shape should be {shape}, but given {tuple(displacement.shape)}"
+        )
+    output = F_t.elastic_transform(t_img, displacement, interpolation.value, fill)
+    if not _is_tensor(img):
+        output = to_pil_image(output, mode=img.mode)
+    return output
+
+
 # ---------------------------------------------------------------------------------- colour
 
 

@@ -45,6 +45,8 @@ __all__ = [
     "ColorJitter",
     "RandomRotation",
     "RandomAffine",
+    "RandomPerspective",
+    "ElasticTransform",
     "Grayscale",
     "RandomGrayscale",
     "RandomErasing",
@@ -825,6 +827,126 @@ class RandomAffine(Module):
         s += f", fill={self.fill}" if self.fill != 0 else ""
         s += f", center={self.center}" if self.center is not None else ""
         return s + ")"
+
+
+class RandomPerspective(Module):
+    """Random perspective transformation with probability ``p``, the image size kept.
+
+    Args:
+        distortion_scale (float): degree of distortion, from 0 to 1: each corner moves inwards
+            by up to ``distortion_scale`` times half the width and height. Default 0.5.
+        p (float): probability of transforming the image. Default 0.5.
+        interpolation (InterpolationMode): BILINEAR (default) or NEAREST (tensors); PIL also
+            takes BICUBIC. Pillow constants are accepted too.
+        fill (number or sequence): value outside the transformed image. Default 0.
+    """
+
+    def __init__(
+        self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR, fill=0
+    ):
+        super().__init__()
+        self.p = p
+        self.interpolation = F._interpolation_mode(interpolation)
+        self.distortion_scale = distortion_scale
+        self.fill = _check_fill(fill)
+
+    def forward(self, img):
+        fill = _fill_for(img, self.fill)
+        _, height, width = F.get_dimensions(img)
+        if ember.rand(1).item() < self.p:
+            startpoints, endpoints = self.get_params(width, height, self.distortion_scale)
+            return F.perspective(img, startpoints, endpoints, self.interpolation, fill)
+        return img
+
+    @staticmethod
+    def get_params(width, height, distortion_scale):
+        """``(startpoints, endpoints)`` for ``perspective``: the image's corners ``[top-left,
+        top-right, bottom-right, bottom-left]``, and each moved inwards at random."""
+        dx = int(distortion_scale * (width // 2))
+        dy = int(distortion_scale * (height // 2))
+        topleft = [_randint(0, dx + 1), _randint(0, dy + 1)]
+        topright = [_randint(width - dx - 1, width), _randint(0, dy + 1)]
+        botright = [_randint(width - dx - 1, width), _randint(height - dy - 1, height)]
+        botleft = [_randint(0, dx + 1), _randint(height - dy - 1, height)]
+        startpoints = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+        endpoints = [topleft, topright, botright, botleft]
+        return startpoints, endpoints
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+def _elastic_pair(x, name):
+    """``alpha`` or ``sigma``: a float as ``[x, x]``; a sequence of two floats as a list."""
+    if not isinstance(x, (float, Sequence)):
+        raise TypeError(f"{name} should be float or a sequence of floats. Got {type(x)}")
+    if isinstance(x, float):
+        return [x, x]
+    if len(x) != 2:
+        raise ValueError(f"If {name} is a sequence its length should be 2. Got {len(x)}")
+    for element in x:
+        if not isinstance(element, float):
+            raise TypeError(f"{name} should be a sequence of floats. Got {type(element)}")
+    return list(x)
+
+
+class ElasticTransform(Module):
+    """Elastic deformation: every pixel moves by a random, smooth displacement.
+
+    Uniform noise in [-1, 1] for ``dx`` and for ``dy`` is blurred by a Gaussian of ``sigma``,
+    scaled by ``alpha`` over the width (height), added to the identity grid and the image is
+    sampled there. Gives a see-through-water effect.
+
+    Args:
+        alpha (float or sequence of floats): magnitude of the displacements, ``(ax, ay)``.
+            Default 50.0. As in torchvision, an int is rejected.
+        sigma (float or sequence of floats): smoothness of the displacements, ``(sx, sy)``.
+            Default 5.0.
+        interpolation (InterpolationMode): BILINEAR (default) or NEAREST.
+        fill (number or sequence): value outside the transformed image. Default 0.
+    """
+
+    def __init__(self, alpha=50.0, sigma=5.0, interpolation=InterpolationMode.BILINEAR, fill=0):
+        super().__init__()
+        self.alpha = _elastic_pair(alpha, "alpha")
+        self.sigma = _elastic_pair(sigma, "sigma")
+        self.interpolation = F._interpolation_mode(interpolation)
+        if isinstance(fill, (int, float)):
+            fill = [float(fill)]
+        elif isinstance(fill, (list, tuple)):
+            fill = [float(f) for f in fill]
+        else:
+            raise TypeError(
+                f"fill should be int or float or a list or tuple of them. Got {type(fill)}"
+            )
+        self.fill = fill
+
+    @staticmethod
+    def get_params(alpha, sigma, size):
+        """A random ``(1, H, W, 2)`` displacement for ``elastic_transform``; ``size`` is
+        ``[height, width]``."""
+        fields = []
+        for i in range(2):  # dx scaled by the width, then dy by the height
+            d = ember.rand([1, 1] + list(size)) * 2 - 1
+            if sigma[i] > 0.0:
+                k = int(8 * sigma[i] + 1)
+                if k % 2 == 0:  # the kernel size must be odd
+                    k += 1
+                # torchvision blurs each field with both sigmas, (sx, sy)
+                d = F.gaussian_blur(d, [k, k], sigma)
+            fields.append(d * alpha[i] / size[1 - i])
+        return ember.cat(fields, 1).permute(0, 2, 3, 1)
+
+    def forward(self, tensor):
+        _, height, width = F.get_dimensions(tensor)
+        displacement = self.get_params(self.alpha, self.sigma, [height, width])
+        return F.elastic_transform(tensor, displacement, self.interpolation, self.fill)
+
+    def __repr__(self):
+        return (
+            f"{self.__class__.__name__}(alpha={self.alpha}, sigma={self.sigma}, "
+            f"interpolation={self.interpolation}, fill={self.fill})"
+        )
 
 
 # ---------------------------------------------------------------------------------- colour

@@ -1,6 +1,6 @@
 """Datasets: the map-style ``Dataset``, the stream-style ``IterableDataset`` and their
-combinators (``TensorDataset``, ``ConcatDataset``, ``ChainDataset``, ``Subset``,
-``random_split``)."""
+combinators (``TensorDataset``, ``StackDataset``, ``ConcatDataset``, ``ChainDataset``,
+``Subset``, ``random_split``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ __all__ = [
     "Dataset",
     "IterableDataset",
     "TensorDataset",
+    "StackDataset",
     "ConcatDataset",
     "ChainDataset",
     "Subset",
@@ -81,6 +82,63 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return self.tensors[0].size(0)
+
+
+class StackDataset(Dataset):
+    """Datasets of equal length side by side: sample ``i`` holds sample ``i`` of each.
+
+    Example:
+        >>> tuple_stack = StackDataset(images, texts)
+        >>> tuple_stack[0] == (images[0], texts[0])
+        >>> dict_stack = StackDataset(image=images, text=texts)
+        >>> dict_stack[0] == {"image": images[0], "text": texts[0]}
+
+    Args:
+        *args (Dataset): datasets whose samples are returned as a tuple.
+        **kwargs (Dataset): datasets whose samples are returned as a dict; not with ``args``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                "input/output, but both types are given."
+            )
+        if not (args or kwargs):
+            raise ValueError("At least one dataset should be passed")
+        self.datasets = args or kwargs
+        parts = args or list(kwargs.values())
+        self._length = len(parts[0])
+        if any(self._length != len(dataset) for dataset in parts):
+            raise ValueError("Size mismatch between datasets")
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: dataset[index] for k, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __getitems__(self, indices):
+        # batched fetching passes through to each dataset that supports it
+        if isinstance(self.datasets, dict):
+            columns = {k: _fetch_all(dataset, indices) for k, dataset in self.datasets.items()}
+            return [{k: column[i] for k, column in columns.items()} for i in range(len(indices))]
+        columns = [_fetch_all(dataset, indices) for dataset in self.datasets]
+        return [tuple(column[i] for column in columns) for i in range(len(indices))]
+
+    def __len__(self):
+        return self._length
+
+
+def _fetch_all(dataset, indices):
+    """``[dataset[i] for i in indices]``, in one ``__getitems__`` call where there is one."""
+    if not callable(getattr(dataset, "__getitems__", None)):
+        return [dataset[idx] for idx in indices]
+    items = dataset.__getitems__(indices)
+    if len(items) != len(indices):
+        raise ValueError(
+            f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}"
+        )
+    return items
 
 
 class ConcatDataset(Dataset):
