@@ -303,3 +303,5 @@ def test_settings():
         assert str(fw.get_default_device()) == "cpu"
         fw.set_default_device("cpu")
         assert fw.zeros(2).device.type == "cpu"
+        # back to no default: torch's installs a function mode that changes other tests' paths
+        fw.set_default_device(None)
