@@ -422,15 +422,25 @@ def _graph_dependencies(roots):
     return deps, hooked
 
 
-_final_callbacks = []  # one list per backward pass running (nested passes: the innermost last)
-_accumulating = []  # per running pass: whether it accumulates into .grad (no ``inputs``)
+class _Pass:
+    """A backward pass that is running: whether it accumulates into ``.grad`` (no
+    ``inputs``), and the callbacks queued to run when it has finished."""
+
+    __slots__ = ("accumulates", "callbacks")
+
+    def __init__(self, accumulates):
+        self.accumulates = accumulates
+        self.callbacks = []
+
+
+_passes = []  # the backward passes running (nested passes: the innermost last)
 
 
 def _is_checkpoint_valid():
     """Whether a reentrant checkpoint may run its inner backward now: not inside a pass that
     captures gradients (``autograd.grad``, ``backward(inputs=...)``), whose leaves would miss
     what the inner pass accumulates into ``.grad``."""
-    return not _accumulating or _accumulating[-1]
+    return not _passes or _passes[-1].accumulates
 
 
 def queue_callback(callback):
@@ -441,9 +451,9 @@ def queue_callback(callback):
     Raises:
         RuntimeError: outside a backward pass (call it from a hook).
     """
-    if not _final_callbacks:
+    if not _passes:
         raise RuntimeError("Final callbacks can only be installed during backward pass.")
-    _final_callbacks[-1].append(callback)
+    _passes[-1].callbacks.append(callback)
 
 
 def _run_post_accumulate_grad_hooks(leaf):
@@ -453,16 +463,14 @@ def _run_post_accumulate_grad_hooks(leaf):
 
 def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None):
     """``_backward_pass``, then the callbacks queued during it (only if it succeeded)."""
-    callbacks = []
-    _final_callbacks.append(callbacks)
-    _accumulating.append(inputs is None)
+    running = _Pass(inputs is None)
+    _passes.append(running)
     try:
         results = _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs)
-        for callback in callbacks:  # (a callback may append more: the loop runs them too)
+        for callback in running.callbacks:  # (a callback may queue more: the loop runs them)
             callback()
     finally:
-        _final_callbacks.pop()
-        _accumulating.pop()
+        _passes.pop()
     return results
 
 
