@@ -184,8 +184,9 @@ def placement_hint(folder, names, note=""):
     return f"Without network access, place these files{note} in {folder}:\n{listing}"
 
 
-def download_from_mirrors(urls, root, filename, md5, hint):
-    """``download_and_extract_archive`` from the first of ``urls`` that works.
+def download_from_mirrors(urls, root, filename, md5, hint, extract=True):
+    """``download_and_extract_archive`` (``download_url`` with ``extract=False``) from the
+    first of ``urls`` that works.
 
     Raises:
         RuntimeError: every url failed; the message lists each failure, then ``hint``.
@@ -193,7 +194,10 @@ def download_from_mirrors(urls, root, filename, md5, hint):
     failures = []
     for url in urls:
         try:
-            download_and_extract_archive(url, root, filename=filename, md5=md5)
+            if extract:
+                download_and_extract_archive(url, root, filename=filename, md5=md5)
+            else:
+                download_url(url, root, filename, md5)
             return
         except (OSError, RuntimeError) as error:  # URLError and timeouts are OSErrors
             failures.append(f"  {url}: {error}")

@@ -20,7 +20,6 @@ from itertools import islice
 
 from ember.utils._download import (
     download_from_mirrors,
-    download_url,
     extract_archive,
     placement_hint,
 )
@@ -77,19 +76,13 @@ def _by_split(split, splits, dataset_name, make):
     return datasets[0] if isinstance(split, str) else datasets
 
 
-def _download(url, folder, filename, md5, hint):
-    """Download ``url`` to ``folder/filename``; on failure say which file to place where."""
-    try:
-        download_url(url, folder, filename, md5)
-    except (OSError, RuntimeError) as error:  # URLError and timeouts are OSErrors
-        raise RuntimeError(f"Error downloading {filename}:\n  {url}: {error}\n{hint}") from None
-
-
 def _file(folder, filename, url, md5):
     """Path of ``folder/filename``, downloaded first when absent."""
     path = os.path.join(folder, filename)
     if not os.path.isfile(path):
-        _download(url, folder, filename, md5, placement_hint(folder, [filename]))
+        download_from_mirrors(
+            [url], folder, filename, md5, placement_hint(folder, [filename]), extract=False
+        )
     return path
 
 

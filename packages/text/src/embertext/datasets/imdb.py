@@ -8,9 +8,9 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import PurePosixPath
 
-from ember.utils._download import placement_hint
+from ember.utils._download import download_from_mirrors, placement_hint
 
-from ._utils import _by_split, _download, _RawTextIterableDataset
+from ._utils import _by_split, _RawTextIterableDataset
 
 URL = "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 
@@ -101,7 +101,9 @@ def IMDB(root=".data", split=("train", "test")):
         if not all(os.path.isfile(os.path.join(cache, label)) for label in MAP_LABELS):
             archive = os.path.join(folder, _PATH)
             if not os.path.isfile(archive):
-                _download(URL, folder, _PATH, MD5, placement_hint(folder, [_PATH]))
+                download_from_mirrors(
+                    [URL], folder, _PATH, MD5, placement_hint(folder, [_PATH]), extract=False
+                )
             _write_cache(archive, s, cache)
         return _RawTextIterableDataset(f"{DATASET_NAME} {s}", cache, _read_cache)
 

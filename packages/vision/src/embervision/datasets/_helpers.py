@@ -1,5 +1,5 @@
 """Pieces shared by the datasets that come as downloaded archives: reading an image fully,
-the "not found" error with its placement hint, the archive download, and a base class for
+the "not found" error with its placement hint, the archive downloads, and a base class for
 datasets whose samples are a list of ``(image path, class index)`` pairs.
 """
 
@@ -9,7 +9,7 @@ import os
 
 from PIL import Image
 
-from ember.utils._download import download_from_mirrors, download_url
+from ember.utils._download import download_from_mirrors
 
 from .folder import default_loader
 from .vision import VisionDataset
@@ -63,18 +63,6 @@ def download_archives(download_root, archives, hint):
     """
     for url, filename, md5 in archives:
         download_from_mirrors([url], download_root, filename, md5, hint)
-
-
-def download_file(url, root, filename, md5, hint):
-    """``download_url`` (no extraction), turning a failure into an error that ends with ``hint``.
-
-    Raises:
-        RuntimeError: the download failed (no network, bad checksum).
-    """
-    try:
-        download_url(url, root, filename, md5=md5)
-    except (OSError, RuntimeError) as error:
-        raise RuntimeError(f"Error downloading {filename}:\n  {url}: {error}\n{hint}") from None
 
 
 class ImageListDataset(VisionDataset):

@@ -15,7 +15,6 @@ from PIL import Image
 import ember
 from ember.utils._download import download_from_mirrors, placement_hint
 
-from ._helpers import download_file
 from .utils import extract_archive, verify_str_arg
 from .vision import VisionDataset
 
@@ -407,7 +406,9 @@ class QMNIST(MNIST):
         for url, md5 in self._resources():
             if self._find(os.path.splitext(os.path.basename(url))[0]) is not None:
                 continue
-            download_file(url, self.raw_folder, os.path.basename(url), md5, hint)
+            download_from_mirrors(
+                [url], self.raw_folder, os.path.basename(url), md5, hint, extract=False
+            )
 
     def __getitem__(self, index):
         """

@@ -7,7 +7,8 @@ import os
 import numpy as np
 from PIL import Image
 
-from ._helpers import download_file
+from ember.utils._download import download_from_mirrors
+
 from .utils import check_integrity
 from .vision import VisionDataset
 
@@ -97,4 +98,6 @@ class SEMEION(VisionDataset):
         """Download ``semeion.data`` unless it is already there and verified."""
         if self._check_integrity():
             return
-        download_file(self.url, self.root, self.filename, self.md5_checksum, self._hint())
+        download_from_mirrors(
+            [self.url], self.root, self.filename, self.md5_checksum, self._hint(), extract=False
+        )

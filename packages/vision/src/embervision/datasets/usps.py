@@ -8,7 +8,8 @@ import os
 import numpy as np
 from PIL import Image
 
-from ._helpers import download_file
+from ember.utils._download import download_from_mirrors
+
 from .vision import VisionDataset
 
 
@@ -54,7 +55,7 @@ class USPS(VisionDataset):
         hint = f"Without network access, put {filename} (md5 {checksum}) from {url} in {self.root}."
 
         if download:
-            download_file(url, self.root, filename, checksum, hint)
+            download_from_mirrors([url], self.root, filename, checksum, hint, extract=False)
 
         if not os.path.isfile(full_path):
             raise RuntimeError(
