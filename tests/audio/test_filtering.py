@@ -10,12 +10,15 @@ import pytest
 
 import ember
 from ember.autograd import gradcheck, gradgradcheck
+from ember.testing import assert_close
 from emberaudio.functional import filtering as F
 from emberaudio.transforms._filtering import Loudness
 
 
-def t64(array, requires_grad=False):
-    return ember.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
+def t64(array, requires_grad=False, device="cpu"):
+    return ember.tensor(
+        np.asarray(array, dtype=np.float64), requires_grad=requires_grad, device=device
+    )
 
 
 def difference_equation(x, a, b):
@@ -97,16 +100,22 @@ def float32_loop(x, a, b):
 
 
 @pytest.mark.parametrize("name", ["lowpass-1k", "resonant", "highpass-38", "order-4"])
-def test_lfilter_float32_over_16000_samples(name):
+def test_lfilter_float32_over_16000_samples(name, device):
+    # the recursion runs in float64 on either backend and is cast back to float32
     a, b = FILTERS[name]
     a32, b32 = np.float32(a), np.float32(b)
     x = np.random.default_rng(1).uniform(-1, 1, (2, 16384)).astype(np.float32) * 0.5
     # the exact filter whose coefficients are the float32 values normalised as lfilter
     # normalises them (in float32), run in float64
     expected = difference_equation(x, np.float64(a32 / a32[0]), np.float64(b32 / a32[0]))
-    out = F.lfilter(ember.tensor(x), ember.tensor(a32), ember.tensor(b32), clamp=False)
-    assert out.dtype == ember.float32
-    error = np.abs(out.numpy() - expected).max()
+    out = F.lfilter(
+        ember.tensor(x, device=device),
+        ember.tensor(a32, device=device),
+        ember.tensor(b32, device=device),
+        clamp=False,
+    )
+    assert out.dtype == ember.float32 and out.device.type == device
+    error = np.abs(out.cpu().numpy() - expected).max()
     # within 1e-6 of the exact filter, or (for poles at 0.995, where float32 rounding of the
     # FIR part alone is amplified by the recursion's DC gain of 4e4) no worse than the
     # float32 sample-by-sample loop torchaudio runs
@@ -116,14 +125,15 @@ def test_lfilter_float32_over_16000_samples(name):
         assert error < 1e-6 * max(1, np.abs(expected).max())
 
 
-def test_lfilter_high_order_longer_than_a_block():
+def test_lfilter_high_order_longer_than_a_block(device):
     roots = 0.6 * np.exp(1j * np.linspace(0.1, 3.0, 35))
     a = np.real(np.poly(np.concatenate([roots, roots.conj()])))  # order 70: 128-sample blocks
     b = np.zeros_like(a)
     b[0] = 1.0
     x = np.random.default_rng(2).uniform(-1, 1, (1, 500)) * 0.01
+    d = dict(device=device)
     np.testing.assert_allclose(
-        F.lfilter(t64(x), t64(a), t64(b), clamp=False).numpy(),
+        F.lfilter(t64(x, **d), t64(a, **d), t64(b, **d), clamp=False).cpu().numpy(),
         difference_equation(x, a, b),
         atol=1e-8,
     )
@@ -136,23 +146,27 @@ def test_lfilter_clamps_by_default():
     assert F.lfilter(x, a, b, clamp=False).numpy().max() > 5
 
 
-def test_lfilter_shapes_and_batching():
+def test_lfilter_shapes_and_batching(device):
     rng = np.random.default_rng(3)
     x = rng.uniform(-1, 1, (2, 3, 40)) * 0.1
     a = np.array([[1.0, -0.5, 0.1], [1.0, 0.3, 0.0], [2.0, 0.0, 0.0]])
     b = rng.standard_normal((3, 3)) * 0.2
-    batched = F.lfilter(t64(x), t64(a), t64(b), clamp=False).numpy()
+
+    def t64(array):
+        return ember.tensor(np.asarray(array, dtype=np.float64), device=device)
+
+    batched = F.lfilter(t64(x), t64(a), t64(b), clamp=False).cpu().numpy()
     assert batched.shape == (2, 3, 40)
     for i in range(3):
         np.testing.assert_allclose(
             batched[:, i], difference_equation(x[:, i], a[i], b[i]), atol=1e-12
         )
-    every = F.lfilter(t64(x), t64(a), t64(b), clamp=False, batching=False).numpy()
+    every = F.lfilter(t64(x), t64(a), t64(b), clamp=False, batching=False).cpu().numpy()
     assert every.shape == (2, 3, 3, 40)
     for i in range(3):
         np.testing.assert_allclose(every[..., i, :], difference_equation(x, a[i], b[i]), atol=1e-12)
     # 1-D coefficients filter every row of any leading shape
-    one = F.lfilter(t64(x), t64(a[0]), t64(b[0]), clamp=False).numpy()
+    one = F.lfilter(t64(x), t64(a[0]), t64(b[0]), clamp=False).cpu().numpy()
     np.testing.assert_allclose(one, difference_equation(x, a[0], b[0]), atol=1e-12)
     assert F.lfilter(t64(x[0, 0]), t64(a[0]), t64(b[0])).shape == (40,)
 
@@ -489,7 +503,7 @@ def _k_weighted_energy(x, fs):
     return np.stack([np.mean(y[..., s : s + gate] ** 2, -1) for s in starts], -1)
 
 
-def test_loudness_gates_like_bs1770():
+def test_loudness_gates_like_bs1770(device):
     fs = 8000
     rng = np.random.default_rng(14)
     x = rng.uniform(-1, 1, (2, 2 * fs)) * 0.2
@@ -500,16 +514,16 @@ def test_loudness_gates_like_bs1770():
     relative = -0.691 + 10 * np.log10(energy[:, kept].mean(-1).sum()) - 10
     kept &= block > relative
     expected = -0.691 + 10 * np.log10(energy[:, kept].mean(-1).sum())
-    out = F.loudness(t64(x), fs)
-    assert out.shape == ()
+    out = F.loudness(t64(x, device=device), fs)
+    assert out.shape == () and out.device.type == device
     np.testing.assert_allclose(out.item(), expected, atol=1e-9)
-    np.testing.assert_allclose(Loudness(fs)(t64(x)).item(), expected, atol=1e-9)
-    batch = F.loudness(t64(np.stack([x, x * 0.5])), fs).numpy()
+    np.testing.assert_allclose(Loudness(fs)(t64(x, device=device)).item(), expected, atol=1e-9)
+    batch = F.loudness(t64(np.stack([x, x * 0.5]), device=device), fs).cpu().numpy()
     np.testing.assert_allclose(batch[0] - batch[1], 20 * math.log10(2), atol=1e-6)
     with pytest.raises(ValueError, match="Only up to 5 channels"):
-        F.loudness(t64(np.zeros((6, fs))), fs)
+        F.loudness(t64(np.zeros((6, fs)), device=device), fs)
     with pytest.raises(RuntimeError, match="maximum size"):
-        F.loudness(t64(np.zeros((1, 100))), fs)
+        F.loudness(t64(np.zeros((1, 100)), device=device), fs)
 
 
 def test_loudness_gradient():
@@ -528,3 +542,117 @@ def test_lfilter_on_device(device):
     np.testing.assert_allclose(out.cpu().numpy(), difference_equation(x, a, b), atol=1e-10)
     ph = F.phaser(t64(x).to(device), 8000).cpu().numpy()
     np.testing.assert_allclose(ph, _phaser_loop(x, 8000, 0.4, 0.74, 3.0, 0.4, 0.5, True))
+
+
+def assert_matches_cpu(fn, arrays, device, atol=1e-9):
+    """``fn`` of float64 tensors made from ``arrays``, on ``device`` against the CPU: the
+    output, then the gradient of every input for one random cotangent (the CPU gradients
+    are checked by finite differences above; an input the output ignores has none on both)."""
+    results = []
+    cotangent = None
+    for dev in ("cpu", device):
+        inputs = [t64(a, requires_grad=True, device=dev) for a in arrays]
+        out = fn(*inputs)
+        assert out.device.type == dev
+        if cotangent is None:
+            cotangent = np.random.default_rng(0).standard_normal(tuple(out.shape))
+        out.backward(t64(cotangent, device=dev))
+        grads = []
+        for t in inputs:
+            assert t.grad is None or t.grad.device.type == dev
+            grads.append(None if t.grad is None else t.grad.cpu().numpy())
+        assert grads[0] is not None
+        results.append([out.detach().cpu().numpy()] + grads)
+    for got, want in zip(results[1], results[0]):
+        assert (got is None) == (want is None)
+        if want is not None:
+            np.testing.assert_allclose(got, want, atol=atol, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "name", ["lowpass-1k", "highpass-38", "order-4", "a0-not-1", "fir", "first-order"]
+)
+def test_lfilter_block_recursion_on_device(name, device):
+    # lengths inside one 64-sample block, on its edge, and over many blocks (whose boundary
+    # states the parallel prefix chains), against the sample loop
+    a, b = FILTERS[name]
+    rng = np.random.default_rng(17)
+    for length in (1, 64, 65, 1000):
+        x = rng.uniform(-1, 1, (2, 3, length)) * 0.1
+        out = F.lfilter(
+            t64(x, device=device), t64(a, device=device), t64(b, device=device), clamp=False
+        )
+        assert out.device.type == device and out.dtype == ember.float64
+        assert_close(out, difference_equation(x, a, b), atol=1e-10, rtol=0)
+
+
+def test_lfilter_and_filtfilt_gradients_on_device(device):
+    rng = np.random.default_rng(18)
+    x = rng.uniform(-1, 1, (2, 3, 150)) * 0.3
+    a = np.array([[1.0, -1.2, 0.5], [1.3, 0.4, 0.2], [0.9, -0.5, 0.1]])
+    b = rng.standard_normal((3, 3)) * 0.3
+    assert_matches_cpu(lambda x, a, b: F.lfilter(x, a, b, clamp=False), (x, a, b), device)
+    assert_matches_cpu(
+        lambda x, a, b: F.lfilter(x[0], a, b, clamp=False, batching=False), (x, a, b), device
+    )
+    assert_matches_cpu(lambda x, a, b: F.filtfilt(x, a, b, clamp=False), (x, a, b), device)
+    assert_matches_cpu(lambda x, a, b: F.lfilter(x * 4, a, b), (x, a, b), device)  # clamped
+
+
+def test_lfilter_finite_difference_gradients_on_device(device):
+    rng = np.random.default_rng(19)
+    x = t64(rng.uniform(-1, 1, (1, 70)) * 0.3, True, device)  # two 64-sample blocks
+    a = t64([1.1, -0.6, 0.2], True, device)
+    b = t64([0.3, 0.1, -0.2], True, device)
+    assert gradcheck(lambda x, a, b: F.lfilter(x, a, b, clamp=False), (x, a, b))
+    x = t64(rng.uniform(-1, 1, (1, 6)), True, device)
+    assert gradgradcheck(lambda x, a, b: F.lfilter(x, a, b, clamp=False), (x, a, b))
+
+
+@pytest.mark.parametrize("name, design", DESIGNS, ids=[d[0] for d in DESIGNS])
+def test_designs_on_device_match_cpu(name, design, device):
+    # frequency, Q and gain as tensors, so their gradients are compared too
+    x = np.random.default_rng(20).uniform(-1, 1, (2, 300)) * 0.2
+    assert_matches_cpu(lambda x, f, q, g: design(x, 16000, f, q, g), (x, 1000.0, 0.9, 6.0), device)
+
+
+def test_fixed_designs_and_effects_on_device_match_cpu(device):
+    x = np.random.default_rng(21).uniform(-1, 1, (2, 3, 400)) * 0.4
+    cases = {
+        "biquad": lambda x: F.biquad(x, 0.3, 0.2, 0.1, 1.0, -0.5, 0.2),
+        "band": lambda x: F.band_biquad(x, 16000, 1000.0, 2.0),
+        "band-noise": lambda x: F.band_biquad(x, 16000, 1000.0, 2.0, noise=True),
+        "bandpass-skirt": lambda x: F.bandpass_biquad(x, 16000, 900.0, 2.0, True),
+        "riaa": lambda x: F.riaa_biquad(x, 44100),
+        "deemph": lambda x: F.deemph_biquad(x, 48000),
+        "contrast": lambda x: F.contrast(x, 40.0),
+        "dcshift-up": lambda x: F.dcshift(x, 0.3, 0.05),
+        "dcshift-down": lambda x: F.dcshift(x, -0.3, 0.05),
+        "overdrive": lambda x: F.overdrive(x, 10, 30),
+        "gain": lambda x: F.gain(x, -3.0),
+        "phaser-triangle": lambda x: F.phaser(x[..., :200], 8000, sinusoidal=False),
+        "dither": lambda x: F.dither(x),
+        "dither-shaped": lambda x: F.dither(x, noise_shaping=True),
+    }
+    for name, f in cases.items():
+        try:
+            assert_matches_cpu(f, (x,), device)
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
+    # a CPU tensor parameter is moved to the waveform's device
+    cpu_freq = t64(1000.0)
+    out = F.lowpass_biquad(t64(x, device=device), 16000, cpu_freq)
+    assert_close(out, F.lowpass_biquad(t64(x), 16000, 1000.0), atol=1e-12, rtol=0)
+    # the random dithers pick their samples with the CPU generator: the same on any device
+    for density in ("RPDF", "GPDF"):
+        ember.manual_seed(3)
+        want = F.dither(t64(x), density)
+        ember.manual_seed(3)
+        got = F.dither(t64(x, device=device), density)
+        assert got.device.type == device
+        assert_close(got, want, atol=1e-12, rtol=0)
+
+
+def test_loudness_gradient_on_device(device):
+    x = np.random.default_rng(22).uniform(-1, 1, (2, 300)) * 0.3
+    assert_matches_cpu(lambda x: F.loudness(x, 300), (x,), device)

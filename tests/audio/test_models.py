@@ -21,6 +21,7 @@ import pytest
 
 import ember
 from ember import nn
+from ember.testing import assert_close
 from emberaudio import models
 from emberaudio.models import Wav2Letter
 from emberaudio.models.wav2vec2 import model as wav2vec2_module
@@ -221,30 +222,31 @@ def test_wav2vec2_builders_pass_torchaudios_configuration(monkeypatch, name):
     ]
 
 
-def test_wav2vec2_forward_shapes_and_lengths():
-    model = tiny_model()
-    x = ember.randn(4, 400)
+def test_wav2vec2_forward_shapes_and_lengths(device):
+    model = tiny_model().to(device)
+    x = ember.randn(4, 400, device=device)
     with ember.no_grad():
         out, lengths = model(x)
         assert tuple(out.shape) == (4, 19, 5) and lengths is None
         # per conv: (n - kernel) // stride + 1, clamped at 0:
         # 400 -> 79 -> 39 -> 19, 250 -> 49 -> 24 -> 12, 20 -> 3 -> 1 -> 0, 0 -> 0
-        out, lengths = model(x, ember.tensor([400, 250, 20, 0]))
+        out, lengths = model(x, ember.tensor([400, 250, 20, 0], device=device))
     assert tuple(out.shape) == (4, 19, 5)
+    assert out.device.type == lengths.device.type == device
     assert lengths.tolist() == [19, 12, 0, 0]
-    assert np.isfinite(out.numpy()).all()
+    assert np.isfinite(out.cpu().numpy()).all()
 
 
-def test_wav2vec2_padded_item_gives_the_item_alone():
+def test_wav2vec2_padded_item_gives_the_item_alone(device):
     # layer-norm extractor: frames are normalized one by one; padded frames are zeroed and
     # masked out of attention, so the valid frames do not see the padding
-    model = tiny_model(aux_num_out=None)
-    x = ember.randn(2, 400)
+    model = tiny_model(aux_num_out=None).to(device)
+    x = ember.randn(2, 400, device=device)
     with ember.no_grad():
-        batched, lengths = model(x, ember.tensor([400, 250]))
+        batched, lengths = model(x, ember.tensor([400, 250], device=device))
         alone, _ = model(x[1:, :250])
     assert alone.shape[1] == lengths[1].item() == 12
-    np.testing.assert_allclose(batched[1, :12].numpy(), alone[0].numpy(), rtol=1e-4, atol=1e-5)
+    assert_close(batched[1, :12], alone[0], rtol=1e-4, atol=1e-5)
 
 
 def test_wav2vec2_extract_features():
@@ -262,14 +264,15 @@ def test_wav2vec2_extract_features():
         model(x.unsqueeze(1))
 
 
-def test_wav2vec2_gradients_reach_every_parameter():
-    model = tiny_model(extractor_mode="group_norm", layer_norm_first=False).train()
-    x = ember.randn(2, 300, requires_grad=True)
-    out, _ = model(x, ember.tensor([300, 200]))
+def test_wav2vec2_gradients_reach_every_parameter(device):
+    model = tiny_model(extractor_mode="group_norm", layer_norm_first=False).train().to(device)
+    x = ember.randn(2, 300, device=device, requires_grad=True)
+    out, _ = model(x, ember.tensor([300, 200], device=device))
     out.sum().backward()
     missing = [name for name, p in model.named_parameters() if p.grad is None]
     assert missing == []
-    assert x.grad is not None and np.isfinite(x.grad.numpy()).all()
+    assert all(p.grad.device.type == device for p in model.parameters())
+    assert x.grad is not None and np.isfinite(x.grad.cpu().numpy()).all()
 
 
 @pytest.mark.parametrize(
@@ -290,52 +293,132 @@ def test_layouts_match_torchaudio(build, expected):
 
 
 @pytest.mark.parametrize("convolution_first", [False, True])
-def test_conformer_shapes_and_gradients(convolution_first):
+def test_conformer_shapes_and_gradients(convolution_first, device):
     ember.manual_seed(0)
     model = models.Conformer(8, 2, 16, 2, 3, dropout=0.1, convolution_first=convolution_first)
-    x = ember.randn(3, 7, 8, requires_grad=True)
-    lengths = ember.tensor([7, 4, 1])
+    model = model.to(device)
+    x = ember.randn(3, 7, 8, device=device, requires_grad=True)
+    lengths = ember.tensor([7, 4, 1], device=device)
     out, out_lengths = model(x, lengths)
     assert tuple(out.shape) == (3, 7, 8) and out_lengths is lengths
+    assert out.device.type == device
     out.sum().backward()
-    assert all(p.grad is not None for p in model.parameters())
+    assert all(p.grad is not None and p.grad.device.type == device for p in model.parameters())
     with pytest.raises(ValueError, match="must be odd"):
         models.Conformer(8, 2, 16, 1, 4)
 
 
-def test_conv_tasnet_pads_to_the_stride_and_crops():
+def test_conv_tasnet_pads_to_the_stride_and_crops(device):
     ember.manual_seed(0)
-    model = models.ConvTasNet(3, 8, 6, 3, 5, 7, 2, 2, "relu").eval()
+    model = models.ConvTasNet(3, 8, 6, 3, 5, 7, 2, 2, "relu").eval().to(device)
     assert model.mask_generator.receptive_field == 3 + 2 * 2 + 2 * 1 + 2 * 2
     with ember.no_grad():
-        assert tuple(model(ember.randn(2, 1, 61)).shape) == (2, 3, 61)
+        out = model(ember.randn(2, 1, 61, device=device))
+    assert tuple(out.shape) == (2, 3, 61) and out.device.type == device
     with pytest.raises(ValueError, match="channel==1"):
-        model(ember.randn(2, 2, 61))
+        model(ember.randn(2, 2, 61, device=device))
     with pytest.raises(ValueError, match="Unsupported activation"):
         models.ConvTasNet(msk_activate="tanh")
 
 
-def test_deepspeech_log_probabilities():
+def test_deepspeech_log_probabilities(device):
     ember.manual_seed(0)
-    model = models.DeepSpeech(6, n_hidden=10, n_class=5).eval()
+    model = models.DeepSpeech(6, n_hidden=10, n_class=5).eval().to(device)
     with ember.no_grad():
-        out = model(ember.randn(2, 1, 7, 6))
-    assert tuple(out.shape) == (2, 7, 5)
-    np.testing.assert_allclose(np.exp(out.numpy()).sum(-1), 1.0, rtol=1e-5)
+        out = model(ember.randn(2, 1, 7, 6, device=device))
+    assert tuple(out.shape) == (2, 7, 5) and out.device.type == device
+    np.testing.assert_allclose(np.exp(out.cpu().numpy()).sum(-1), 1.0, rtol=1e-5)
 
 
-def test_wavernn_forward_and_infer():
+def test_wavernn_forward_and_infer(device):
     ember.manual_seed(0)
     kwargs = dict(n_res_block=1, n_rnn=8, n_fc=8, n_freq=6, n_hidden=4, n_output=8)
-    model = models.WaveRNN([2, 3], 16, 6, **kwargs).eval()
+    model = models.WaveRNN([2, 3], 16, 6, **kwargs).eval().to(device)
+    d = dict(device=device)
     with ember.no_grad():
-        out = model(ember.rand(2, 1, 5 * 6), ember.randn(2, 1, 6, 9))
-        waveform, lengths = model.infer(ember.randn(2, 6, 4), ember.tensor([4, 3]))
-    assert tuple(out.shape) == (2, 1, 30, 16)
+        out = model(ember.rand(2, 1, 5 * 6, **d), ember.randn(2, 1, 6, 9, **d))
+        waveform, lengths = model.infer(ember.randn(2, 6, 4, **d), ember.tensor([4, 3], **d))
+    assert tuple(out.shape) == (2, 1, 30, 16) and out.device.type == device
     # infer pads the spectrogram by (kernel_size - 1) // 2 frames on both ends
     assert tuple(waveform.shape) == (2, 1, 4 * 6) and lengths.tolist() == [24, 18]
-    samples = waveform.numpy() * 15 / 2 + 7.5  # back to the class index: 2 k / 15 - 1
+    assert waveform.device.type == device
+    samples = waveform.cpu().numpy() * 15 / 2 + 7.5  # back to the class index: 2 k / 15 - 1
     np.testing.assert_allclose(samples, np.round(samples), atol=1e-4)
     assert samples.min() >= 0 and samples.max() <= 15
     with pytest.raises(ValueError, match="total_scale == hop_length"):
         models.WaveRNN([2, 3], 16, 5, **kwargs)
+
+
+# torchaudio's models in tiny configurations, and their inputs: (build, inputs, check grads)
+SMALL_MODELS = {
+    "wav2letter": (
+        lambda: Wav2Letter(num_classes=5, input_type="mfcc", num_features=4),
+        lambda: (ember.randn(2, 4, 40),),
+        False,  # 23M parameters: its convolutions are the ones the others differentiate
+    ),
+    "conv_tasnet": (
+        lambda: models.ConvTasNet(3, 8, 6, 3, 5, 7, 2, 2, "relu"),
+        lambda: (ember.randn(2, 1, 61),),
+        True,
+    ),
+    "conv_tasnet_sigmoid": (
+        lambda: models.ConvTasNet(2, 8, 6, 3, 5, 7, 2, 1),
+        lambda: (ember.randn(1, 1, 40),),
+        True,
+    ),
+    "conformer": (
+        lambda: models.Conformer(8, 2, 16, 2, 3),
+        lambda: (ember.randn(3, 7, 8), ember.tensor([7, 4, 1])),
+        True,
+    ),
+    "deepspeech": (
+        lambda: models.DeepSpeech(6, n_hidden=10, n_class=5),
+        lambda: (ember.randn(2, 1, 7, 6),),
+        True,
+    ),
+    "wavernn": (
+        lambda: models.WaveRNN(
+            [2, 3], 16, 6, n_res_block=1, n_rnn=8, n_fc=8, n_freq=6, n_hidden=4, n_output=8
+        ),
+        lambda: (ember.rand(2, 1, 30), ember.randn(2, 1, 6, 9)),
+        True,
+    ),
+    "wav2vec2": (
+        lambda: models.wav2vec2_model(**tiny_config()),
+        lambda: (ember.randn(3, 400), ember.tensor([400, 250, 20])),
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SMALL_MODELS)
+def test_small_models_on_device_match_cpu(name, device):
+    # one model, run on the CPU and then moved (in place) to the device: the same output, and
+    # the same parameter gradients for a fixed weighting of the output
+    build, make_inputs, check_grads = SMALL_MODELS[name]
+    ember.manual_seed(0)
+    model = build().eval()
+    inputs = make_inputs()
+    results = []
+    for dev in ("cpu", device):
+        model.to(dev)
+        model.zero_grad(set_to_none=True)
+        out = model(*[x.to(dev) for x in inputs])
+        out = out[0] if isinstance(out, tuple) else out
+        assert out.device.type == dev
+        grads = {}
+        if check_grads:
+            weights = ember.linspace(-1, 1, out.numel(), device=dev).reshape(out.shape)
+            (out * weights).sum().backward()
+            for key, p in model.named_parameters():
+                if p.grad is not None:
+                    assert p.grad.device.type == dev
+                    grads[key] = p.grad.cpu().numpy()
+            assert grads
+        results.append((out.detach().cpu().numpy(), grads))
+    (out, grads), (cpu_out, cpu_grads) = results[1], results[0]
+    np.testing.assert_allclose(out, cpu_out, rtol=1e-4, atol=1e-4)
+    assert grads.keys() == cpu_grads.keys()
+    for key, want in cpu_grads.items():
+        scale = max(1.0, float(np.abs(want).max()))
+        np.testing.assert_allclose(grads[key], want, rtol=1e-3, atol=1e-4 * scale, err_msg=key)

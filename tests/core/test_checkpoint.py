@@ -23,7 +23,7 @@ def grads_of(module, x, run):
     x = x.detach().requires_grad_(True)
     out = run(module, x)
     out.square().sum().backward()
-    return [x.grad.numpy()] + [p.grad.numpy() for p in module.parameters()]
+    return [x.grad.cpu().numpy()] + [p.grad.cpu().numpy() for p in module.parameters()]
 
 
 def assert_same_grads(got, want):
@@ -69,30 +69,31 @@ def test_outputs_equal_plain_and_rng_advances_once(use_reentrant):
     np.testing.assert_array_equal(ember.rand(3).numpy(), after_plain.numpy())
 
 
-def test_non_reentrant_keyword_and_nested_arguments():
-    w = ember.randn(3, 3, requires_grad=True)
-    a = ember.randn(2, 3, requires_grad=True)
-    b = ember.randn(2, 3, requires_grad=True)
+def test_non_reentrant_keyword_and_nested_arguments(device):
+    w = ember.randn(3, 3, requires_grad=True, device=device)
+    a = ember.randn(2, 3, requires_grad=True, device=device)
+    b = ember.randn(2, 3, requires_grad=True, device=device)
 
     def f(pair, scale=1.0):
         return ((pair[0] @ w).tanh() * pair[1] * scale).sum()
 
     f([a, b], scale=2.0).backward()
-    want = [t.grad.numpy().copy() for t in (w, a, b)]
+    want = [t.grad.cpu().numpy().copy() for t in (w, a, b)]
     for t in (w, a, b):
         t.grad = None
     checkpoint(f, [a, b], use_reentrant=False, scale=2.0).backward()
-    assert_same_grads([t.grad.numpy() for t in (w, a, b)], want)
+    assert all(t.grad.device.type == device for t in (w, a, b))
+    assert_same_grads([t.grad.cpu().numpy() for t in (w, a, b)], want)
 
 
-def test_non_reentrant_parameters_only_and_autograd_grad():
-    block = make_block()
+def test_non_reentrant_parameters_only_and_autograd_grad(device):
+    block = make_block().to(device)
     block.eval()
-    x = ember.randn(4, 5)  # no input requires grad: the parameters still get gradients
+    x = ember.randn(4, 5, device=device)  # no input requires grad: the parameters still do
     params = list(block.parameters())
     want = ember.autograd.grad(block(x).sum(), params)
     got = ember.autograd.grad(checkpoint(block, x, use_reentrant=False).sum(), params)
-    assert_same_grads([g.numpy() for g in got], [g.numpy() for g in want])
+    assert_same_grads([g.cpu().numpy() for g in got], [g.cpu().numpy() for g in want])
 
 
 def test_non_reentrant_tuple_output_with_non_tensor():
@@ -108,21 +109,26 @@ def test_non_reentrant_tuple_output_with_non_tensor():
     np.testing.assert_allclose(x.grad.numpy(), np.exp(xs) + 2 * np.cos(xs), rtol=1e-6)
 
 
-def test_non_reentrant_nested_checkpoints():
-    w = ember.randn(4, 4, requires_grad=True)
-    x = ember.randn(2, 4, requires_grad=True)
+def test_non_reentrant_nested_checkpoints(device):
+    w = ember.randn(4, 4, requires_grad=True, device=device)
+    x = ember.randn(2, 4, requires_grad=True, device=device)
 
     def inner(t):
-        return (t @ w).sin()
+        return nn.functional.dropout((t @ w).sin(), 0.5)
 
     def outer(t):
         return checkpoint(inner, t.cos(), use_reentrant=False) * 3
 
+    ember.manual_seed(5)
     outer(x).sum().backward()
-    want = [x.grad.numpy().copy(), w.grad.numpy().copy()]
+    want = [x.grad.cpu().numpy().copy(), w.grad.cpu().numpy().copy()]
     x.grad = w.grad = None
+    ember.manual_seed(5)
     checkpoint(outer, x, use_reentrant=False).sum().backward()
-    assert_same_grads([x.grad.numpy(), w.grad.numpy()], want)
+    got = [x.grad.cpu().numpy(), w.grad.cpu().numpy()]
+    if device == "cpu":  # (on CUDA the masks are the forked generator's: see below)
+        assert_same_grads(got, want)
+    assert np.all(np.isfinite(got[0])) and np.any(got[0] != 0)
 
 
 def test_non_reentrant_retain_graph_recomputes_again():
@@ -199,6 +205,20 @@ def test_use_reentrant_not_passed_warns_and_uses_reentrant():
 
 
 @pytest.mark.parametrize("use_reentrant", VARIANTS)
+def test_checkpoint_sequential_on_device_equals_plain(use_reentrant, device):
+    ember.manual_seed(3)
+    model = nn.Sequential(
+        nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 6), nn.Tanh(), nn.Linear(6, 2)
+    ).to(device)
+    x = ember.randn(4, 5, device=device)
+    want = grads_of(model, x, lambda m, t: m(t))
+    got = grads_of(
+        model, x, lambda m, t: checkpoint_sequential(m, 2, t, use_reentrant=use_reentrant)
+    )
+    assert_same_grads(got, want)
+
+
+@pytest.mark.parametrize("use_reentrant", VARIANTS)
 def test_checkpoint_sequential_equals_plain(use_reentrant):
     ember.manual_seed(3)
     model = nn.Sequential(
@@ -237,13 +257,52 @@ def test_no_grad_region_runs_plainly(use_reentrant):
 
 
 @pytest.mark.parametrize("use_reentrant", VARIANTS)
-def test_recomputation_runs_under_forward_autocast(use_reentrant):
-    w = ember.randn(4, 4, requires_grad=True)
-    x = ember.randn(2, 4, requires_grad=True)
-    with ember.autocast("cpu"):
+def test_recomputation_runs_under_forward_autocast(use_reentrant, device):
+    w = ember.randn(4, 4, requires_grad=True, device=device)
+    x = ember.randn(2, 4, requires_grad=True, device=device)
+    with ember.autocast(device):
         y = checkpoint(lambda t: t @ w, x, use_reentrant=use_reentrant)
-    assert y.dtype == ember.float16
+    assert y.dtype == ember.float16 and y.device.type == device
     y.float().sum().backward()  # outside the region: the recomputation re-enters it
     assert x.grad.dtype == ember.float32 and w.grad.dtype == ember.float32
-    want = np.ones((2, 4), np.float16) @ w.detach().numpy().astype(np.float16).T
-    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-3)
+    assert x.grad.device.type == device
+    want = np.ones((2, 4), np.float16) @ w.detach().cpu().numpy().astype(np.float16).T
+    # (a GPU's float16 matmul adds in float32)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), want, rtol=1e-3 if device == "cpu" else 1e-2)
+
+
+def _dropout_region(use_reentrant, preserve_rng_state, device):
+    """``x``'s gradient through a checkpointed ``3 * dropout(x)`` for the cotangent ``c``, and
+    what it is when the recomputation drew the forward's mask: ``c * y / x``."""
+    ember.manual_seed(0)
+    x = ember.randn(200, dtype=ember.float64, requires_grad=True, device=device)
+    y = checkpoint(
+        lambda t: nn.functional.dropout(t, 0.5) * 3,
+        x,
+        use_reentrant=use_reentrant,
+        preserve_rng_state=preserve_rng_state,
+    )
+    c = ember.randn(200, dtype=ember.float64, device=device)
+    (y * c).sum().backward()
+    return x.grad.cpu().numpy(), (c * y / x).detach().cpu().numpy()
+
+
+@pytest.mark.parametrize("preserve_rng_state", [True, False])
+@pytest.mark.parametrize("use_reentrant", VARIANTS)
+def test_recomputation_draws_the_forward_mask(use_reentrant, preserve_rng_state, device):
+    got, replayed = _dropout_region(use_reentrant, preserve_rng_state, device)
+    assert np.allclose(got, replayed) == preserve_rng_state
+
+
+@pytest.mark.parametrize("use_reentrant", VARIANTS)
+def test_backward_leaves_the_outer_random_stream_alone(use_reentrant, device):
+    def after(backward):
+        ember.manual_seed(1)
+        x = ember.randn(8, requires_grad=True, device=device)
+        y = checkpoint(lambda t: nn.functional.dropout(t, 0.5), x, use_reentrant=use_reentrant)
+        if backward:
+            y.sum().backward()
+        return ember.rand(4, device=device).cpu().numpy(), ember.rand(2).numpy()
+
+    for got, want in zip(after(True), after(False)):
+        np.testing.assert_array_equal(got, want)

@@ -23,13 +23,16 @@ def numerical_grad(f, z, eps=1e-6):
     return g
 
 
-def check_grad(op, z):
+def check_grad(op, z, device="cpu"):
+    """The gradient of ``|op(z)|^2`` on ``device`` against central differences on the CPU."""
+
     def loss(a):
         return op(ember.tensor(a)).abs().pow(2).sum().item()
 
-    t = ember.tensor(z, requires_grad=True)
+    t = ember.tensor(z, requires_grad=True, device=device)
     op(t).abs().pow(2).sum().backward()
-    np.testing.assert_allclose(t.grad.numpy(), numerical_grad(loss, z), rtol=1e-5, atol=1e-6)
+    assert t.grad.device.type == device
+    np.testing.assert_allclose(t.grad.cpu().numpy(), numerical_grad(loss, z), rtol=1e-5, atol=1e-6)
 
 
 def test_dtypes_and_promotion():
@@ -45,6 +48,25 @@ def test_dtypes_and_promotion():
     assert (x.double() * ember.tensor(1j)).dtype is ember.complex128
     assert (x * ember.tensor(1j, dtype=ember.complex128)).dtype is ember.complex64
     assert (ember.arange(3) * 1j).dtype is ember.complex64
+
+
+def test_creation_and_promotion_on_device(device):
+    z = ember.tensor([1 + 2j, 3 - 1j], device=device)
+    assert z.device.type == device and z.dtype is ember.complex64 and z.is_complex()
+    assert z[0].item() == 1 + 2j and z.tolist() == [1 + 2j, 3 - 1j]
+    assert ember.zeros(2, dtype=ember.cdouble, device=device).dtype is ember.complex128
+    x = ember.ones(3, device=device)
+    assert (x * 1j).dtype is ember.complex64 and (x * 1j).device.type == device
+    assert (x.double() * ember.tensor(1j, device=device)).dtype is ember.complex128
+    assert (x * ember.tensor(1j, dtype=ember.complex128, device=device)).dtype is ember.complex64
+    assert (ember.arange(3, device=device) * 1j).tolist() == [0, 1j, 2j]
+    assert (z + x[:2].double()).dtype is ember.complex128
+    r = ember.randn(4000, dtype=ember.cfloat, device=device)
+    assert r.dtype is ember.complex64 and r.device.type == device
+    assert abs(r.real.var().item() - 0.5) < 0.1 and abs(r.imag.var().item() - 0.5) < 0.1
+    with pytest.warns(UserWarning, match="discards the imaginary part"):
+        assert z.to(ember.float32).tolist() == [1.0, 3.0]
+    assert z.cpu().to(device).tolist() == z.tolist()
 
 
 def test_creation_and_conversion():
@@ -86,6 +108,47 @@ def test_parts_and_views():
     )
 
 
+def test_parts_and_views_on_device(device):
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    a[0, 0] = 0
+    z = ember.tensor(a, device=device)
+    for got, expected in [
+        (z.real, a.real),
+        (z.imag, a.imag),
+        (z.conj(), a.conj()),
+        (z.abs(), np.abs(a)),
+        (z.angle(), np.angle(a)),
+        (ember.view_as_real(z), np.stack([a.real, a.imag], -1)),
+        (ember.view_as_real(z.T[:, ::2]), np.stack([a.T[:, ::2].real, a.T[:, ::2].imag], -1)),
+        (ember.complex(z.real, z.imag[:1]), a.real + 1j * a.imag[:1]),
+        (ember.polar(z.abs(), z.angle()), a),
+    ]:
+        assert got.device.type == device
+        assert_close(got, expected)
+    # real input: pi below zero, 0 elsewhere (also at -0.0), NaN kept, as torch
+    real = ember.tensor([-2.0, -0.0, 0.0, 3.0, float("nan")], device=device)
+    assert_close(real.angle(), [np.pi, 0, 0, 0, np.nan], equal_nan=True)
+    assert ember.tensor([-1, 2], device=device).angle().dtype is ember.float32
+    # view_as_complex of strided memory (the last dim contiguous), and back
+    parts = ember.tensor(rng.standard_normal((4, 6, 2)), device=device)
+    for view in (parts, parts[::2, 1:5], parts.transpose(0, 1)):
+        expected = view.cpu().numpy()
+        assert_close(ember.view_as_complex(view), expected[..., 0] + 1j * expected[..., 1])
+    assert_close(ember.view_as_real(ember.view_as_complex(parts)), parts)
+    with pytest.raises(RuntimeError, match="stride divisible by 2"):
+        ember.view_as_complex(ember.zeros(3, 3, device=device)[:, :2])
+
+
+def test_views_share_memory_on_device(device):
+    z = ember.tensor([1 + 2j, 3 - 4j], dtype=ember.complex128, device=device)
+    ember.view_as_real(z)[1, 1] = 7.0
+    assert z.tolist() == [1 + 2j, 3 + 7j]
+    parts = ember.zeros(3, 4, 2, device=device)
+    ember.view_as_complex(parts[:, 1:3])[2, 0] = 5 - 1j
+    assert parts[2, 1].tolist() == [5, -1] and parts.abs().sum().item() == 6
+
+
 HOLOMORPHIC = {
     "mul": lambda z: z * (2 - 1j) * z,
     "div": lambda z: 1 / z + z / (z + 3),
@@ -99,10 +162,10 @@ HOLOMORPHIC = {
 
 
 @pytest.mark.parametrize("name", sorted(HOLOMORPHIC))
-def test_holomorphic_gradients(name):
+def test_holomorphic_gradients(name, device):
     rng = np.random.default_rng(0)
     z = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
-    check_grad(HOLOMORPHIC[name], z)
+    check_grad(HOLOMORPHIC[name], z, device)
 
 
 @pytest.mark.parametrize(
@@ -112,28 +175,51 @@ def test_holomorphic_gradients(name):
         lambda z: z.angle() * z.abs(),
         lambda z: z.sgn() + z.imag,
         lambda z: ember.view_as_real(z) ** 2,
+        lambda z: ember.view_as_complex(ember.view_as_real(z).flip(-1)) * z.imag,
+        lambda z: ember.polar(z.abs(), z.real) + ember.complex(z.imag, z.real * 2),
+        lambda z: z.reshape(2, 2).mT @ z.reshape(2, 2).conj(),
     ],
 )
-def test_non_holomorphic_gradients(op):
+def test_non_holomorphic_gradients(op, device):
     rng = np.random.default_rng(1)
-    check_grad(op, rng.standard_normal(4) + 1j * rng.standard_normal(4))
+    check_grad(op, rng.standard_normal(4) + 1j * rng.standard_normal(4), device)
 
 
-def test_real_input_gets_real_part_of_gradient():
-    x = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
-    z = ember.tensor([1 + 1j, 2 - 1j], requires_grad=True, dtype=ember.complex128)
+def test_real_input_gets_real_part_of_gradient(device):
+    x = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True, device=device)
+    z = ember.tensor([1 + 1j, 2 - 1j], requires_grad=True, dtype=ember.complex128, device=device)
     (x * z).abs().sum().backward()
-    assert x.grad.dtype is ember.float64
-    expected = (np.conj(z.detach().numpy()) * (x.detach().numpy() * z.detach().numpy())).real
+    assert x.grad.dtype is ember.float64 and x.grad.device.type == device
+    xs, zs = np.array([1.0, 2.0]), np.array([1 + 1j, 2 - 1j])
     np.testing.assert_allclose(
-        x.grad.numpy(), expected / np.abs(x.detach().numpy() * z.detach().numpy())
+        x.grad.cpu().numpy(), (np.conj(zs) * (xs * zs)).real / np.abs(xs * zs)
     )
 
 
-def test_abs_gradient_at_zero_is_zero():
-    z = ember.zeros(2, dtype=ember.complex128, requires_grad=True)
-    z.abs().sum().backward()
+def test_abs_gradient_at_zero_is_zero(device):
+    z = ember.zeros(2, dtype=ember.complex128, requires_grad=True, device=device)
+    (z.abs().sum() + z.angle().sum()).backward()
     assert z.grad.tolist() == [0, 0]
+
+
+def test_complex_matmul_on_device(device):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((2, 3, 4)) + 1j * rng.standard_normal((2, 3, 4))
+    b = rng.standard_normal((4, 5)) + 1j * rng.standard_normal((4, 5))
+    g = rng.standard_normal((2, 3, 5)) + 1j * rng.standard_normal((2, 3, 5))
+    ta = ember.tensor(a, requires_grad=True, device=device)
+    tb = ember.tensor(b, requires_grad=True, device=device)
+    out = ta @ tb
+    assert_close(out, a @ b)
+    out.backward(ember.tensor(g, device=device))
+    # torch's convention: grad_a = g @ b^H, grad_b = a^H @ g (summed over the batch)
+    assert_close(ta.grad, g @ b.conj().T)
+    assert_close(tb.grad, np.einsum("bij,bik->jk", a.conj(), g))
+    single = ember.tensor(a.astype(np.complex64), device=device) @ ember.tensor(
+        b.astype(np.complex64), device=device
+    )
+    assert single.dtype is ember.complex64
+    assert_close(single, (a @ b).astype(np.complex64), rtol=1e-5, atol=1e-5)
 
 
 def test_implicit_grad_of_complex_output_is_refused():
@@ -190,8 +276,8 @@ def test_var_and_std_are_real():
     check_grad(lambda t: ember.var(t, 1), z)
 
 
-def test_allclose():
-    z = ember.tensor([1 + 1j, 2])
+def test_allclose(device):
+    z = ember.tensor([1 + 1j, 2], device=device)
     assert ember.allclose(z, z + 1e-9j) and not ember.allclose(z, z + 1e-3j)
     assert_close(z, z + 1e-7j)
     with pytest.raises(AssertionError):

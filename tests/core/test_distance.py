@@ -1,7 +1,7 @@
 """Distances (cosine_similarity, pairwise_distance, pdist), the multi-label and
 distance-function triplet losses, gumbel_softmax and channel_shuffle, with their modules:
 values against numpy references written here, gradients by finite differences, torch's errors
-and reprs."""
+and reprs. A subset of the distance and loss cases runs on cuda (cupy) too."""
 
 import itertools
 
@@ -15,9 +15,30 @@ from ember.autograd import gradcheck
 
 RNG = np.random.default_rng(0)
 
+_GPU = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not ember.cuda.is_available(), reason="needs cupy and a CUDA GPU"),
+]
 
-def _t(a, grad=False):
-    return ember.tensor(np.asarray(a), requires_grad=grad)
+
+def _cuda(*values):
+    """A parameter set run on cuda (with the ``device`` fixture's marks): the parametrised
+    tests run every case on the cpu and a representative subset on the GPU."""
+    return pytest.param(*values, "cuda", marks=_GPU)
+
+
+def _cpu(cases):
+    """Each case of ``cases`` (a value or a tuple of values) with device "cpu" appended."""
+    return [(*c, "cpu") if isinstance(c, tuple) else (c, "cpu") for c in cases]
+
+
+def _t(a, grad=False, device="cpu"):
+    return ember.tensor(np.asarray(a), requires_grad=grad, device=device)
+
+
+def _h(t):
+    """A tensor's values as a host numpy array (from either device)."""
+    return t.detach().cpu().numpy()
 
 
 def _reduce(loss, reduction):
@@ -27,12 +48,16 @@ def _reduce(loss, reduction):
 # ------------------------------------------------------------------------------- distances
 
 
-@pytest.mark.parametrize("dim", [0, 1, -1])
-def test_cosine_similarity_values_and_gradient(dim):
+@pytest.mark.parametrize("dim,device", _cpu([0, 1, -1]) + [_cuda(1)])
+def test_cosine_similarity_values_and_gradient(dim, device):
     a, b = RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4))
     ref = (a * b).sum(dim) / (np.linalg.norm(a, axis=dim) * np.linalg.norm(b, axis=dim))
-    np.testing.assert_allclose(F.cosine_similarity(_t(a), _t(b), dim).numpy(), ref, rtol=1e-12)
-    gradcheck(lambda x, y: F.cosine_similarity(x, y, dim), (_t(a, True), _t(b, True)))
+    out = F.cosine_similarity(_t(a, device=device), _t(b, device=device), dim)
+    assert out.device.type == device
+    np.testing.assert_allclose(_h(out), ref, rtol=1e-12)
+    gradcheck(
+        lambda x, y: F.cosine_similarity(x, y, dim), (_t(a, True, device), _t(b, True, device))
+    )
 
 
 def test_cosine_similarity_broadcasts_and_promotes():
@@ -67,15 +92,22 @@ def test_cosine_similarity_eps_clamps_value_not_gradient():
     assert F.cosine_similarity(ember.zeros(1, 3), ember.ones(1, 3)).item() == 0.0
 
 
-@pytest.mark.parametrize("p", [1, 2, 3, float("inf")])
-@pytest.mark.parametrize("keepdim", [False, True])
-def test_pairwise_distance(p, keepdim):
+@pytest.mark.parametrize(
+    "p,keepdim,device",
+    _cpu(list(itertools.product([1, 2, 3, float("inf")], [False, True])))
+    + [_cuda(2, False), _cuda(float("inf"), True)],
+)
+def test_pairwise_distance(p, keepdim, device):
     a, b = RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4))
+    ta, tb = _t(a, device=device), _t(b, device=device)
     ref = np.linalg.norm(a - b + 1e-6, ord=p, axis=-1, keepdims=keepdim)
-    out = F.pairwise_distance(_t(a), _t(b), p=p, keepdim=keepdim)
-    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12)
-    np.testing.assert_allclose(nn.PairwiseDistance(p, 1e-6, keepdim)(_t(a), _t(b)).numpy(), ref)
-    gradcheck(lambda x, y: F.pairwise_distance(x, y, p=p), (_t(a, True), _t(b, True)))
+    out = F.pairwise_distance(ta, tb, p=p, keepdim=keepdim)
+    assert out.device.type == device
+    np.testing.assert_allclose(_h(out), ref, rtol=1e-12)
+    np.testing.assert_allclose(_h(nn.PairwiseDistance(p, 1e-6, keepdim)(ta, tb)), ref)
+    gradcheck(
+        lambda x, y: F.pairwise_distance(x, y, p=p), (_t(a, True, device), _t(b, True, device))
+    )
 
 
 def test_pairwise_distance_broadcast_and_coinciding_points():
@@ -89,25 +121,30 @@ def test_pairwise_distance_broadcast_and_coinciding_points():
     assert np.isfinite(x.grad.numpy()).all()
 
 
-@pytest.mark.parametrize("p", [0, 0.5, 1, 2, 3, float("inf")])
-def test_pdist(p):
+@pytest.mark.parametrize(
+    "p,device", _cpu([0, 0.5, 1, 2, 3, float("inf")]) + [_cuda(0), _cuda(2), _cuda(float("inf"))]
+)
+def test_pdist(p, device):
     x = RNG.normal(size=(5, 3))
     i, j = zip(*itertools.combinations(range(5), 2))
     d = x[list(i)] - x[list(j)]
     ref = (d != 0).sum(1) if p == 0 else np.linalg.norm(d, ord=p, axis=1)
-    np.testing.assert_allclose(F.pdist(_t(x), p).numpy(), ref, rtol=1e-12)
-    gradcheck(lambda t: F.pdist(t, p), (_t(x, True),))
+    out = F.pdist(_t(x, device=device), p)
+    assert out.device.type == device
+    np.testing.assert_allclose(_h(out), ref, rtol=1e-12)
+    gradcheck(lambda t: F.pdist(t, p), (_t(x, True, device),))
 
 
-def test_pdist_edge_cases_and_errors():
-    assert F.pdist(ember.ones(1, 3)).shape == (0,)
-    assert F.pdist(ember.ones(0, 3)).shape == (0,)
-    x = _t([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]], True)
+def test_pdist_edge_cases_and_errors(device):
+    assert F.pdist(ember.ones(1, 3, device=device)).shape == (0,)
+    assert F.pdist(ember.ones(0, 3, device=device)).shape == (0,)
+    x = _t([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]], True, device)
     out = F.pdist(x)
-    np.testing.assert_allclose(out.detach().numpy(), [0, np.sqrt(2), np.sqrt(2)])
+    np.testing.assert_allclose(_h(out), [0, np.sqrt(2), np.sqrt(2)])
     out.sum().backward()  # the coinciding rows get the 0 subgradient from their distance
     h = np.sqrt(0.5)
-    np.testing.assert_allclose(x.grad.numpy(), [[h, h], [h, h], [-2 * h, -2 * h]])
+    assert x.grad.device.type == device
+    np.testing.assert_allclose(_h(x.grad), [[h, h], [h, h], [-2 * h, -2 * h]])
     with pytest.raises(RuntimeError, match="pdist only supports 2D tensors, got: 1D"):
         F.pdist(ember.ones(3))
     with pytest.raises(RuntimeError, match="only supports floating-point dtypes"):
@@ -152,22 +189,23 @@ MULTILABEL_TARGETS = np.array(
 )
 
 
-@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-def test_multilabel_margin_loss(reduction):
+@pytest.mark.parametrize("reduction,device", _cpu(["none", "mean", "sum"]) + [_cuda("none")])
+def test_multilabel_margin_loss(reduction, device):
     x = RNG.normal(size=(4, 5))
     ref = _reduce(_multilabel_margin_ref(x, MULTILABEL_TARGETS), reduction)
-    y = _t(MULTILABEL_TARGETS)
-    out = F.multilabel_margin_loss(_t(x), y, reduction=reduction)
-    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12)
+    y = _t(MULTILABEL_TARGETS, device=device)
+    out = F.multilabel_margin_loss(_t(x, device=device), y, reduction=reduction)
+    assert out.device.type == device
+    np.testing.assert_allclose(_h(out), ref, rtol=1e-12)
     module = nn.MultiLabelMarginLoss(reduction=reduction)
-    np.testing.assert_allclose(module(_t(x), y).numpy(), ref, rtol=1e-12)
-    gradcheck(lambda t: F.multilabel_margin_loss(t, y, reduction=reduction), (_t(x, True),))
+    np.testing.assert_allclose(_h(module(_t(x, device=device), y)), ref, rtol=1e-12)
+    gradcheck(lambda t: F.multilabel_margin_loss(t, y, reduction=reduction), (_t(x, True, device),))
     # one sample: (C,) input and target
-    one = F.multilabel_margin_loss(_t(x[1]), _t(MULTILABEL_TARGETS[1]), reduction=reduction)
-    assert one.shape == ()
-    np.testing.assert_allclose(
-        one.numpy(), _multilabel_margin_ref(x[1:2], MULTILABEL_TARGETS[1:2])[0]
+    one = F.multilabel_margin_loss(
+        _t(x[1], device=device), _t(MULTILABEL_TARGETS[1], device=device), reduction=reduction
     )
+    assert one.shape == ()
+    np.testing.assert_allclose(_h(one), _multilabel_margin_ref(x[1:2], MULTILABEL_TARGETS[1:2])[0])
 
 
 def test_multilabel_margin_loss_errors():
@@ -191,22 +229,25 @@ def test_multilabel_margin_loss_errors():
         F.multilabel_margin_loss(x, good, reduction="bogus")
 
 
-@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_multilabel_soft_margin_loss(reduction, weighted):
+@pytest.mark.parametrize(
+    "reduction,weighted,device",
+    _cpu(list(itertools.product(["none", "mean", "sum"], [False, True]))) + [_cuda("mean", True)],
+)
+def test_multilabel_soft_margin_loss(reduction, weighted, device):
     x, y = RNG.normal(size=(3, 4)), RNG.uniform(size=(3, 4))
     w = RNG.uniform(0.5, 2, size=4) if weighted else None
     s = 1 / (1 + np.exp(-x))
     per = -(y * np.log(s) + (1 - y) * np.log(1 - s)) * (1 if w is None else w)
     ref = _reduce(per.mean(1), reduction)
-    wt = None if w is None else _t(w)
-    out = F.multilabel_soft_margin_loss(_t(x), _t(y), weight=wt, reduction=reduction)
-    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12)
+    wt = None if w is None else _t(w, device=device)
+    tx, ty = _t(x, device=device), _t(y, device=device)
+    out = F.multilabel_soft_margin_loss(tx, ty, weight=wt, reduction=reduction)
+    np.testing.assert_allclose(_h(out), ref, rtol=1e-12)
     module = nn.MultiLabelSoftMarginLoss(weight=wt, reduction=reduction)
-    np.testing.assert_allclose(module(_t(x), _t(y)).numpy(), ref, rtol=1e-12)
+    np.testing.assert_allclose(_h(module(tx, ty)), ref, rtol=1e-12)
     gradcheck(
         lambda a, b: F.multilabel_soft_margin_loss(a, b, weight=wt, reduction=reduction),
-        (_t(x, True), _t(y, True)),
+        (_t(x, True, device), _t(y, True, device)),
     )
 
 
@@ -218,9 +259,11 @@ def test_multilabel_soft_margin_loss_module_state():
         F.multilabel_soft_margin_loss(ember.randn(2, 3), ember.ones(2, 3), reduction="x")
 
 
-@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-@pytest.mark.parametrize("swap", [False, True])
-def test_triplet_margin_with_distance_loss(reduction, swap):
+@pytest.mark.parametrize(
+    "reduction,swap,device",
+    _cpu(list(itertools.product(["none", "mean", "sum"], [False, True]))) + [_cuda("sum", True)],
+)
+def test_triplet_margin_with_distance_loss(reduction, swap, device):
     a, p, n = (RNG.normal(size=(4, 3)) for _ in range(3))
 
     def d(u, v):
@@ -228,12 +271,13 @@ def test_triplet_margin_with_distance_loss(reduction, swap):
 
     neg = np.minimum(d(a, n), d(p, n)) if swap else d(a, n)
     ref = _reduce(np.maximum(0, 0.5 + d(a, p) - neg), reduction)
-    ts = [_t(v, True) for v in (a, p, n)]
+    ts = [_t(v, True, device) for v in (a, p, n)]
     out = F.triplet_margin_with_distance_loss(*ts, margin=0.5, swap=swap, reduction=reduction)
-    np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-12)
+    assert out.device.type == device
+    np.testing.assert_allclose(_h(out), ref, rtol=1e-12)
     # the default distance is pairwise_distance: the same as triplet_margin_loss
     same = F.triplet_margin_loss(*ts, margin=0.5, swap=swap, reduction=reduction)
-    np.testing.assert_allclose(out.detach().numpy(), same.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(_h(out), _h(same), rtol=1e-12)
     gradcheck(
         lambda *t: F.triplet_margin_with_distance_loss(
             *t,

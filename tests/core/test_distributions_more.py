@@ -3,8 +3,12 @@ MixtureSameFamily, LowRankMultivariateNormal, the relaxed distributions, VonMise
 Kumaraswamy, ContinuousBernoulli, FisherSnedecor, NegativeBinomial, LogisticNormal,
 HalfCauchy, InverseGamma, GeneralizedPareto and Gamma.cdf. Densities in closed form with
 math/numpy (or integrated numerically to 1), moments of large samples, KL divergences against
-Monte Carlo estimates, validation errors and shapes."""
+Monte Carlo estimates, validation errors and shapes.
 
+The checks that take the ``device`` fixture run on every backend: the distributions' factories
+take ``t``, the maker of their float64 parameters, so that one table serves every device."""
+
+import functools
 import math
 
 import numpy as np
@@ -18,8 +22,18 @@ from ember.distributions.relaxed_categorical import ExpRelaxedCategorical
 F64 = ember.float64
 
 
-def t(x):
-    return ember.tensor(x, dtype=F64)
+def t(x, device="cpu"):
+    return ember.tensor(x, dtype=F64, device=device)
+
+
+def on(device):
+    """``t`` for ``device``."""
+    return functools.partial(t, device=device)
+
+
+def host(x):
+    """A tensor's values as a numpy array on the host (from any device)."""
+    return x.detach().cpu().numpy()
 
 
 def _integrate(f, a, b, n=200_001):
@@ -41,12 +55,12 @@ def _log_comb(counts):
 
 CASES = [
     (
-        lambda: D.Kumaraswamy(t(2.0), t(3.0)),
+        lambda t: D.Kumaraswamy(t(2.0), t(3.0)),
         0.4,
         lambda x: math.log(6.0) + math.log(x) + 2 * math.log(1 - x * x),
     ),
     (
-        lambda: D.FisherSnedecor(t(3.0), t(5.0)),
+        lambda t: D.FisherSnedecor(t(3.0), t(5.0)),
         1.2,
         lambda x: (
             math.lgamma(4.0)
@@ -58,7 +72,7 @@ CASES = [
         ),
     ),
     (
-        lambda: D.NegativeBinomial(t(3.5), t(0.4)),
+        lambda t: D.NegativeBinomial(t(3.5), t(0.4)),
         4.0,
         lambda k: (
             math.lgamma(k + 3.5)
@@ -69,32 +83,32 @@ CASES = [
         ),
     ),
     (
-        lambda: D.HalfCauchy(t(2.0)),
+        lambda t: D.HalfCauchy(t(2.0)),
         1.5,
         lambda x: math.log(2 / (math.pi * 2.0 * (1 + (x / 2) ** 2))),
     ),
     (
-        lambda: D.InverseGamma(t(3.0), t(2.0)),
+        lambda t: D.InverseGamma(t(3.0), t(2.0)),
         0.7,
         lambda x: 3 * math.log(2.0) - math.lgamma(3.0) - 4 * math.log(x) - 2.0 / x,
     ),
     (
-        lambda: D.GeneralizedPareto(t(0.5), t(2.0), t(0.3)),
+        lambda t: D.GeneralizedPareto(t(0.5), t(2.0), t(0.3)),
         1.7,
         lambda x: -math.log(2.0) - (1 / 0.3 + 1) * math.log1p(0.3 * (x - 0.5) / 2),
     ),
     (
-        lambda: D.GeneralizedPareto(t(0.5), t(2.0), t(0.0)),
+        lambda t: D.GeneralizedPareto(t(0.5), t(2.0), t(0.0)),
         1.7,
         lambda x: -math.log(2.0) - (x - 0.5) / 2,
     ),
     (
-        lambda: D.VonMises(t(0.5), t(2.0)),
+        lambda t: D.VonMises(t(0.5), t(2.0)),
         1.3,
         lambda x: 2.0 * math.cos(x - 0.5) - math.log(2 * math.pi * np.i0(2.0)),
     ),
     (
-        lambda: D.VonMises(t(0.5), t(300.0)),
+        lambda t: D.VonMises(t(0.5), t(300.0)),
         0.6,
         lambda x: (
             300.0 * (math.cos(x - 0.5) - 1)
@@ -105,7 +119,7 @@ CASES = [
         ),
     ),
     (
-        lambda: LogitRelaxedBernoulli(t(0.7), t(0.3)),
+        lambda t: LogitRelaxedBernoulli(t(0.7), t(0.3)),
         0.4,
         # logistic of location logit(p) / T and scale 1 / T
         lambda y: (
@@ -115,7 +129,7 @@ CASES = [
         ),
     ),
     (
-        lambda: D.Multinomial(6, t([0.2, 0.3, 0.5])),
+        lambda t: D.Multinomial(6, t([0.2, 0.3, 0.5])),
         [1.0, 2.0, 3.0],
         lambda x: _log_comb(x) + sum(c * math.log(p) for c, p in zip(x, [0.2, 0.3, 0.5])),
     ),
@@ -123,8 +137,11 @@ CASES = [
 
 
 @pytest.mark.parametrize(("make", "x", "reference"), CASES)
-def test_log_prob_closed_form(make, x, reference):
-    assert make().log_prob(t(x)).item() == pytest.approx(reference(x), rel=1e-9, abs=1e-10)
+def test_log_prob_closed_form(make, x, reference, device):
+    t = on(device)
+    log_prob = make(t).log_prob(t(x))
+    assert log_prob.device.type == device and log_prob.dtype == F64
+    assert log_prob.item() == pytest.approx(reference(x), rel=1e-9, abs=1e-10)
 
 
 @pytest.mark.parametrize(
@@ -220,7 +237,8 @@ def test_mixture_against_hand_computed():
     assert "MixtureSameFamily(\n  Categorical" in repr(d)
 
 
-def test_gamma_cdf():
+def test_gamma_cdf(device):
+    t = on(device)
     # integer shapes: P(a, x) = 1 - exp(-x) sum_{k < a} x^k / k!
     for a, rate, x in ((1.0, 2.0, 0.7), (3.0, 1.5, 2.0), (7.0, 0.5, 9.0)):
         z = rate * x
@@ -282,11 +300,14 @@ def test_kumaraswamy_moments_and_entropy():
     assert math.isnan(d.mode.item())  # as torch's
 
 
-def test_multinomial_sampling_and_entropy():
+def test_multinomial_sampling_and_entropy(device):
+    t = on(device)
     ember.manual_seed(4)
     probs = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
     m = D.Multinomial(9, t(probs))
-    x = m.sample((50_000,)).numpy()
+    x = m.sample((50_000,))
+    assert x.device.type == device
+    x = host(x)
     assert x.shape == (50_000, 2, 3) and x.dtype == np.float64
     assert (x.sum(-1) == 9).all()
     np.testing.assert_allclose(x.mean(0), 9 * probs, atol=0.03)
@@ -294,7 +315,7 @@ def test_multinomial_sampling_and_entropy():
     # entropy by enumerating every outcome
     small = D.Multinomial(4, t([0.2, 0.3, 0.5]))
     outcomes = [[a, b, 4 - a - b] for a in range(5) for b in range(5 - a)]
-    lp = small.log_prob(t(outcomes)).numpy()
+    lp = host(small.log_prob(t(outcomes)))
     assert np.exp(lp).sum() == pytest.approx(1.0)
     assert small.entropy().item() == pytest.approx(-(np.exp(lp) * lp).sum(), rel=1e-10)
     # zero-probability categories drawn zero times
@@ -304,50 +325,57 @@ def test_multinomial_sampling_and_entropy():
     )
 
 
-def test_mixture_and_lowrank_samples():
+def test_mixture_and_lowrank_samples(device):
+    t = on(device)
     ember.manual_seed(6)
     mix = D.MixtureSameFamily(
         D.Categorical(t([0.3, 0.7])),
         D.Independent(D.Normal(t([[0.0, 0.0], [3.0, -1.0]]), t([[1.0, 0.5], [0.3, 1.0]])), 1),
     )
-    x = mix.sample((100_000,)).numpy()
+    x = host(mix.sample((100_000,)))
     assert x.shape == (100_000, 2)
-    np.testing.assert_allclose(x.mean(0), mix.mean.numpy(), atol=0.02)
-    np.testing.assert_allclose(x.var(0), mix.variance.numpy(), rtol=0.03)
+    np.testing.assert_allclose(x.mean(0), host(mix.mean), atol=0.02)
+    np.testing.assert_allclose(x.var(0), host(mix.variance), rtol=0.03)
+    assert mix.log_prob(t([0.5, -0.5])).device.type == device
     lr = D.LowRankMultivariateNormal(t([0.5, -1.0, 0.0]), t([[1.0], [0.5], [-0.8]]), t([0.5] * 3))
-    y = lr.rsample((100_000,)).numpy()
-    np.testing.assert_allclose(np.cov(y.T), lr.covariance_matrix.numpy(), atol=0.03)
+    y = lr.rsample((100_000,))
+    assert y.device.type == device and lr.log_prob(y[:3]).device.type == device
+    np.testing.assert_allclose(np.cov(host(y).T), host(lr.covariance_matrix), atol=0.03)
 
 
-def test_von_mises_sampling():
+def test_von_mises_sampling(device):
+    t = on(device)
     ember.manual_seed(8)
     for kappa in (1e-6, 0.5, 4.0, 100.0):
         d = D.VonMises(t(2.8), t(kappa))
-        x = d.sample((100_000,)).numpy()
+        x = d.sample((100_000,))
+        assert x.device.type == device and d.log_prob(x[:3]).device.type == device
+        x = host(x)
         assert x.min() >= -math.pi and x.max() < math.pi
         # E[cos(x - loc)] = I1(k) / I0(k) = 1 - circular variance
         resultant = np.cos(x - 2.8).mean()
         assert resultant == pytest.approx(1 - d.variance.item(), abs=0.01)
         assert np.sin(x - 2.8).mean() == pytest.approx(0.0, abs=0.01)
-    assert D.VonMises(ember.zeros(2), 1.0).sample((3,)).dtype == ember.float32
+    assert D.VonMises(ember.zeros(2, device=device), 1.0).sample((3,)).dtype == ember.float32
 
 
-def test_relaxed_samples():
+def test_relaxed_samples(device):
+    t = on(device)
     ember.manual_seed(9)
     # low temperature: nearly Bernoulli / one-hot, with the right frequencies
-    rb = D.RelaxedBernoulli(t(0.05), t(0.3)).sample((50_000,)).numpy()
+    rb = host(D.RelaxedBernoulli(t(0.05), t(0.3)).sample((50_000,)))
     assert ((rb > 0) & (rb < 1)).all()
     assert (rb > 0.5).mean() == pytest.approx(0.3, abs=0.01)
-    oh = D.RelaxedOneHotCategorical(t(0.05), t([0.2, 0.3, 0.5])).sample((50_000,)).numpy()
+    oh = host(D.RelaxedOneHotCategorical(t(0.05), t([0.2, 0.3, 0.5])).sample((50_000,)))
     np.testing.assert_allclose(oh.sum(-1), 1.0, rtol=1e-12)
     np.testing.assert_allclose(np.bincount(oh.argmax(-1)) / 50_000, [0.2, 0.3, 0.5], atol=0.01)
-    ln = D.LogisticNormal(t([0.0, 1.0]), t([0.5, 0.5])).sample((4,)).numpy()
+    ln = host(D.LogisticNormal(t([0.0, 1.0]), t([0.5, 0.5])).sample((4,)))
     assert ln.shape == (4, 3)
     np.testing.assert_allclose(ln.sum(-1), 1.0, rtol=1e-12)
     # reparameterised: d E[x] / d logit > 0
     logits = t(0.2).requires_grad_()
     D.RelaxedBernoulli(t(0.5), logits=logits).rsample((10_000,)).mean().backward()
-    assert logits.grad.item() > 0
+    assert logits.grad.item() > 0 and logits.grad.device.type == device
 
 
 def test_half_cauchy_and_inverse_gamma():
@@ -384,17 +412,17 @@ def test_generalized_pareto_cdf_and_support():
 # ------------------------------------------------------------------------ KL divergences
 
 
-def _lowrank():
+def _lowrank(t=t):
     return D.LowRankMultivariateNormal(
         t([0.3, -0.5, 1.0]), t([[1.0, 0.2], [0.5, -0.3], [-0.8, 0.4]]), t([0.5, 1.0, 0.7])
     )
 
 
-def _lowrank_q():
+def _lowrank_q(t=t):
     return D.LowRankMultivariateNormal(t([0.0, 0.2, 0.5]), t([[0.3], [-0.6], [1.0]]), t([1.0] * 3))
 
 
-def _mvn():
+def _mvn(t=t):
     return D.MultivariateNormal(
         t([0.1, 0.0, -0.2]), t([[1.5, 0.3, 0.0], [0.3, 1.0, -0.2], [0.0, -0.2, 0.8]])
     )
@@ -404,25 +432,41 @@ KL_PAIRS = [
     (_lowrank, _lowrank_q),
     (_lowrank, _mvn),
     (_mvn, _lowrank_q),
-    (lambda: D.ContinuousBernoulli(t(0.3)), lambda: D.ContinuousBernoulli(t(0.8))),
-    (lambda: D.ContinuousBernoulli(t(0.3)), lambda: D.ContinuousBernoulli(t(0.5002))),
-    (lambda: D.Beta(t(2.0), t(3.0)), lambda: D.ContinuousBernoulli(t(0.7))),
-    (lambda: D.Uniform(t(0.1), t(0.8)), lambda: D.ContinuousBernoulli(t(0.7))),
-    (lambda: D.ContinuousBernoulli(t(0.3)), lambda: D.Normal(t(0.2), t(0.7))),
-    (lambda: D.ContinuousBernoulli(t(0.3)), lambda: D.Exponential(t(1.7))),
-    (lambda: D.ContinuousBernoulli(t(0.3)), lambda: D.Uniform(t(-0.5), t(1.5))),
+    (lambda t: D.ContinuousBernoulli(t(0.3)), lambda t: D.ContinuousBernoulli(t(0.8))),
+    (lambda t: D.ContinuousBernoulli(t(0.3)), lambda t: D.ContinuousBernoulli(t(0.5002))),
+    (lambda t: D.Beta(t(2.0), t(3.0)), lambda t: D.ContinuousBernoulli(t(0.7))),
+    (lambda t: D.Uniform(t(0.1), t(0.8)), lambda t: D.ContinuousBernoulli(t(0.7))),
+    (lambda t: D.ContinuousBernoulli(t(0.3)), lambda t: D.Normal(t(0.2), t(0.7))),
+    (lambda t: D.ContinuousBernoulli(t(0.3)), lambda t: D.Exponential(t(1.7))),
+    (lambda t: D.ContinuousBernoulli(t(0.3)), lambda t: D.Uniform(t(-0.5), t(1.5))),
 ]
 
 
 @pytest.mark.parametrize(("make_p", "make_q"), KL_PAIRS)
 def test_kl_against_monte_carlo(make_p, make_q):
     ember.manual_seed(11)
-    p, q = make_p(), make_q()
+    p, q = make_p(t), make_q(t)
     x = p.sample((200_000,))
     ratio = (p.log_prob(x) - q.log_prob(x)).numpy()
     kl = D.kl_divergence(p, q).item()
     assert abs(ratio.mean() - kl) < 5 * ratio.std() / math.sqrt(ratio.size) + 1e-9
     assert D.kl_divergence(p, p).item() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_kl_pairs_on_device(device):
+    """Every pair above on ``device``: the divergence as on the CPU, and the samples and
+    densities of its Monte Carlo check there too."""
+    for i, (make_p, make_q) in enumerate(KL_PAIRS):
+        p, q = make_p(on(device)), make_q(on(device))
+        kl = D.kl_divergence(p, q)
+        assert kl.device.type == device, i
+        expected = D.kl_divergence(make_p(t), make_q(t)).item()
+        assert kl.item() == pytest.approx(expected, rel=1e-9, abs=1e-12), i
+        ember.manual_seed(11)
+        x = p.sample((1000,))
+        ratio = p.log_prob(x) - q.log_prob(x)
+        assert x.device.type == ratio.device.type == device, i
+        assert bool(ratio.isfinite().all()), i
 
 
 def test_kl_lowrank_matches_full_mvn():

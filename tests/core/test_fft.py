@@ -8,6 +8,7 @@ import pytest
 
 import ember
 from ember.autograd import gradcheck
+from ember.testing import assert_close
 
 NORMS = [None, "ortho", "forward"]
 rng = np.random.default_rng(0)
@@ -28,18 +29,29 @@ def numerical_grad(f, z, eps=1e-6):
     return g
 
 
-def check_grad(op, a):
+def check_grad(op, a, device="cpu"):
+    """The gradient of a weighted ``|op(a)|^2`` on ``device`` against central differences."""
     weights = None
 
     def loss(values):
-        out = op(ember.tensor(values)).detach().numpy()
+        out = op(ember.tensor(values, device=device)).detach().cpu().numpy()
         return float((np.abs(out) ** 2 * weights).sum())
 
-    t = ember.tensor(a, requires_grad=True)
+    t = ember.tensor(a, requires_grad=True, device=device)
     out = op(t)
     weights = rng.uniform(0.5, 1.5, out.shape)
-    (out.abs().pow(2) * ember.tensor(weights)).sum().backward()
-    np.testing.assert_allclose(t.grad.numpy(), numerical_grad(loss, a), rtol=1e-5, atol=1e-6)
+    (out.abs().pow(2) * ember.tensor(weights, device=device)).sum().backward()
+    assert t.grad.device.type == device
+    np.testing.assert_allclose(t.grad.cpu().numpy(), numerical_grad(loss, a), rtol=1e-5, atol=1e-6)
+
+
+def _numpy_kwargs(kwargs):
+    """``kwargs`` under numpy's names: axis (1-D transforms), axes (n-D)."""
+    numpy_kwargs = dict(kwargs)
+    if "dim" in numpy_kwargs:
+        dim = numpy_kwargs.pop("dim")
+        numpy_kwargs["axes" if isinstance(dim, tuple) else "axis"] = dim
+    return numpy_kwargs
 
 
 @pytest.mark.parametrize("norm", NORMS)
@@ -62,40 +74,91 @@ def check_grad(op, a):
     ],
 )
 def test_against_numpy_and_gradients(norm, name, data, kwargs):
-    numpy_kwargs = dict(kwargs)
-    if "dim" in numpy_kwargs:  # numpy's names: axis (1-D transforms), axes (n-D)
-        dim = numpy_kwargs.pop("dim")
-        numpy_kwargs["axes" if isinstance(dim, tuple) else "axis"] = dim
-    expected = getattr(np.fft, name)(data, **numpy_kwargs, norm=norm)
+    expected = getattr(np.fft, name)(data, **_numpy_kwargs(kwargs), norm=norm)
     got = getattr(ember.fft, name)(ember.tensor(data), **kwargs, norm=norm)
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10, atol=1e-12)
     check_grad(lambda t: getattr(ember.fft, name)(t, **kwargs, norm=norm), data)
 
 
-def test_dtypes():
-    assert ember.fft.fft(ember.ones(4)).dtype is ember.complex64
-    assert ember.fft.fft(ember.ones(4, dtype=ember.float64)).dtype is ember.complex128
-    assert ember.fft.rfft(ember.arange(4)).dtype is ember.complex64
-    assert ember.fft.irfft(ember.ones(3, dtype=ember.cfloat)).dtype is ember.float32
+@pytest.mark.parametrize(
+    "name, data, kwargs, norm",
+    [  # every transform family once, the three norms spread over them
+        ("fft", Z, {}, None),
+        ("fft", X, {"n": 5}, "ortho"),
+        ("ifft", Z, {"n": 11, "dim": 0}, "forward"),
+        ("rfft", X, {"n": 11}, None),
+        ("irfft", Z, {}, "forward"),
+        ("irfft", Z, {"n": 9}, "ortho"),
+        ("hfft", Z, {"n": 6}, None),
+        ("ihfft", X, {}, "ortho"),
+        ("fft2", Z, {}, "forward"),
+        ("ifft2", X, {"s": (4, 6)}, None),
+        ("fftn", Z[:, :6].reshape(3, 2, 3), {"dim": (0, 2)}, "ortho"),
+        ("ifftn", Z, {"s": (2, 5), "dim": (0, 1)}, "ortho"),
+        ("rfft2", X, {}, "forward"),
+        ("rfftn", X, {"dim": (1, 0)}, None),
+        ("irfft2", Z, {"s": (4, 7)}, "forward"),
+        ("irfftn", Z, {"dim": (1, 0)}, None),
+    ],
+)
+def test_transforms_on_device(device, name, data, kwargs, norm):
+    """Forward against numpy; the gradient against the CPU's, which the test above checks
+    by central differences."""
+    op = getattr(ember.fft, name)
+    expected = getattr(np.fft, name)(data, **_numpy_kwargs(kwargs), norm=norm)
+    t = ember.tensor(data, requires_grad=True, device=device)
+    out = op(t, **kwargs, norm=norm)
+    assert out.device.type == device and out.dtype.np == expected.dtype
+    assert_close(out, expected, rtol=1e-9, atol=1e-10)
+    weights = rng.uniform(0.5, 1.5, out.shape)
+    (out.abs().pow(2) * ember.tensor(weights, device=device)).sum().backward()
+    host = ember.tensor(data, requires_grad=True)
+    (op(host, **kwargs, norm=norm).abs().pow(2) * ember.tensor(weights)).sum().backward()
+    assert t.grad.device.type == device
+    assert_close(t.grad, host.grad, rtol=1e-9, atol=1e-10)
+    # single precision runs its own kernels (complex64 / float32)
+    low = data.astype(np.complex64 if np.iscomplexobj(data) else np.float32)
+    single = op(ember.tensor(low, device=device), **kwargs, norm=norm)
+    assert single.dtype is (ember.complex64 if expected.dtype.kind == "c" else ember.float32)
+    assert_close(single, expected.astype(single.dtype.np), rtol=1e-4, atol=1e-4)
+
+
+def test_dtypes(device):
+    def ones(*shape, dtype=None):
+        return ember.ones(*shape, dtype=dtype, device=device)
+
+    assert ember.fft.fft(ones(4)).dtype is ember.complex64
+    assert ember.fft.fft(ones(4, dtype=ember.float64)).dtype is ember.complex128
+    assert ember.fft.rfft(ember.arange(4, device=device)).dtype is ember.complex64
+    assert ember.fft.irfft(ones(3, dtype=ember.cfloat)).dtype is ember.float32
+    assert ember.fft.hfft(ones(3, dtype=ember.cdouble)).device.type == device
     with pytest.raises(RuntimeError, match="real input"):
-        ember.fft.rfft(ember.ones(4, dtype=ember.cfloat))
+        ember.fft.rfft(ones(4, dtype=ember.cfloat))
     with pytest.raises(RuntimeError, match="Invalid normalization mode"):
-        ember.fft.fft(ember.ones(4), norm="bad")
+        ember.fft.fft(ones(4), norm="bad")
     with pytest.raises(RuntimeError, match="Invalid number of data points"):
-        ember.fft.fft(ember.ones(4), n=0)
+        ember.fft.fft(ones(4), n=0)
+    with pytest.raises(RuntimeError, match="Unsupported dtype Half"):
+        ember.fft.fft(ones(4, dtype=ember.float16))
 
 
-def test_gradcheck_real_path():
-    x = ember.tensor(X, requires_grad=True)
+def test_gradcheck_real_path(device):
+    x = ember.tensor(X, requires_grad=True, device=device)
     assert gradcheck(lambda t: ember.fft.irfft(ember.fft.rfft(t, n=10) * 2j, n=7), (x,))
 
 
-def test_frequencies_and_shifts():
-    np.testing.assert_allclose(ember.fft.fftfreq(7, 0.3).numpy(), np.fft.fftfreq(7, 0.3), 1e-6)
-    np.testing.assert_allclose(ember.fft.rfftfreq(8).numpy(), np.fft.rfftfreq(8))
-    x = ember.arange(10).reshape(2, 5)
-    assert ember.fft.fftshift(x).tolist() == np.fft.fftshift(x.numpy()).tolist()
-    assert ember.fft.ifftshift(x, dim=1).tolist() == np.fft.ifftshift(x.numpy(), 1).tolist()
+def test_frequencies_and_shifts(device):
+    freq = ember.fft.fftfreq(7, 0.3, device=device)
+    assert freq.device.type == device and freq.dtype is ember.float32
+    assert_close(freq, np.fft.fftfreq(7, 0.3).astype(np.float32))
+    rfreq = ember.fft.rfftfreq(8, dtype=ember.float64, device=device, requires_grad=True)
+    assert rfreq.requires_grad and rfreq.device.type == device
+    assert_close(rfreq, np.fft.rfftfreq(8))
+    x = ember.arange(10, device=device).reshape(2, 5)
+    expected = np.arange(10).reshape(2, 5)
+    assert ember.fft.fftshift(x).tolist() == np.fft.fftshift(expected).tolist()
+    assert ember.fft.ifftshift(x, dim=1).tolist() == np.fft.ifftshift(expected, 1).tolist()
+    assert ember.fft.fftshift(x, dim=(0,)).device.type == device
 
 
 @pytest.mark.parametrize("periodic", [True, False])
@@ -119,49 +182,83 @@ def test_windows(periodic, n):
         ember.hann_window(4, dtype=ember.int64)
 
 
+def test_windows_on_device(device):
+    """Every window built on ``device`` (given, or the default device) matches the CPU's."""
+    kinds = ["hann", "hamming", "blackman", "bartlett", "kaiser"]
+    for kind in kinds:
+        make = getattr(ember, f"{kind}_window")
+        for periodic in (True, False):
+            window = make(9, periodic, dtype=ember.float64, device=device)
+            assert window.device.type == device and window.dtype is ember.float64
+            assert_close(window, make(9, periodic, dtype=ember.float64), rtol=1e-12, atol=1e-10)
+        assert make(1, device=device).tolist() == [1.0]
+        assert make(0, device=device).shape == (0,)
+    window = ember.hann_window(5, device=device, requires_grad=True)
+    assert window.requires_grad and window.dtype is ember.float32
+    ember.set_default_device(device)
+    try:
+        assert ember.kaiser_window(6).device.type == device
+        assert ember.fft.fftfreq(4).device.type == device
+    finally:
+        ember.set_default_device(None)
+
+
 def _reference_stft(x, n_fft, hop, window):
     padded = np.pad(x, n_fft // 2, mode="reflect")
     starts = range(0, len(padded) - n_fft + 1, hop)
     return np.stack([np.fft.rfft(padded[s : s + n_fft] * window) for s in starts], axis=1)
 
 
-def test_stft_matches_reference_and_inverts():
+def test_stft_matches_reference_and_inverts(device):
     x = rng.standard_normal(100)
-    window = ember.hann_window(16, dtype=ember.float64)
-    spec = ember.stft(ember.tensor(x), 16, 4, window=window, return_complex=True)
-    np.testing.assert_allclose(spec.numpy(), _reference_stft(x, 16, 4, window.numpy()), atol=1e-12)
+    window = ember.hann_window(16, dtype=ember.float64, device=device)
+    signal = ember.tensor(x, device=device)
+    spec = ember.stft(signal, 16, 4, window=window, return_complex=True)
+    assert spec.device.type == device
+    assert_close(spec, _reference_stft(x, 16, 4, window.cpu().numpy()), atol=1e-10)
     back = ember.istft(spec, 16, 4, window=window, length=100)
-    np.testing.assert_allclose(back.numpy(), x, atol=1e-12)
-    batch = ember.stft(ember.tensor(np.stack([x, x])), 16, 4, window=window, return_complex=True)
+    assert back.device.type == device
+    assert_close(back, x, atol=1e-10)
+    batch = ember.stft(
+        ember.tensor(np.stack([x, x]), device=device), 16, 4, window=window, return_complex=True
+    )
     assert batch.shape == (2, 9, 26)
     with pytest.raises(RuntimeError, match="return_complex"):
-        ember.stft(ember.tensor(x), 16)
+        ember.stft(signal, 16)
+    # the deprecated real view of the (strided) spectrum, and the rectangular default window
+    with pytest.warns(UserWarning, match="return_complex=False is deprecated"):
+        parts = ember.stft(signal, 16, 4, window=window, return_complex=False)
+    assert_close(parts, np.stack([spec.cpu().numpy().real, spec.cpu().numpy().imag], -1))
+    with pytest.warns(UserWarning, match="A window was not provided"):
+        plain = ember.stft(signal, 16, 4, return_complex=True)
+    assert_close(plain, _reference_stft(x, 16, 4, np.ones(16)), atol=1e-10)
+    # a shorter window, centred in the frame; a two-sided spectrum of a complex signal
+    short = ember.hann_window(10, dtype=ember.float64, device=device)
+    spec = ember.stft(signal, 16, 4, win_length=10, window=short, return_complex=True)
+    assert_close(spec, _reference_stft(x, 16, 4, np.pad(short.cpu().numpy(), 3)), atol=1e-10)
+    assert_close(ember.istft(spec, 16, 4, win_length=10, window=short, length=100), x, atol=1e-10)
+    z = x + 1j * rng.standard_normal(100)
+    two_sided = ember.stft(ember.tensor(z, device=device), 16, 4, window=window)
+    assert two_sided.shape == (16, 26)
+    back = ember.istft(two_sided, 16, 4, window=window, length=100, return_complex=True)
+    assert_close(back, z, atol=1e-10)
 
 
-def test_spectrogram_gradient():
+def test_spectrogram_gradient(device):
     x = rng.standard_normal(40)
-    window = ember.hann_window(8, dtype=ember.float64)
-    check_grad(lambda t: ember.stft(t, 8, 2, window=window, return_complex=True), x)
+    window = ember.hann_window(8, dtype=ember.float64, device=device)
+    check_grad(lambda t: ember.stft(t, 8, 2, window=window, return_complex=True), x, device)
 
 
-def test_istft_gradient_and_nola():
+def test_istft_gradient_and_nola(device):
+    window = ember.hann_window(8, dtype=ember.float64, device=device)
     spec = ember.stft(
-        ember.tensor(rng.standard_normal(40)),
+        ember.tensor(rng.standard_normal(40), device=device),
         8,
         2,
-        window=ember.hann_window(8, dtype=ember.float64),
+        window=window,
         return_complex=True,
-    ).numpy()
-    window = ember.hann_window(8, dtype=ember.float64)
-    check_grad(lambda t: ember.istft(t, 8, 2, window=window), spec)
+    )
+    check_grad(lambda t: ember.istft(t, 8, 2, window=window), spec.cpu().numpy(), device)
     with pytest.raises(RuntimeError, match="window overlap add min"):
-        ember.istft(ember.tensor(spec), 8, 2, window=ember.zeros(8, dtype=ember.float64))
-
-
-@pytest.mark.gpu
-def test_fft_on_gpu():
-    pytest.importorskip("cupy")
-    if not ember.cuda.is_available():
-        pytest.skip("no GPU")
-    x = ember.tensor(X).cuda()
-    np.testing.assert_allclose(ember.fft.rfft(x).cpu().numpy(), np.fft.rfft(X), atol=1e-12)
+        ember.istft(spec, 8, 2, window=ember.zeros(8, dtype=ember.float64, device=device))

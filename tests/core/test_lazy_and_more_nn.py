@@ -11,6 +11,7 @@ import pytest
 import ember
 from ember import nn
 from ember.nn.parameter import is_lazy
+from ember.testing import assert_close
 
 LAZY = [
     # lazy module, input, the class it becomes, the weight shape it gets
@@ -36,21 +37,23 @@ LAZY = [
 
 
 @pytest.mark.parametrize("make, shape, becomes, weight_shape", LAZY)
-def test_lazy_module_materialises_on_first_forward(make, shape, becomes, weight_shape):
-    m = make()
+def test_lazy_module_materialises_on_first_forward(make, shape, becomes, weight_shape, device):
+    m = make().to(device)  # moved before the dry run: it materialises there
     assert m.has_uninitialized_params()
     assert is_lazy(m.weight) and type(m.weight) is nn.UninitializedParameter
+    assert m.weight.device.type == device
     assert len(m._forward_pre_hooks) == 1
-    y = m(ember.randn(*shape))
+    y = m(ember.randn(*shape, device=device))
     assert type(m) is becomes and not m._forward_pre_hooks
     assert type(m.weight) is nn.Parameter and m.weight.shape == weight_shape
     assert all(not is_lazy(t) for t in [*m.parameters(), *m.buffers()])
+    assert all(t.device.type == device for t in [*m.parameters(), *m.buffers()])
     assert not hasattr(m, "_initialize_hook")
     # the materialised module is an ordinary one of its class
-    x = ember.randn(*shape)
+    x = ember.randn(*shape, device=device)
     m.eval()
-    np.testing.assert_allclose(m(x).detach().numpy(), becomes.forward(m, x).detach().numpy())
-    assert y.dim() == len(shape)
+    assert_close(m(x).detach(), becomes.forward(m, x).detach())
+    assert y.dim() == len(shape) and y.device.type == device
 
 
 def test_lazy_linear_matches_linear_and_initialises_like_it():
@@ -110,6 +113,32 @@ def test_lazy_state_dict_round_trips():
     fresh.load_state_dict(bn.state_dict())
     np.testing.assert_array_equal(fresh.running_mean.numpy(), bn.running_mean.numpy())
     assert int(fresh.num_batches_tracked) == 1
+
+
+def test_lazy_modules_on_device(device):
+    # created there: the uninitialised parameters and buffers record the device
+    lazy = nn.LazyLinear(3, device=device, dtype=ember.float64)
+    assert lazy.weight.device.type == device and lazy.weight.dtype == ember.float64
+    x = ember.randn(2, 4, device=device, dtype=ember.float64)
+    y = lazy(x)
+    assert type(lazy) is nn.Linear and lazy.weight.device.type == device
+    assert_close(y, x @ lazy.weight.t() + lazy.bias)
+    bn = nn.LazyBatchNorm1d(device=device)
+    assert bn.running_mean.device.type == device
+    bn(ember.randn(5, 3, device=device))
+    assert bn.running_var.shape == (3,) and bn.running_var.device.type == device
+    assert int(bn.num_batches_tracked) == 1
+    # a CPU state dict loaded into a lazy module on the device materialises it there
+    full = nn.Linear(4, 3)
+    other = nn.LazyLinear(3).to(device)
+    other.load_state_dict(full.state_dict())
+    assert other.weight.shape == (3, 4) and other.weight.device.type == device
+    assert_close(other.weight.detach(), full.weight.detach())
+    other(ember.randn(2, 4, device=device))
+    assert type(other) is nn.Linear and other.in_features == 4
+    fresh = nn.LazyBatchNorm2d().cuda() if device == "cuda" else nn.LazyBatchNorm2d()
+    fresh.load_state_dict(nn.BatchNorm2d(5).state_dict())
+    assert fresh.running_mean.device.type == device and fresh.running_mean.shape == (5,)
 
 
 def test_uninitialized_parameter_refuses_use_but_converts():
@@ -174,6 +203,26 @@ def test_buffer_assignment_registers_a_buffer():
         net.plain = nn.Buffer(ember.ones(1))
 
 
+def test_buffers_move_with_the_module(device):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stat = nn.Buffer(ember.ones(2))
+            self.scratch = nn.Buffer(ember.zeros(3), persistent=False)
+
+    net = Net().to(device)
+    assert all(b.device.type == device for b in net.buffers())
+    assert list(net.state_dict()) == ["stat"]
+    net.stat = ember.full((2,), 5.0, device=device)  # still a buffer, still persistent
+    net.scratch = ember.ones(3, device=device)
+    assert list(net.state_dict()) == ["stat"] and len(list(net.buffers())) == 2
+    assert net.cpu().state_dict()["stat"].tolist() == [5.0, 5.0]
+    t = ember.ones(2, device=device)
+    b = nn.Buffer(t)
+    b.data.fill_(3.0)
+    assert b.device.type == device and t.tolist() == [3.0, 3.0]  # shares memory
+
+
 def _adaptive_reference(asm, x, target):
     """numpy: the head's log-softmax, plus each tail's for targets past the shortlist."""
 
@@ -182,10 +231,10 @@ def _adaptive_reference(asm, x, target):
         return z - np.log(np.exp(z).sum(1, keepdims=True))
 
     def weight(linear):
-        return linear.weight.detach().numpy().astype(np.float64)
+        return linear.weight.detach().cpu().numpy().astype(np.float64)
 
     x = x.astype(np.float64)
-    head = log_softmax(x @ weight(asm.head).T + asm.head.bias.detach().numpy())
+    head = log_softmax(x @ weight(asm.head).T + asm.head.bias.detach().cpu().numpy())
     full = [head[:, : asm.shortlist_size]]
     for i, (i2h, h2o) in enumerate(asm.tail):
         tail = log_softmax(x @ weight(i2h).T @ weight(h2o).T)
@@ -194,9 +243,9 @@ def _adaptive_reference(asm, x, target):
     return full, full[np.arange(len(target)), target]
 
 
-def test_adaptive_log_softmax_against_numpy():
+def test_adaptive_log_softmax_against_numpy(device):
     ember.manual_seed(0)
-    asm = nn.AdaptiveLogSoftmaxWithLoss(8, 12, [3, 7], div_value=2.0, head_bias=True)
+    asm = nn.AdaptiveLogSoftmaxWithLoss(8, 12, [3, 7], div_value=2.0, head_bias=True).to(device)
     assert [n for n, _ in asm.named_parameters()] == [
         "head.weight",
         "head.bias",
@@ -210,17 +259,22 @@ def test_adaptive_log_softmax_against_numpy():
     x = rng.standard_normal((6, 8)).astype(np.float32)
     target = np.array([0, 5, 11, 2, 7, 3])
     full, picked = _adaptive_reference(asm, x, target)
-    xt = ember.tensor(x, requires_grad=True)
-    out = asm(xt, ember.tensor(target))
-    assert type(out).__name__ == "_ASMoutput"
-    np.testing.assert_allclose(out.output.detach().numpy(), picked, rtol=1e-5, atol=1e-6)
+    xt = ember.tensor(x, requires_grad=True, device=device)
+    out = asm(xt, ember.tensor(target, device=device))
+    assert type(out).__name__ == "_ASMoutput" and out.output.device.type == device
+    np.testing.assert_allclose(out.output.detach().cpu().numpy(), picked, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out.loss.item(), -picked.mean(), rtol=1e-5)
     out.loss.backward()
     assert xt.grad.shape == (6, 8) and asm.tail[1][1].weight.grad is not None
-    np.testing.assert_allclose(asm.log_prob(ember.tensor(x)).detach().numpy(), full, atol=1e-5)
-    np.testing.assert_array_equal(asm.predict(ember.tensor(x)).numpy(), full.argmax(1))
-    single = asm(ember.tensor(x[1]), ember.tensor(target[1]))
+    assert xt.grad.device.type == device
+    log_prob = asm.log_prob(ember.tensor(x, device=device)).detach().cpu().numpy()
+    np.testing.assert_allclose(log_prob, full, atol=1e-5)
+    predicted = asm.predict(ember.tensor(x, device=device)).cpu().numpy()
+    np.testing.assert_array_equal(predicted, full.argmax(1))
+    single = asm(ember.tensor(x[1], device=device), ember.tensor(target[1], device=device))
     assert single.output.shape == () and np.isclose(single.output.item(), picked[1], atol=1e-5)
+    with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 11\]"):
+        asm(xt, ember.tensor([1, 12, 0, 0, 0, 0], device=device))
 
 
 def test_adaptive_log_softmax_errors():
@@ -238,12 +292,12 @@ def test_adaptive_log_softmax_errors():
         asm(ember.randn(2, 4), ember.tensor([[1], [2]]))
 
 
-def test_sync_batchnorm_in_one_process_is_batchnorm():
+def test_sync_batchnorm_in_one_process_is_batchnorm(device):
     ember.manual_seed(0)
-    x = ember.randn(4, 3, 5)
-    sync, ref = nn.SyncBatchNorm(3), nn.BatchNorm1d(3)
-    np.testing.assert_allclose(sync(x).detach().numpy(), ref(x).detach().numpy())
-    np.testing.assert_allclose(sync.running_var.numpy(), ref.running_var.numpy())
+    x = ember.randn(4, 3, 5, device=device)
+    sync, ref = nn.SyncBatchNorm(3, device=device), nn.BatchNorm1d(3, device=device)
+    assert_close(sync(x).detach(), ref(x).detach())
+    assert_close(sync.running_var, ref.running_var)
     assert list(sync.state_dict()) == list(ref.state_dict())
     with pytest.raises(ValueError, match="expected at least 2D input"):
         sync(ember.randn(3))
@@ -268,10 +322,42 @@ def test_convert_sync_batchnorm_shares_state():
 
 def test_data_parallel_on_one_process():
     net = nn.Linear(3, 2)
+    cpu_net = copy.deepcopy(net)
     dp = nn.DataParallel(net)
     assert dp.module is net
     assert list(dp.state_dict()) == ["module.weight", "module.bias"]
     x = ember.randn(4, 3)
-    np.testing.assert_array_equal(dp(x).detach().numpy(), net(x).detach().numpy())
+    assert_close(dp(x).detach().cpu(), cpu_net(x).detach())
     if not ember.cuda.is_available():
         assert dp.device_ids == []
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not ember.cuda.is_available(), reason="needs cupy and a CUDA GPU")
+def test_data_parallel_runs_on_the_first_gpu():
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    cpu_net = copy.deepcopy(net)
+    dp = nn.DataParallel(net, device_ids=[0])
+    assert dp.device_ids == [0] and dp.output_device == 0
+    assert all(t.device == ember.device("cuda", 0) for t in [*net.parameters(), *net.buffers()])
+    x = ember.randn(5, 3)  # a CPU input (nested too) is moved to device_ids[0]
+    out = dp(x)
+    assert out.device == ember.device("cuda", 0)
+    assert_close(out.detach().cpu(), cpu_net(x).detach(), rtol=1e-5, atol=1e-6)
+    out.sum().backward()
+    assert net[0].weight.grad.device.type == "cuda"
+    wrapped = nn.DataParallel(_Pair(), device_ids=["cuda"])  # the current device
+    assert wrapped.device_ids == [0] and wrapped.src_device_obj == ember.device("cuda", 0)
+    first, second = wrapped({"a": [x, x * 2]}, scale=ember.ones(()))
+    assert first.device.type == second.device.type == "cuda"
+    net.cpu()
+    with pytest.raises(
+        RuntimeError, match=r"module must have its parameters and buffers on device"
+    ):
+        dp(x)
+
+
+class _Pair(nn.Module):
+    def forward(self, inputs, scale):
+        a, b = inputs["a"]
+        return a * scale, b * scale

@@ -4,12 +4,14 @@ creation -- against numpy references and hand-computed values, gradients by fini
 differences (float64)."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 import ember
 from ember.autograd import gradcheck
+from ember.testing import assert_close
 
 RNG = np.random.default_rng(0)
 
@@ -407,3 +409,390 @@ def test_creation():
     assert ember.empty_strided((2, 3), (3, 1)).shape == (2, 3)
     filled = ember.fill(ember.zeros(2), _t(3.0, grad=True))
     assert filled.tolist() == [3.0, 3.0]
+
+
+# ---------------------------------------------------------------------- on every device
+
+# Every function above once more on each device, its values and gradients (a fixed random
+# cotangent) compared with the CPU's: the CPU results are checked against numpy above, so the
+# "cuda" cases check the cupy branches against them. Floating inputs are float64; a case
+# differentiates its float64 inputs when its last entry is True.
+_D = np.random.default_rng(7)
+M = _D.standard_normal((3, 4))
+V = _D.standard_normal(4)
+W = _D.standard_normal(3)
+P = _D.uniform(0.2, 2.0, (3, 4))  # positive
+U = _D.uniform(0.05, 0.95, (3, 4))  # in (0, 1)
+NAN = np.where(_D.random((4, 5)) < 0.25, np.nan, _D.standard_normal((4, 5)))
+NAN[2] = np.nan  # a row of NaN only
+I1, I2 = _D.integers(-20, 20, (2, 6))
+IDX = np.array([[0, 0], [1, 3], [2, 2]])
+SAMPLES = _D.standard_normal(40)
+
+
+def _quantiles(method):
+    return lambda x: ember.quantile(
+        x,
+        ember.tensor([0.0, 0.3, 1.0], dtype=x.dtype, device=x.device),
+        1,
+        True,
+        interpolation=method,
+    )
+
+
+DEVICE_CASES = [
+    # pointwise and ember.special
+    ("copysign", lambda x, y: ember.copysign(x, y), [M, -V], True),
+    ("copysign-number", lambda x: ember.copysign(x, -1.0) + ember.copysign(x, 0.0), [M], True),
+    ("gcd-lcm", lambda i, j: (ember.gcd(i, j), ember.lcm(i, j)), [I1, I2], False),
+    (
+        "bessel",
+        lambda x: (ember.i0(x), ember.special.i0e(x), ember.special.i1(x), ember.special.i1e(x)),
+        [np.append(M.ravel() * 20, [0.0, 45.0])],
+        True,
+    ),
+    ("sinc", ember.sinc, [np.append(M.ravel(), 0.0)], True),
+    ("signbit", ember.signbit, [np.array([-0.0, 0.0, -1.0, 2.0])], False),
+    ("rad2deg-deg2rad", lambda x: (ember.rad2deg(x), ember.deg2rad(x)), [M], True),
+    ("rad2deg-int", ember.rad2deg, [I1], False),
+    ("ldexp", lambda x, e: ember.ldexp(x, e), [M, np.array([-2, 0, 1, 3])], True),
+    ("frexp", lambda x: tuple(ember.frexp(x)), [M * 10], True),
+    (
+        "fmax-fmin",
+        lambda x, y: (ember.fmax(x, y), ember.fmin(x, y)),
+        [np.where(M > 1, np.nan, M), np.where(V < 0, np.nan, V)],
+        True,
+    ),
+    ("nextafter", ember.nextafter, [M, V], False),
+    ("heaviside", ember.heaviside, [np.array([-1.0, 0.0, 2.0, 0.0]), np.array([0.5])], False),
+    ("mvlgamma", lambda x: ember.mvlgamma(x + 2, 3), [P], True),
+    ("rsub", lambda x, y: ember.rsub(x, y, alpha=3) + ember.rsub(x, 5, alpha=2), [M, V], True),
+    (
+        "isreal-isposinf-isneginf",
+        lambda x: (ember.isreal(x), ember.isposinf(x), ember.isneginf(x)),
+        [np.array([np.inf, -np.inf, 1.0, np.nan])],
+        False,
+    ),
+    (
+        "igamma-igammac",
+        lambda a, x: (ember.igamma(a.detach(), x), ember.igammac(a.detach(), x)),
+        [P + 0.5, P * 2],
+        True,
+    ),
+    ("logit", lambda p: (ember.logit(p), ember.logit(p, eps=0.2)), [U], True),
+    (
+        "xlog1py-entr",
+        lambda x, y: (ember.special.xlog1py(x, y), ember.special.entr(y)),
+        [M, P],
+        True,
+    ),
+    (
+        "ndtr-ndtri-log_ndtr",
+        lambda x, p: (
+            ember.special.ndtr(x),
+            ember.special.ndtri(p),
+            ember.special.log_ndtr(x * 10),
+        ),
+        [M, U],
+        True,
+    ),
+    ("multigammaln", lambda x: ember.special.multigammaln(x + 2, 2), [P], True),
+    ("fill", lambda x, v: ember.fill(x, v), [M, np.array(2.5)], True),
+    (
+        "inplace-top-level",
+        lambda x: ember.clamp_(ember.exp_(x * 1).copysign_(-1.0), -2, -0.5),
+        [M],
+        True,
+    ),
+    # reductions and statistics
+    ("aminmax", lambda x: (*ember.aminmax(x, dim=1), *ember.aminmax(x)), [M], True),
+    ("nanmedian", lambda x: (*ember.nanmedian(x, 1), ember.nanmedian(x)), [NAN], True),
+    (
+        "mode",
+        lambda x: tuple(ember.mode(x, 1)),
+        [np.array([[3, 1, 3, 1, 2], [1, 1, 2, 2, 2]])],
+        False,
+    ),
+    ("mode-float", lambda x: tuple(ember.mode(x.round(), 0)), [M * 2], True),
+    ("logcumsumexp", lambda x: ember.logcumsumexp(x, 1), [M * 30], True),
+    ("dist-renorm", lambda x, y: (ember.dist(x, y, 3), ember.renorm(x, 2, 0, 1.0)), [M, V], True),
+    ("quantile-linear", _quantiles("linear"), [M], True),
+    (
+        "quantile-lower-higher",
+        lambda x: (
+            ember.quantile(x, 0.4, interpolation="lower"),
+            ember.quantile(x, 0.4, 0, interpolation="higher"),
+        ),
+        [M],
+        True,
+    ),
+    (
+        "quantile-midpoint-nearest",
+        lambda x: (_quantiles("midpoint")(x), _quantiles("nearest")(x)),
+        [M],
+        True,
+    ),
+    (
+        "nanquantile",
+        lambda x: (ember.nanquantile(x, 0.7, 1), ember.quantile(x, 0.5, 1)),
+        [NAN],
+        True,
+    ),
+    (
+        "histc",
+        lambda x: (ember.histc(x, 6), ember.histc(x, 4, -1, 1), ember.histc(x, 3, 10, 11)),
+        [SAMPLES],
+        False,
+    ),
+    ("histogram", lambda x: tuple(ember.histogram(x, 7)), [SAMPLES], False),
+    (
+        "histogram-edges-weight-density",
+        lambda x, e, w: tuple(ember.histogram(x, e, weight=w, density=True)),
+        [SAMPLES, np.array([-1.0, -0.2, 0.0, 1.5]), np.abs(SAMPLES)],
+        False,
+    ),
+    (
+        "histogram-range-empty",
+        lambda x: (*ember.histogram(x, 3, range=(5.0, 6.0)), *ember.histogram(x[:0], 2)),
+        [SAMPLES],
+        False,
+    ),
+    (
+        "histogramdd",
+        lambda x, w: (
+            *ember.histogramdd(x, [3, 4])[:1],
+            *ember.histogramdd(x, 2, range=[-1.0, 1.0, 0.0, 2.0], weight=w, density=True)[0:1],
+        ),
+        [SAMPLES.reshape(20, 2), np.abs(SAMPLES[:20])],
+        False,
+    ),
+    (
+        "cov-corrcoef",
+        lambda x: (ember.cov(x), ember.cov(x, correction=0), ember.corrcoef(x)),
+        [M],
+        True,
+    ),
+    (
+        "cov-weights",
+        lambda x, f, a: ember.cov(x, fweights=f, aweights=a),
+        [M, np.array([1, 3, 2, 1]), P[0]],
+        True,
+    ),
+    # shapes, splits, stacks
+    (
+        "tensor_split",
+        lambda x: (*ember.tensor_split(x, 3, 1), *ember.tensor_split(x, [1, 3], 1)),
+        [M],
+        True,
+    ),
+    ("tensor_split-tensor", lambda x, i: ember.tensor_split(x, i, 1), [M, np.array([1, 3])], True),
+    (
+        "hsplit-vsplit-split_with_sizes",
+        lambda x: (
+            *ember.hsplit(x, [1, 3]),
+            *ember.vsplit(x, [2]),
+            *ember.split_with_sizes(x, [1, 2]),
+        ),
+        [M],
+        True,
+    ),
+    (
+        "column_stack-ravel-diagflat",
+        lambda x, v: (ember.column_stack([x.t(), v]), ember.ravel(x.t()), ember.diagflat(v, 1)),
+        [M, V],
+        True,
+    ),
+    ("msort", ember.msort, [M], True),
+    (
+        "cartesian_prod-combinations",
+        lambda x, y: (
+            ember.cartesian_prod(x, y),
+            ember.combinations(x, 2),
+            ember.combinations(y, 2, with_replacement=True),
+        ),
+        [V, W],
+        True,
+    ),
+    # indexing and scatters
+    ("take", lambda x, i: ember.take(x, i), [M, np.array([0, -1, 5, 5])], True),
+    (
+        "put",
+        lambda x, i, s: (  # (repeated indices only when accumulating: else undefined)
+            ember.put(x, i, s, accumulate=True),
+            ember.put(x, i[1:], s[1:]),
+            x.clone().put_(i[1:], s[1:] * 2),
+        ),
+        [M, np.array([0, 5, 0]), V[:3]],
+        True,
+    ),
+    (
+        "index_fill",
+        lambda x, v: (
+            ember.index_fill(x, 1, ember.tensor([0, 2], device=x.device), -1.0),
+            ember.index_fill(x, 0, ember.tensor([1], device=x.device), v),
+        ),
+        [M, np.array(0.5)],
+        True,
+    ),
+    (
+        "scatter_reduce-sum-mean",
+        lambda x, s: (
+            ember.scatter_reduce(x, 1, ember.tensor(IDX, device=x.device), s, "sum"),
+            ember.scatter_reduce(
+                x, 1, ember.tensor(IDX, device=x.device), s, "mean", include_self=False
+            ),
+        ),
+        [M, M[:, :2] * 2],
+        True,
+    ),
+    (
+        "scatter_reduce-amax-amin",
+        lambda x, s: (
+            ember.scatter_reduce(x, 1, ember.tensor(IDX, device=x.device), s, "amax"),
+            ember.scatter_reduce(
+                x, 1, ember.tensor(IDX, device=x.device), s, "amin", include_self=False
+            ),
+        ),
+        [M, M[:, :2] * 2],
+        True,
+    ),
+    (
+        "scatter_reduce-prod-int",
+        lambda x, s: ember.scatter_reduce(
+            x, 0, ember.tensor([0, 0, 1, 0], device=x.device), s, "prod"
+        ),
+        [np.arange(1, 4), np.array([2, 3, 4, 5])],
+        False,
+    ),
+    (
+        "index_reduce",
+        lambda x: (
+            ember.index_reduce(
+                x, 0, ember.tensor([0, 0], device=x.device), x[:2] * 2, "prod", include_self=False
+            ),
+            ember.index_reduce(
+                x, 1, ember.tensor([3, 1, 3], device=x.device), x[:, :3] * 2, "amax"
+            ),
+        ),
+        [M],
+        False,
+    ),
+    (
+        "masked_scatter",
+        lambda x, s: ember.masked_scatter(x, x.detach() > 0, s * 3),
+        [M, M.ravel()[::-1].copy()],
+        True,
+    ),
+    (
+        "select-slice-diagonal_scatter",
+        lambda x, v: (
+            ember.select_scatter(x, v * 2, 0, 1),
+            ember.slice_scatter(x, x[:, :2] * 2, 1, 1, 4, 2),
+            ember.diagonal_scatter(x, v[:3], 1),
+        ),
+        [M, V],
+        True,
+    ),
+    ("unravel_index", lambda i: ember.unravel_index(i, (3, 4)), [np.array([5, 11, 0, -1])], False),
+    ("as_strided", lambda x: ember.as_strided(x, (2, 2), (1, 4), 1), [M], True),
+    # linear algebra leftovers
+    (
+        "addmv-addr-ger",
+        lambda m, v, w: (
+            ember.addmv(w, m, v, beta=2, alpha=3),
+            ember.addr(m, w, v),
+            ember.ger(w, v),
+        ),
+        [M, V, W],
+        True,
+    ),
+    (
+        "addbmm-chain_matmul",
+        lambda a, b, m: (ember.addbmm(m[:, :3], a, b), ember.chain_matmul(m, m.t(), m)),
+        [_D.standard_normal((2, 3, 2)), _D.standard_normal((2, 2, 3)), M],
+        True,
+    ),
+    (
+        "trapezoid",
+        lambda y, x: (
+            ember.trapezoid(y, x),
+            ember.trapz(y, dx=0.5),
+            ember.cumulative_trapezoid(y, x),
+        ),
+        [M, np.sort(V)],
+        True,
+    ),
+]
+
+
+def _on(device, fn, arrays, differentiate):
+    """``fn``'s outputs for ``arrays`` placed on ``device``, and the gradients of its float64
+    inputs for a fixed cotangent (when ``differentiate``)."""
+    inputs = [
+        ember.tensor(a, device=device, requires_grad=differentiate and a.dtype == np.float64)
+        for a in arrays
+    ]
+    with warnings.catch_warnings():  # index_reduce (beta), chain_matmul (deprecated)
+        warnings.filterwarnings("ignore", "index_reduce|torch.chain_matmul", UserWarning)
+        out = fn(*inputs)
+    outs = [out] if isinstance(out, ember.Tensor) else list(out)
+    if not differentiate:
+        return outs, []
+    rng = np.random.default_rng(1)
+    total = sum(
+        (o * ember.tensor(rng.standard_normal(o.shape), device=device)).sum()
+        for o in outs
+        if o.requires_grad
+    )
+    total.backward()
+    return outs, [t.grad for t in inputs if t.requires_grad]
+
+
+@pytest.mark.parametrize(
+    "fn, arrays, differentiate",
+    [pytest.param(*case[1:], id=case[0]) for case in DEVICE_CASES],
+)
+def test_on_device_as_on_cpu(fn, arrays, differentiate, device):
+    want_outs, want_grads = _on("cpu", fn, arrays, differentiate)
+    got_outs, got_grads = _on(device, fn, arrays, differentiate)
+    assert len(got_outs) == len(want_outs) and len(got_grads) == len(want_grads)
+    for got, want in zip(got_outs + got_grads, want_outs + want_grads):
+        if want is None:
+            assert got is None
+            continue
+        assert got.device.type == device
+        assert_close(got.cpu(), want, equal_nan=True)
+
+
+def test_queries_and_creation_on_device(device):
+    x = ember.ones(2, 3, device=device)
+    prefix = "torch.cuda." if device == "cuda" else "torch."
+    assert ember.typename(x) == prefix + "FloatTensor"
+    assert ember.typename(x.long()) == prefix + "LongTensor"
+    assert ember.is_nonzero(ember.tensor([2.0], device=device))
+    assert not ember.is_nonzero(ember.zeros((), device=device))
+    with pytest.raises(RuntimeError, match="more than one value"):
+        ember.is_nonzero(x)
+    assert ember.numel(x) == 6 and ember.is_same_size(x, x * 2) and ember.is_floating_point(x)
+    s = ember.scalar_tensor(3, device=device)
+    assert s.device.type == device and s.shape == () and s.item() == 3.0
+    e = ember.empty_strided((2, 3), (3, 1), device=device)
+    assert e.device.type == device and e.shape == (2, 3)
+    with pytest.warns(UserWarning, match="deprecated"):
+        r = ember.range(1, 4, device=device)
+    assert r.device.type == device and r.tolist() == [1.0, 2.0, 3.0, 4.0]
+    a = ember.asarray(np.arange(3.0), device=device)
+    assert a.device.type == device and a.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_statistics_errors_on_device(device):
+    x = ember.tensor(M, device=device)
+    with pytest.raises(RuntimeError, match=r"q must be in the range \[0, 1\] but got 1.5"):
+        ember.quantile(x, ember.tensor([0.5, 1.5], dtype=ember.float64, device=device))
+    with pytest.raises(RuntimeError, match="q must be in the range"):
+        ember.nanquantile(x, -0.5)
+    with pytest.raises(RuntimeError, match="max must be larger than min"):
+        ember.histc(x, 3, 2, 1)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        c = ember.cov(ember.tensor([[1.0]], device=device))
+    assert c.device.type == device

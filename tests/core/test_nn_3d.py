@@ -1,7 +1,9 @@
 """3-d convolution and pooling: conv3d / conv_transpose3d and the 3-d pools against loop-by-loop
 numpy references written from torch's window rules; gradients and second derivatives by finite
-differences in float64; the modules; torch's error messages."""
+differences in float64; the modules; torch's error messages. The value and gradient checks run
+on every backend (the ``device`` fixture), the references on the host."""
 
+import copy
 import itertools
 
 import numpy as np
@@ -15,8 +17,13 @@ from ember.autograd import gradcheck, gradgradcheck
 rng = np.random.default_rng(0)
 
 
-def _t(a, grad=False):
-    return ember.tensor(a, requires_grad=grad)
+def _t(a, grad=False, device="cpu"):
+    return ember.tensor(a, requires_grad=grad, device=device)
+
+
+def _host(t):
+    """A tensor's values as a numpy array on the host (from any device)."""
+    return t.detach().cpu().numpy()
 
 
 # ------------------------------------------------------------------------------- references
@@ -130,37 +137,43 @@ CONV_CASES = [
 
 
 @pytest.mark.parametrize("cin, cout, groups, kernel, stride, padding, dilation", CONV_CASES)
-def test_conv3d_matches_loops(cin, cout, groups, kernel, stride, padding, dilation):
+def test_conv3d_matches_loops(cin, cout, groups, kernel, stride, padding, dilation, device):
     x = rng.standard_normal((2, cin, 6, 5, 4))
     w = rng.standard_normal((cout, cin // groups, *kernel))
     b = rng.standard_normal(cout)
-    y = F.conv3d(_t(x), _t(w), _t(b), stride, padding, dilation, groups)
-    np.testing.assert_allclose(y.numpy(), _conv3d_ref(x, w, b, stride, padding, dilation, groups))
+    y = F.conv3d(*(_t(a, device=device) for a in (x, w, b)), stride, padding, dilation, groups)
+    assert y.device.type == device
+    expected = _conv3d_ref(x, w, b, stride, padding, dilation, groups)
+    np.testing.assert_allclose(_host(y), expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("cin, cout, groups, kernel, stride, padding, dilation", CONV_CASES)
-def test_conv_transpose3d_matches_loops(cin, cout, groups, kernel, stride, padding, dilation):
+def test_conv_transpose3d_matches_loops(
+    cin, cout, groups, kernel, stride, padding, dilation, device
+):
     x = rng.standard_normal((2, cin, 3, 4, 3))
     w = rng.standard_normal((cin, cout // groups, *kernel))
     b = rng.standard_normal(cout)
     output_padding = tuple(min(s, d) - 1 for s, d in zip(stride, dilation))
-    y = F.conv_transpose3d(_t(x), _t(w), _t(b), stride, padding, output_padding, groups, dilation)
+    x_, w_, b_ = (_t(a, device=device) for a in (x, w, b))
+    y = F.conv_transpose3d(x_, w_, b_, stride, padding, output_padding, groups, dilation)
+    assert y.device.type == device
     expected = _conv_transpose3d_ref(x, w, b, stride, padding, output_padding, dilation, groups)
-    np.testing.assert_allclose(y.numpy(), expected)
+    np.testing.assert_allclose(_host(y), expected, atol=1e-12)
 
 
-def test_conv3d_gradients():
-    x = _t(rng.standard_normal((1, 2, 4, 3, 3)), True)
-    w = _t(rng.standard_normal((2, 1, 2, 2, 1)), True)
-    b = _t(rng.standard_normal(2), True)
+def test_conv3d_gradients(device):
+    x = _t(rng.standard_normal((1, 2, 4, 3, 3)), True, device)
+    w = _t(rng.standard_normal((2, 1, 2, 2, 1)), True, device)
+    b = _t(rng.standard_normal(2), True, device)
     gradcheck(lambda a, v, c: F.conv3d(a, v, c, (2, 1, 1), 1, (1, 2, 1), groups=2), (x, w, b))
     gradgradcheck(lambda a, v: F.conv3d(a, v, None, 1, (1, 0, 0), groups=2), (x, w))
 
 
-def test_conv_transpose3d_gradients():
-    x = _t(rng.standard_normal((1, 2, 2, 3, 2)), True)
-    w = _t(rng.standard_normal((2, 2, 2, 1, 2)), True)
-    b = _t(rng.standard_normal(2), True)
+def test_conv_transpose3d_gradients(device):
+    x = _t(rng.standard_normal((1, 2, 2, 3, 2)), True, device)
+    w = _t(rng.standard_normal((2, 2, 2, 1, 2)), True, device)
+    b = _t(rng.standard_normal(2), True, device)
     gradcheck(lambda a, v, c: F.conv_transpose3d(a, v, c, 2, (1, 0, 0), (1, 0, 1)), (x, w, b))
     gradgradcheck(lambda a, v: F.conv_transpose3d(a, v, stride=(2, 1, 1)), (x, w))
 
@@ -177,11 +190,14 @@ def test_conv3d_same_padding_and_unbatched():
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
-def test_conv3d_module_padding_modes(mode):
+def test_conv3d_module_padding_modes(mode, device):
     conv = nn.Conv3d(2, 3, (3, 2, 3), padding=(1, 1, 1), padding_mode=mode, dtype=ember.float64)
-    x = _t(rng.standard_normal((1, 2, 3, 4, 5)))
+    conv = conv.to(device)
+    x = _t(rng.standard_normal((1, 2, 3, 4, 5)), device=device)
     expected = F.conv3d(F.pad(x, (1, 1, 1, 1, 1, 1), mode=mode), conv.weight, conv.bias)
-    np.testing.assert_allclose(conv(x).detach().numpy(), expected.detach().numpy())
+    y = conv(x)
+    assert y.device.type == device
+    np.testing.assert_allclose(_host(y), _host(expected))
 
 
 def test_conv3d_modules():
@@ -222,15 +238,17 @@ POOL_CASES = [
 
 
 @pytest.mark.parametrize("kernel, stride, padding, dilation, ceil_mode", POOL_CASES)
-def test_max_pool3d_matches_loops(kernel, stride, padding, dilation, ceil_mode):
+def test_max_pool3d_matches_loops(kernel, stride, padding, dilation, ceil_mode, device):
     x = rng.standard_normal((2, 2, 6, 5, 7))
-    y, idx = F.max_pool3d(_t(x), kernel, stride, padding, dilation, ceil_mode, True)
+    xt = _t(x, device=device)
+    y, idx = F.max_pool3d(xt, kernel, stride, padding, dilation, ceil_mode, True)
     ref, ref_idx = _pool3d_ref(x, kernel, stride, padding, dilation, ceil_mode, "max")
-    np.testing.assert_array_equal(y.numpy(), ref)
-    np.testing.assert_array_equal(idx.numpy(), ref_idx)
+    assert y.device.type == idx.device.type == device
+    np.testing.assert_array_equal(_host(y), ref)
+    np.testing.assert_array_equal(_host(idx), ref_idx)
     assert idx.dtype == ember.int64
-    again = F.max_pool3d_with_indices(_t(x), kernel, stride, padding, dilation, ceil_mode)
-    np.testing.assert_array_equal(again[1].numpy(), ref_idx)
+    again = F.max_pool3d_with_indices(xt, kernel, stride, padding, dilation, ceil_mode)
+    np.testing.assert_array_equal(_host(again[1]), ref_idx)
 
 
 def test_max_pool3d_ties_take_the_first():
@@ -243,14 +261,16 @@ def test_max_pool3d_ties_take_the_first():
 
 @pytest.mark.parametrize("kernel, stride, padding, _, ceil_mode", POOL_CASES)
 @pytest.mark.parametrize("count_include_pad", [True, False])
-def test_avg_pool3d_matches_loops(kernel, stride, padding, _, ceil_mode, count_include_pad):
+def test_avg_pool3d_matches_loops(kernel, stride, padding, _, ceil_mode, count_include_pad, device):
     x = rng.standard_normal((2, 6, 5, 7))
-    y = F.avg_pool3d(_t(x), kernel, stride, padding, ceil_mode, count_include_pad)
+    xt = _t(x, device=device)
+    y = F.avg_pool3d(xt, kernel, stride, padding, ceil_mode, count_include_pad)
     ref = _pool3d_ref(x, kernel, stride, padding, (1, 1, 1), ceil_mode, "avg", count_include_pad)
-    np.testing.assert_allclose(y.numpy(), ref)
-    y = F.avg_pool3d(_t(x), kernel, stride, padding, ceil_mode, divisor_override=3)
+    assert y.device.type == device
+    np.testing.assert_allclose(_host(y), ref, atol=1e-12)
+    y = F.avg_pool3d(xt, kernel, stride, padding, ceil_mode, divisor_override=3)
     ref = _pool3d_ref(x, kernel, stride, padding, (1, 1, 1), ceil_mode, "avg", divisor=3)
-    np.testing.assert_allclose(y.numpy(), ref)
+    np.testing.assert_allclose(_host(y), ref, atol=1e-12)
 
 
 def test_avg_pool3d_integers_truncate():
@@ -261,30 +281,32 @@ def test_avg_pool3d_integers_truncate():
 
 
 @pytest.mark.parametrize("out", [(2, 3, 4), 1, (None, 2, 5), (5, 4, 3)])
-def test_adaptive_pool3d_matches_loops(out):
+def test_adaptive_pool3d_matches_loops(out, device):
     x = rng.standard_normal((2, 3, 5, 4, 3))
+    xt = _t(x, device=device)
     size = out if isinstance(out, tuple) else (out,) * 3
     size = tuple(n if o is None else o for n, o in zip(x.shape[-3:], size))
-    np.testing.assert_allclose(
-        F.adaptive_avg_pool3d(_t(x), out).numpy(), _adaptive_ref(x, size, "avg")
-    )
-    y, idx = F.adaptive_max_pool3d(_t(x), out, return_indices=True)
-    np.testing.assert_array_equal(y.numpy(), _adaptive_ref(x, size, "max"))
+    avg = F.adaptive_avg_pool3d(xt, out)
+    assert avg.device.type == device
+    np.testing.assert_allclose(_host(avg), _adaptive_ref(x, size, "avg"), atol=1e-12)
+    y, idx = F.adaptive_max_pool3d(xt, out, return_indices=True)
+    assert y.device.type == idx.device.type == device
+    np.testing.assert_array_equal(_host(y), _adaptive_ref(x, size, "max"))
     flat = x.reshape(2, 3, -1)
     np.testing.assert_array_equal(
-        np.take_along_axis(flat, idx.numpy().reshape(2, 3, -1), 2), y.numpy().reshape(2, 3, -1)
+        np.take_along_axis(flat, _host(idx).reshape(2, 3, -1), 2), _host(y).reshape(2, 3, -1)
     )
-    assert F.adaptive_max_pool3d_with_indices(_t(x), out)[1].dtype == ember.int64
+    assert F.adaptive_max_pool3d_with_indices(xt, out)[1].dtype == ember.int64
 
 
-def test_pool3d_gradients():
-    x = _t(rng.standard_normal((1, 2, 4, 3, 5)), True)
+def test_pool3d_gradients(device):
+    x = _t(rng.standard_normal((1, 2, 4, 3, 5)), True, device)
     gradcheck(lambda a: F.max_pool3d(a, (2, 2, 3), (1, 2, 1), (1, 0, 1), ceil_mode=True), (x,))
     gradcheck(lambda a: F.avg_pool3d(a, 2, 1, 1, count_include_pad=False), (x,))
     gradgradcheck(lambda a: F.avg_pool3d(a, (2, 1, 2), ceil_mode=True), (x,))
     gradcheck(lambda a: F.adaptive_avg_pool3d(a, (3, 2, 2)), (x,))
     gradcheck(lambda a: F.adaptive_max_pool3d(a, (3, 2, 4)), (x,))
-    positive = _t(rng.uniform(0.5, 2.0, (1, 4, 4, 4)), True)
+    positive = _t(rng.uniform(0.5, 2.0, (1, 4, 4, 4)), True, device)
     gradcheck(lambda a: F.lp_pool3d(a, 2.0, 2, 1), (positive,))
 
 
@@ -295,15 +317,16 @@ def test_lp_pool3d():
     np.testing.assert_allclose(y.numpy(), sums ** (1 / 3))
 
 
-def test_max_unpool3d_inverts_max_pool3d():
-    x = _t(rng.standard_normal((2, 3, 5, 4, 6)))
+def test_max_unpool3d_inverts_max_pool3d(device):
+    x = _t(rng.standard_normal((2, 3, 5, 4, 6)), device=device)
     y, idx = F.max_pool3d(x, 2, return_indices=True)
     back = F.max_unpool3d(y, idx, 2, output_size=(5, 4, 6))
-    kept = back.numpy() != 0
-    np.testing.assert_array_equal(back.numpy()[kept], x.numpy()[kept])
+    assert back.device.type == device
+    kept = _host(back) != 0
+    np.testing.assert_array_equal(_host(back)[kept], _host(x)[kept])
     assert kept.sum() == y.numel()
     assert nn.MaxUnpool3d(2)(y, idx).shape == (2, 3, 4, 4, 6)
-    v = _t(y.numpy(), True)
+    v = _t(_host(y), True, device)
     gradcheck(lambda a: F.max_unpool3d(a, idx, 2), (v,))
     with pytest.raises(
         RuntimeError, match=r"Found an invalid max index: 1000 \(output volumes are of size 4x4x6\)"
@@ -323,6 +346,31 @@ def test_pool3d_modules():
     assert nn.AdaptiveAvgPool3d((1, None, 2))(x).shape == (1, 2, 1, 6, 2)
     assert len(nn.AdaptiveMaxPool3d(2, return_indices=True)(x)) == 2
     assert nn.LPPool3d(2, 2)(x.abs()).shape == (1, 2, 2, 3, 3)
+
+
+def test_3d_network_on_device_matches_cpu(device):
+    """A small float32 network of every 3-d layer: its output and each parameter's gradient on
+    ``device`` agree with the same network's on the CPU."""
+    ember.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv3d(2, 4, 3, padding=1),
+        nn.Tanh(),
+        nn.MaxPool3d(2),
+        nn.ConvTranspose3d(4, 3, 2, stride=2),
+        nn.AvgPool3d((1, 2, 2)),
+        nn.AdaptiveMaxPool3d((2, 3, 3)),
+        nn.AdaptiveAvgPool3d(1),
+    )
+    moved = copy.deepcopy(net).to(device)
+    x = rng.standard_normal((2, 2, 6, 8, 8)).astype(np.float32)
+    expected, y = net(_t(x)), moved(_t(x, device=device))
+    assert y.device.type == device and y.dtype == ember.float32 and y.shape == (2, 3, 1, 1, 1)
+    np.testing.assert_allclose(_host(y), _host(expected), rtol=1e-4, atol=1e-5)
+    expected.square().sum().backward()
+    y.square().sum().backward()
+    for reference, p in zip(net.parameters(), moved.parameters()):
+        assert p.grad.device.type == device
+        np.testing.assert_allclose(_host(p.grad), _host(reference.grad), rtol=1e-4, atol=1e-5)
 
 
 def test_pool3d_errors():

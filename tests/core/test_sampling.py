@@ -461,3 +461,55 @@ def test_upsample_layers():
     nearest = nn.UpsamplingNearest2d(size=6)
     assert_close(nearest(x), F.interpolate(x, size=6))
     assert isinstance(nearest, nn.Upsample)
+
+
+def test_generator_state_replays_the_draws_that_follow(device):
+    g = ember.Generator(device=device).manual_seed(7)
+    ember.rand(5, generator=g, device=device)
+    state = g.get_state()
+    first = ember.randn(3, 4, generator=g, device=device).cpu()
+    ember.rand(9, generator=g, device=device)
+    g.set_state(state)
+    assert_close(ember.randn(3, 4, generator=g, device=device).cpu(), first)
+    # the default generator of the device, through its module's functions
+    rng = ember.cuda if device == "cuda" else ember
+    saved = rng.get_rng_state()
+    drop = ember.nn.functional.dropout(ember.ones(64, device=device), 0.5).cpu()
+    rng.set_rng_state(saved)
+    assert_close(ember.nn.functional.dropout(ember.ones(64, device=device), 0.5).cpu(), drop)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not ember.cuda.is_available(), reason="needs cupy and a CUDA GPU")
+def test_cuda_generator_refuses_a_cpu_state():
+    with pytest.raises(RuntimeError, match="not a state of a CUDA generator"):
+        ember.Generator(device="cuda").set_state(ember.Generator().get_state())
+
+
+def test_multinomial_rows_at_once_on_the_device(device):
+    weights = np.array([[0.0, 1.0, 3.0, 0.0], [2.0, 0.0, 0.0, 2.0], [0.0, 0.0, 0.0, 5.0]])
+    w = ember.tensor(weights, device=device)
+    g = ember.Generator(device=device).manual_seed(3)
+    drawn = ember.multinomial(w, 4000, replacement=True, generator=g)
+    assert drawn.device == w.device and drawn.dtype is ember.int64 and drawn.shape == (3, 4000)
+    counts = np.stack([np.bincount(row, minlength=4) for row in drawn.cpu().numpy()])
+    expected = weights / weights.sum(1, keepdims=True)
+    np.testing.assert_array_equal(counts[expected == 0], 0)  # never a zero-weight category
+    np.testing.assert_allclose(counts / 4000, expected, atol=0.03)
+    # without replacement: distinct categories, the zero-weight ones only once all others are
+    # taken; the first draw follows the weights
+    picks = ember.multinomial(ember.tensor(weights[:2], device=device), 2, generator=g).cpu()
+    for row, chosen in zip(weights[:2], picks.numpy()):
+        assert len(set(chosen)) == 2 and (row[chosen] > 0).all()
+    firsts = ember.multinomial(
+        ember.tensor([[1.0, 3.0]], device=device).expand(4000, 2), 1, generator=g
+    )
+    assert abs(firsts.float().mean().item() - 0.75) < 0.03
+    assert ember.multinomial(ember.tensor([0.0, 2.0], device=device), 1).tolist() == [1]
+    for bad, message in [
+        ([[0.0, 0.0]], "sum of probabilities <= 0"),
+        ([[1.0, -1.0]], "element < 0"),
+        ([[[1.0]]], "prob_dist must be 1 or 2 dim"),
+    ]:
+        with pytest.raises(RuntimeError, match=message):
+            ember.multinomial(ember.tensor(bad, device=device), 1, replacement=True)

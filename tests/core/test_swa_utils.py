@@ -15,6 +15,7 @@ from ember.optim.swa_utils import (
     get_ema_avg_fn,
     get_ema_multi_avg_fn,
     get_swa_avg_fn,
+    get_swa_multi_avg_fn,
     update_bn,
 )
 
@@ -27,12 +28,13 @@ def snapshots(model, n, seed=0):
         with ember.no_grad():
             for p in model.parameters():
                 p.copy_(ember.from_numpy(rng.standard_normal(p.shape).astype(np.float32)))
-        seen.append([p.detach().numpy().copy() for p in model.parameters()])
+        seen.append([p.detach().cpu().numpy().copy() for p in model.parameters()])
     return seen
 
 
-def test_swa_average_is_the_mean():
-    model = nn.Linear(3, 2)
+def test_swa_average_is_the_mean(device):
+    # (on CUDA the lists of averaged tensors are updated together, torch's foreach path)
+    model = nn.Linear(3, 2).to(device)
     averaged = AveragedModel(model)
     history = snapshots(model, 1)
     for _ in range(4):
@@ -40,14 +42,15 @@ def test_swa_average_is_the_mean():
         history.append(snapshots(model, 1, seed=len(history))[0])
     means = [np.mean([h[i] for h in history[:4]], axis=0) for i in range(2)]
     for p, want in zip(averaged.module.parameters(), means):
-        np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-5, atol=1e-6)
+        assert p.device.type == device
+        np.testing.assert_allclose(p.detach().cpu().numpy(), want, rtol=1e-5, atol=1e-6)
     assert averaged.n_averaged.item() == 4 and averaged.n_averaged.dtype == ember.int64
 
 
 @pytest.mark.parametrize("multi", [True, False])
-def test_ema_average(multi):
+def test_ema_average(multi, device):
     decay = 0.9
-    model = nn.Linear(3, 2)
+    model = nn.Linear(3, 2).to(device)
     kwargs = (
         {"multi_avg_fn": get_ema_multi_avg_fn(decay)}
         if multi
@@ -64,7 +67,7 @@ def test_ema_average(multi):
             else [decay * w + (1 - decay) * c for w, c in zip(want, current)]
         )
     for p, w in zip(averaged.module.parameters(), want):
-        np.testing.assert_allclose(p.detach().numpy(), w, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.detach().cpu().numpy(), w, rtol=1e-5, atol=1e-6)
 
 
 def test_custom_avg_fn_and_argument_errors():
@@ -82,6 +85,14 @@ def test_custom_avg_fn_and_argument_errors():
         get_ema_avg_fn(1.5)
 
 
+def test_swa_multi_avg_fn_truncates_integers_as_the_single_one():
+    averaged, current = [ember.tensor([3, -4]), ember.tensor([1.0])], [ember.tensor([8, 9])]
+    get_swa_multi_avg_fn()(averaged[:1], current, ember.tensor(1))
+    single = get_swa_avg_fn()(ember.tensor([3, -4]), current[0], ember.tensor(1))
+    assert averaged[0].tolist() == [5, 2] == single.to(ember.int64).tolist()
+    assert averaged[0].dtype == ember.int64
+
+
 def test_state_dict_keys_and_buffers():
     model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
     averaged = AveragedModel(model)
@@ -96,17 +107,55 @@ def test_state_dict_keys_and_buffers():
     averaged(ember.randn(4, 2))
 
 
-def test_use_buffers_averages_buffers():
-    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+def test_use_buffers_averages_buffers(device):
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3)).to(device)
     averaged = AveragedModel(model, use_buffers=True)
     means = []
     for _ in range(3):
-        model(ember.randn(8, 2))
-        means.append(model[1].running_mean.numpy().copy())
+        model(ember.randn(8, 2, device=device))
+        means.append(model[1].running_mean.cpu().numpy().copy())
         averaged.update_parameters(model)
     np.testing.assert_allclose(
-        averaged.module[1].running_mean.numpy(), np.mean(means, axis=0), rtol=1e-5, atol=1e-7
+        averaged.module[1].running_mean.cpu().numpy(),
+        np.mean(means, axis=0),
+        rtol=1e-5,
+        atol=1e-7,
     )
+    # the integer count is averaged too, truncated: 1, then 1 + (2 - 1) / 2, 1 + (3 - 1) / 3
+    tracked = averaged.module[1].num_batches_tracked
+    assert tracked.item() == 1 and tracked.dtype == ember.int64
+
+
+def test_averaged_copy_on_another_device(device):
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))  # on the CPU
+    averaged = AveragedModel(model, device=device)
+    assert averaged.n_averaged.device.type == device
+    assert all(t.device.type == device for t in averaged.module.state_dict().values())
+    history = []
+    for i in range(3):
+        history.append(snapshots(model, 1, seed=i)[0])
+        model(ember.randn(8, 2))
+        averaged.update_parameters(model)
+    for p, i in zip(averaged.module.parameters(), range(4)):
+        want = np.mean([h[i] for h in history], axis=0)
+        np.testing.assert_allclose(p.detach().cpu().numpy(), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(  # buffers are copied from the model, across devices
+        averaged.module[1].running_var.cpu().numpy(), model[1].running_var.numpy()
+    )
+    out = averaged(ember.randn(4, 2, device=device))
+    assert out.device.type == device
+
+
+def test_update_bn_moves_batches_to_the_device(device):
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).to(device)
+    batches = [ember.randn(5, 3) for _ in range(3)]  # on the CPU
+    update_bn([[b] for b in batches], model, device=device)
+    with ember.no_grad():
+        feats = [model[0](b.to(device)).cpu().numpy() for b in batches]
+    want = np.mean([f.mean(0) for f in feats], axis=0)
+    np.testing.assert_allclose(model[1].running_mean.cpu().numpy(), want, rtol=1e-5, atol=1e-6)
+    assert model[1].running_mean.device.type == device
 
 
 def test_update_bn_recomputes_statistics():

@@ -49,11 +49,26 @@ def test_truncate_add_token_str_to_int():
         F.str_to_int([1])
 
 
-def test_pad_transform_pads_last_dim_only_when_shorter():
-    x = ember.tensor([[1, 2], [3, 4]])
+def test_pad_transform_pads_last_dim_only_when_shorter(device):
+    x = ember.tensor([[1, 2], [3, 4]], device=device)
     out = T.PadTransform(max_length=4, pad_value=9)(x)
     assert out.dtype == ember.long and out.tolist() == [[1, 2, 9, 9], [3, 4, 9, 9]]
+    assert out.device.type == device
     assert T.PadTransform(max_length=1, pad_value=0)(x) is x
+    floats = T.PadTransform(max_length=3, pad_value=-1)(ember.ones(2, 2, 1, device=device))
+    assert floats.dtype == ember.float32 and floats.device.type == device
+    assert floats.tolist() == [[[1.0, -1.0, -1.0]] * 2] * 2
+
+
+def test_to_tensor_then_pad_on_device(device):
+    # ToTensor builds on the CPU (it takes no device, as in torchtext); moved, then padded
+    ids = T.ToTensor(padding_value=0)([[5, 6, 7], [8]]).to(device)
+    assert ids.device.type == device and ids.tolist() == [[5, 6, 7], [8, 0, 0]]
+    out = T.PadTransform(max_length=5, pad_value=1)(ids)
+    assert out.device.type == device and out.dtype == ember.long
+    assert out.tolist() == [[5, 6, 7, 1, 1], [8, 0, 0, 1, 1]]
+    single = T.PadTransform(max_length=4, pad_value=0)(F.to_tensor([3, 4]).to(device))
+    assert single.device.type == device and single.tolist() == [3, 4, 0, 0]
 
 
 def test_vocab_transform_and_label_to_index(tmp_path):

@@ -32,6 +32,7 @@ import pytest
 
 import ember
 from ember import nn
+from ember.testing import assert_close
 from ember.utils.safetensors import save_file
 from embervision import models
 from embervision.models import densenet as densenet_module
@@ -114,7 +115,7 @@ def _signature(model):
 
 
 def _np(t):
-    return t.detach().numpy().astype(np.float64)
+    return t.detach().cpu().numpy().astype(np.float64)
 
 
 # The heaviest builds (2-4 s each on two cores); a lighter sibling of each stays in a
@@ -667,3 +668,151 @@ def test_googlenet_default_initialisation():
     fc = _np(model.fc.weight)
     assert abs(fc.std() - 0.01) < 5e-4 and np.abs(fc).max() < 0.1
     assert (_np(model.conv1.bn.weight) == 1).all()
+
+
+# ------------------------------------------------------------------------------------ on cuda
+
+# Only a GPU run adds anything here: each case builds the model on the CPU, copies its state
+# dict into a second build moved to cuda, and compares the two.
+CUDA = [
+    pytest.param(
+        "cuda",
+        marks=[
+            pytest.mark.gpu,
+            pytest.mark.skipif(not ember.cuda.is_available(), reason="needs cupy and a CUDA GPU"),
+        ],
+    )
+]
+
+# name: (builder, kwargs, input shape); small inputs, a few classes
+DEVICE_CASES = {
+    "resnet18": (models.resnet18, {"num_classes": 10}, (2, 3, 32, 32)),
+    "mobilenet_v2": (models.mobilenet_v2, {"num_classes": 10}, (1, 3, 32, 32)),
+    "mobilenet_v3_small": (models.mobilenet_v3_small, {"num_classes": 10}, (2, 3, 32, 32)),
+    "efficientnet_b0": (models.efficientnet_b0, {"num_classes": 10}, (1, 3, 32, 32)),
+    "efficientnet_v2_s": (models.efficientnet_v2_s, {"num_classes": 10}, (1, 3, 32, 32)),
+    "densenet121": (models.densenet121, {"num_classes": 10}, (1, 3, 32, 32)),
+    # 33×33: every ceil_mode pool has a partial last window
+    "squeezenet1_0": (models.squeezenet1_0, {"num_classes": 10}, (1, 3, 33, 33)),
+    "squeezenet1_1": (models.squeezenet1_1, {"num_classes": 10}, (1, 3, 33, 33)),
+    "shufflenet_v2_x0_5": (models.shufflenet_v2_x0_5, {"num_classes": 10}, (2, 3, 32, 32)),
+    "mnasnet0_5": (models.mnasnet0_5, {"num_classes": 10}, (1, 3, 32, 32)),
+    "googlenet": (
+        models.googlenet,
+        {"num_classes": 10, "init_weights": False, "aux_logits": False, "transform_input": True},
+        (1, 3, 32, 32),
+    ),
+    "inception_v3": (
+        models.inception_v3,
+        {"num_classes": 10, "init_weights": False, "aux_logits": False},
+        (1, 3, 75, 75),
+    ),
+    "fcn_resnet50": (
+        segmentation.fcn_resnet50,
+        {"num_classes": 4, "aux_loss": True},
+        (1, 3, 32, 35),
+    ),
+    "deeplabv3_mobilenet_v3_large": (
+        segmentation.deeplabv3_mobilenet_v3_large,
+        {"num_classes": 4, "aux_loss": True},
+        (1, 3, 32, 35),
+    ),
+    "lraspp_mobilenet_v3_large": (
+        segmentation.lraspp_mobilenet_v3_large,
+        {"num_classes": 4},
+        (1, 3, 32, 35),
+    ),
+}
+
+
+def _cpu_and_device_models(name, device, seed):
+    """The model on the CPU and a second build on ``device`` with its state dict."""
+    builder, kwargs, shape = DEVICE_CASES[name]
+    ember.manual_seed(seed)
+    cpu_model = builder(**kwargs)
+    device_model = builder(**kwargs).to(device)
+    device_model.load_state_dict(cpu_model.state_dict())
+    assert all(p.device.type == device for p in device_model.parameters())
+    return cpu_model, device_model, ember.randn(*shape)
+
+
+def _assert_close_scaled(actual, expected, rtol=1e-3, msg=None):
+    """Close to ``rtol`` of the largest magnitude of ``expected`` (float32 sums run in
+    another order on the GPU)."""
+    scale = float(np.abs(_np(expected)).max()) if expected.numel() else 0.0
+    assert_close(actual, expected, rtol=rtol, atol=rtol * scale + 1e-7, msg=msg)
+
+
+def _outputs(out):
+    """A classifier's logits or a segmentation model's dict, as a dict."""
+    return dict(out) if isinstance(out, dict) else {"out": out}
+
+
+@pytest.mark.parametrize("device", CUDA)
+@pytest.mark.parametrize("name", list(DEVICE_CASES))
+def test_forward_on_device_matches_cpu(name, device):
+    cpu_model, device_model, x = _cpu_and_device_models(name, device, seed=30)
+    cpu_model.eval()
+    device_model.eval()
+    with ember.no_grad():
+        expected = _outputs(cpu_model(x))
+        actual = _outputs(device_model(x.to(device)))
+    assert list(actual) == list(expected)
+    for key, value in actual.items():
+        assert value.device.type == device
+        _assert_close_scaled(value, expected[key], msg=f"{name} {key}")
+
+
+@pytest.mark.parametrize("device", CUDA)
+@pytest.mark.parametrize(
+    "name, train",
+    [("resnet18", True), ("mobilenet_v3_small", False), ("lraspp_mobilenet_v3_large", False)],
+)
+def test_backward_on_device_matches_cpu(name, train, device):
+    # resnet18 in training mode: batch-norm statistics of the batch, running stats updated;
+    # the others in eval mode, so that no dropout draws differ between the devices
+    cpu_model, device_model, x = _cpu_and_device_models(name, device, seed=31)
+    if name == "resnet18":
+        x = ember.randn(2, 3, 48, 48)  # 2×2 left in layer4: 8 values per batch-norm channel
+    cpu_model.train(train)
+    device_model.train(train)
+    rng = np.random.default_rng(0)
+    losses = []
+    for model, data in ((cpu_model, x), (device_model, x.to(device))):
+        out = _outputs(model(data))["out"]
+        target_shape = (out.shape[0],) + tuple(out.shape[2:])
+        target = ember.tensor(rng.integers(0, out.shape[1], target_shape), device=data.device)
+        rng = np.random.default_rng(0)  # the same targets for both
+        loss = nn.functional.cross_entropy(out, target)
+        loss.backward()
+        losses.append(loss)
+    assert losses[1].device.type == device
+    _assert_close_scaled(losses[1], losses[0])
+    device_params = dict(device_model.named_parameters())
+    for key, param in cpu_model.named_parameters():
+        grad = device_params[key].grad
+        assert grad is not None and grad.device.type == device
+        _assert_close_scaled(grad, param.grad, msg=key)
+    if train:
+        device_buffers = dict(device_model.named_buffers())
+        for key, buffer in cpu_model.named_buffers():
+            if buffer.is_floating_point():
+                _assert_close_scaled(device_buffers[key], buffer, msg=key)
+
+
+@pytest.mark.parametrize("device", CUDA)
+def test_train_mode_random_layers_on_device(device):
+    # stochastic depth, dropout and GoogLeNet's auxiliary heads draw on the device: the values
+    # differ from the CPU's, so only where they live and that they train is checked
+    ember.manual_seed(32)
+    effnet = models.efficientnet_b0(num_classes=3, stochastic_depth_prob=0.5).to(device).train()
+    googlenet = models.googlenet(num_classes=3, init_weights=False).to(device).train()
+    target = ember.tensor([0, 2], device=device)
+    for model in (effnet, googlenet):
+        out = model(ember.randn(2, 3, 32, 32, device=device))
+        outs = list(out) if isinstance(out, models.GoogLeNetOutputs) else [out]
+        assert all(o.shape == (2, 3) and o.device.type == device for o in outs)
+        assert all(np.isfinite(_np(o)).all() for o in outs)
+        sum(nn.functional.cross_entropy(o, target) for o in outs).backward()
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        assert grads and all(g.device.type == device for g in grads)

@@ -79,7 +79,8 @@ def _infer_array(data, dtype=None):
         data = _nested_tolist(data)
     if backend.is_cuda_array(data) or isinstance(data, (np.ndarray, np.generic)):
         dtypes.from_numpy(data.dtype)  # reject types torch has no equivalent of
-        return np.asarray(data) if dtype is None else np.asarray(data, dtypes.to_numpy(dtype))
+        xp = backend.array_module(data)  # (a cupy array stays on its GPU)
+        return xp.asarray(data) if dtype is None else xp.asarray(data, dtypes.to_numpy(dtype))
     if dtype is not None:
         return np.asarray(data, dtypes.to_numpy(dtype))
     array = np.asarray(data)
@@ -349,7 +350,11 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
         array = _infer_array(obj, dtype)
         dev = _device(device) if device is not None else backend.device_of(array)
         out = _place(array, dev, False)
-        shares = isinstance(obj, np.ndarray) and np.shares_memory(out._data, obj)
+        shares = (
+            isinstance(obj, np.ndarray)
+            and isinstance(out._data, np.ndarray)  # (not when placed on a GPU)
+            and np.shares_memory(out._data, obj)
+        )
     if copy is False and not shares:
         raise ValueError("Unable to avoid copy while creating an array as requested.")
     if copy and shares:

@@ -113,7 +113,7 @@ def erf(x):
     Both reach float64 round-off (checked against ``math.erf`` in the tests).
     """
     if is_cuda_array(x):
-        return _cupy_special.erf(x)
+        return _cupy_special.erf(x).astype(x.dtype, copy=False)
     z = np.abs(x.astype(np.float64))
     small = np.minimum(z, 2.5)
     term = small.copy()
@@ -139,7 +139,7 @@ def erfc(x):
     """``1 - erf(x)`` elementwise without its cancellation for large ``x``: the continued
     fraction of ``erf`` is erfc itself for ``|x| >= 2.5``."""
     if is_cuda_array(x):
-        return _cupy_special.erfc(x)
+        return _cupy_special.erfc(x).astype(x.dtype, copy=False)
     z = np.abs(x.astype(np.float64))
     positive = np.where(z < 2.5, 1.0 - erf(z), _erfc_fraction(np.maximum(z, 2.5)))  # erfc(|x|)
     return np.where(x < 0, 2.0 - positive, positive).astype(x.dtype, copy=False)
@@ -150,7 +150,7 @@ def erfinv(x):
     the erfinv function", GPU Computing Gems, 2011), then Newton steps on ``erf`` in float64;
     +-inf at +-1, NaN outside [-1, 1] as in torch."""
     if is_cuda_array(x):
-        return _cupy_special.erfinv(x)
+        return _cupy_special.erfinv(x).astype(x.dtype, copy=False)
     a = x.astype(np.float64)
     with np.errstate(all="ignore"):
         w = -np.log((1.0 - a) * (1.0 + a))
@@ -241,7 +241,7 @@ def lgamma(x):
     ``Gamma(x) Gamma(1 - x) = pi / sin(pi x)`` below; +inf at the poles (0, -1, -2, ...), as in
     torch. Computed in float64."""
     if is_cuda_array(x):
-        return _cupy_special.gammaln(x)
+        return _cupy_special.gammaln(x).astype(x.dtype, copy=False)
     a = x.astype(np.float64)
     with np.errstate(all="ignore"):
         reflect = a < 0.5
@@ -276,7 +276,7 @@ def digamma(x):
     x >= 10, then the asymptotic series; ``pi / tan(pi x)`` reflects x <= 0. -inf at 0 and NaN
     at the negative integers, as in torch. Computed in float64."""
     if is_cuda_array(x):
-        return _cupy_special.digamma(x)
+        return _cupy_special.digamma(x).astype(x.dtype, copy=False)
     a = x.astype(np.float64)
     with np.errstate(all="ignore"):
         reflect = a <= 0
@@ -300,7 +300,9 @@ def polygamma(n, x):
     ``(-1)^(n+1) n! zeta(n + 1, x)``, with the Hurwitz zeta function summed directly up to
     x >= 10 and its Euler-Maclaurin tail after. Computed in float64."""
     if is_cuda_array(x):
-        return _cupy_special.polygamma(n, x)
+        # (cupyx's polygamma takes n as an array: it calls n's astype)
+        order = cp.asarray(n, dtype=np.float64)
+        return _cupy_special.polygamma(order, x).astype(x.dtype, copy=False)
     a = x.astype(np.float64)
     s = n + 1.0
     with np.errstate(all="ignore"):
@@ -529,10 +531,20 @@ class _CupyEngine:
             return self.bits.permutation(n)
 
     def get_state(self):
-        raise NotImplementedError("get_state is not supported for CUDA generators")
+        """A snapshot of the stream. cuRAND's state cannot be read back, so the generator is
+        re-seeded here with a seed drawn from its own stream, and that seed is the state:
+        ``set_state`` of it replays exactly what follows (the draws after a snapshot differ
+        from those an unobserved generator would give)."""
+        with cp.cuda.Device(self.index):
+            seed = int(self.bits.randint(0, 2**62, dtype=np.int64))
+            self.bits.seed(seed)
+        return {"cuda_seed": seed}
 
     def set_state(self, state):
-        raise NotImplementedError("set_state is not supported for CUDA generators")
+        if not isinstance(state, dict) or "cuda_seed" not in state:
+            raise RuntimeError("new_state is not a state of a CUDA generator (see get_state)")
+        with cp.cuda.Device(self.index):
+            self.bits.seed(state["cuda_seed"])
 
 
 def random_engine(dev, seed):

@@ -299,34 +299,48 @@ def normal(
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    """Sample ``num_samples`` category indices per row of the non-negative weights ``input``."""
-    probs = backend.to_device(input._data, backend.Device("cpu")).astype(np.float64)
-    squeeze = probs.ndim == 1
-    probs = np.atleast_2d(probs)
-    if (probs < 0).any() or not np.isfinite(probs).all():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if not replacement and num_samples > probs.shape[-1]:
+    """Sample ``num_samples`` category indices per row of the non-negative weights ``input``
+    (1-d, or 2-d: a row each), drawn on ``input``'s device, all rows at once.
+
+    With ``replacement``, each draw inverts the row's cumulative distribution; without it,
+    the ``num_samples`` largest of ``log(w) + Gumbel noise`` (Gumbel top-k), which draws
+    without replacement in proportion to the weights.
+    """
+    w = input._data
+    xp = backend.array_module(w)
+    if w.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    probs = xp.atleast_2d(w).astype(np.float64)
+    n = probs.shape[-1]
+    if not replacement and num_samples > n:
         raise RuntimeError(
             "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
         )
-    engine = _generator_for(
-        backend.Device("cpu"),
-        generator if generator is None or generator.device.type == "cpu" else None,
-    )
-    rows = []
-    for row in probs / probs.sum(-1, keepdims=True):
-        if replacement:
-            u = engine.uniform((num_samples,), np.float64)
-            rows.append(np.searchsorted(np.cumsum(row), u, side="right").clip(max=row.size - 1))
-        else:
-            # Gumbel top-k: sampling without replacement in one vectorised draw per row
-            u = engine.uniform(row.shape, np.float64)
-            with np.errstate(divide="ignore"):
-                keys = np.log(row) - np.log(-np.log(u))
-            rows.append(np.argsort(-keys, kind="stable")[:num_samples])
-    out = np.stack(rows).astype(np.int64)
-    out = out[0] if squeeze else out
-    return Tensor._make(backend.to_device(out, input.device))
+    if bool((probs < 0).any()) or not bool(xp.isfinite(probs).all()):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    totals = probs.sum(-1, keepdims=True)
+    if bool((totals <= 0).any()):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    probs /= totals
+    engine = _engine_like(w, generator)
+    rows = probs.shape[0]
+    if replacement:
+        # one sorted search over all rows: row i's cumulative distribution and draws are
+        # shifted by i, so the rows follow one another in one increasing sequence
+        u = engine.uniform((rows, num_samples), np.float64)
+        shift = xp.arange(rows, dtype=np.float64)[:, None]
+        cdf = xp.cumsum(probs, -1) + shift
+        found = xp.searchsorted(cdf.ravel(), (u + shift).ravel(), side="right")
+        out = (found.reshape(rows, num_samples) - (shift * n).astype(np.int64)).clip(0, n - 1)
+    else:
+        u = engine.uniform((rows, n), np.float64)
+        with np.errstate(divide="ignore"):
+            keys = xp.log(probs) - xp.log(-xp.log(u))
+        out = xp.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
+    out = out.astype(np.int64)
+    return Tensor._make(out[0] if w.ndim == 1 else out)
 
 
 def poisson(input, generator=None):

@@ -850,19 +850,6 @@ def preemphasis(waveform, coeff=0.97):
     return ember.cat([waveform[..., :1], waveform[..., 1:] - coeff * waveform[..., :-1]], dim=-1)
 
 
-# Block length of the first-order recursion below: each level costs one (B, B) matmul per
-# block, and the coefficient's powers up to B must stay representable.
-_IIR_BLOCK = 64
-
-
-def _decay_matrix(coeff, size, dtype, device):
-    """``(size, size)`` matrix with ``coeff ** (i - k)`` at ``[k, i]`` for ``k <= i``, else 0:
-    ``x @ matrix`` runs ``y[i] = x[i] + coeff * y[i - 1]`` over ``size`` samples from rest."""
-    steps = np.subtract.outer(np.arange(size), np.arange(size)).T  # i - k at [k, i]
-    matrix = np.where(steps >= 0, float(coeff) ** np.maximum(steps, 0), 0.0)
-    return ember.from_numpy(matrix).to(device=device, dtype=dtype)
-
-
 def deemphasis(waveform, coeff=0.97):
     r"""De-emphasizes a waveform along its last dimension.
     Inverse of :meth:`preemphasis`. Concretely, for each signal :math:`x` in ``waveform``,

@@ -9,7 +9,10 @@ Each operation torch's autocast knows has a policy per device type, kept in one 
   run in float32;
 * ``fp32_set_opt_dtype``: reductions and softmaxes whose first input is float16 run with
   ``dtype=float32`` (unless a ``dtype`` is given);
-* ``promote``: operations taking several tensors run in the widest of their floating types.
+* ``promote``: operations taking several tensors run in the widest of their floating types;
+* ``as_written``: Ember's own entry, for operations torch runs as one kernel on no list
+  (``mean``, ``var``, ...) but Ember composes from listed ones (``sum``): they run as written,
+  their inner operations uncast, so that their result keeps the input's dtype as torch's does.
 
 float64 tensors are never cast, and integer tensors are left alone. The casts are ordinary
 differentiable operations, so gradients flow back to the inputs in their own dtypes. Inside
@@ -28,6 +31,7 @@ dtype gets torch's warning and disables the region, as in torch.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 import warnings
 
@@ -49,6 +53,7 @@ _FP32 = "fp32"
 _FP32_SET_OPT_DTYPE = "fp32_set_opt_dtype"
 _PROMOTE = "promote"
 _BANNED = "banned"
+_AS_WRITTEN = "as_written"
 
 
 def _policies(**groups):
@@ -57,8 +62,14 @@ def _policies(**groups):
 
 # torch's lists (aten/src/ATen/autocast_mode.cpp and autocast_mode.h) under torch's operator
 # names. torch's CPU einsum is a composite that reaches the listed bmm; Ember's einsum is one
-# kernel, so it is listed itself. Ember's other composites (tensordot, inner, multi_dot, the
-# RNN cells) reach listed operations as torch's do.
+# kernel, so it is listed itself; likewise torch's cross_entropy_loss, which on CUDA reaches
+# log_softmax (in the input's dtype, which it passes) and nll_loss (fp32), so its result is
+# float32: Ember's is one kernel, listed in CUDA's fp32 (its log-softmax then in float32 too).
+# Ember's other composites (tensordot, inner, multi_dot, the RNN cells) reach listed
+# operations as torch's do. Where torch has one unlisted kernel but Ember composes listed
+# operations (a mean is a sum divided: CUDA's set_opt_dtype sum would make it float32), the
+# operation is ``as_written``, which takes effect where it is marked with ``autocast_op``.
+_AS_WRITTEN_NAMES = "mean nansum nanmean var std var_mean std_mean"
 _POLICIES = {
     "cpu": _policies(
         lower_precision_fp="""conv1d conv2d conv3d bmm mm linalg_vecdot baddbmm addmm addbmm
@@ -79,6 +90,7 @@ _POLICIES = {
             linalg_qr linalg_cholesky_ex linalg_svd linalg_eig linalg_eigh linalg_lstsq
             linalg_inv_ex""",
         promote="stack cat index_copy",
+        as_written=_AS_WRITTEN_NAMES,
     ),
     "cuda": _policies(
         lower_precision_fp="""conv1d conv2d conv3d conv_transpose1d conv_transpose2d
@@ -90,12 +102,14 @@ _POLICIES = {
             poisson_nll_loss cosine_embedding_loss nll_loss hinge_embedding_loss kl_div
             l1_loss smooth_l1_loss huber_loss mse_loss margin_ranking_loss
             multilabel_margin_loss soft_margin_loss triplet_margin_loss multi_margin_loss
-            binary_cross_entropy_with_logits dist pdist cdist renorm logsumexp upsample""",
+            binary_cross_entropy_with_logits dist pdist cdist renorm logsumexp upsample
+            cross_entropy_loss""",
         fp32_set_opt_dtype="""prod softmax log_softmax cumprod cumsum linalg_vector_norm
             linalg_matrix_norm sum""",
         promote="""addcdiv addcmul atan2 bilinear cross dot vdot grid_sampler index_put
             tensordot scatter_add cat stack index_copy""",
         banned="binary_cross_entropy",
+        as_written=_AS_WRITTEN_NAMES,
     ),
 }
 
@@ -279,10 +293,8 @@ def _dispatch(name, fn, args, kwargs):
     if policy == _BANNED:
         raise RuntimeError(_BANNED_MESSAGE)
     if policy == _FP32_SET_OPT_DTYPE:
-        first = args[0] if args else None
-        if kwargs.get("dtype") is None and _eligible(first, device_type):
-            kwargs = {**kwargs, "dtype": dtypes.float32}
-    else:
+        args, kwargs = _set_opt_dtype(fn, args, kwargs, device_type)
+    elif policy != _AS_WRITTEN:
         if policy == _LOWER:
             to = state.dtype[device_type]
         elif policy == _FP32:
@@ -296,6 +308,34 @@ def _dispatch(name, fn, args, kwargs):
         return fn(*args, **kwargs)
     finally:
         state.inside_op = False
+
+
+def _set_opt_dtype(fn, args, kwargs, device_type):
+    """``fn``'s arguments with ``dtype=float32`` where no dtype is given (by keyword or by
+    position: softmin passes its dtype on to softmax by position) and the first argument is
+    an eligible tensor."""
+    position = _dtype_position(fn)
+    positional = position is not None and len(args) > position
+    given = args[position] if positional else kwargs.get("dtype")
+    if given is not None or not _eligible(args[0] if args else None, device_type):
+        return args, kwargs
+    if positional:
+        return (*args[:position], dtypes.float32, *args[position + 1 :]), kwargs
+    return args, {**kwargs, "dtype": dtypes.float32}
+
+
+@functools.cache
+def _dtype_position(fn):
+    """The position at which ``fn`` takes its ``dtype`` argument, or None if only by keyword
+    (or not at all)."""
+    for position, parameter in enumerate(inspect.signature(fn).parameters.values()):
+        if parameter.name == "dtype":
+            positional = parameter.kind in (
+                parameter.POSITIONAL_ONLY,
+                parameter.POSITIONAL_OR_KEYWORD,
+            )
+            return position if positional else None
+    return None
 
 
 def _tensors(args, kwargs):

@@ -33,8 +33,11 @@ def current_device():
 
 
 def synchronize(device=None):
-    """Wait for all kernels on ``device`` (default: current) to finish."""
+    """Wait for all kernels on ``device`` (an index, a string or a device; default: the
+    current one) to finish. A no-op without a GPU."""
     if is_available():
+        if isinstance(device, int):
+            device = backend.Device("cuda", device)
         index = backend.Device(device).index if device is not None else None
         if index is None:
             backend.cp.cuda.runtime.deviceSynchronize()
@@ -62,10 +65,22 @@ def _default_generator(device):
 
 
 def get_rng_state(device="cuda"):
-    """The random number generator state of a CUDA device, as a uint8 tensor."""
+    """The random number generator state of a CUDA device, as a uint8 tensor.
+
+    cupy's generator keeps its state on the device, out of reach: taking the state re-seeds
+    the generator from its own stream, so ``set_rng_state`` replays exactly the draws that
+    follow, but those differ from the draws of a generator whose state was never taken.
+
+    Raises:
+        RuntimeError: no GPU is available.
+    """
     return _default_generator(device).get_state()
 
 
 def set_rng_state(new_state, device="cuda"):
-    """Set the random number generator state of a CUDA device (from ``get_rng_state``)."""
+    """Set the random number generator state of a CUDA device (from ``get_rng_state``).
+
+    Raises:
+        RuntimeError: no GPU is available, or ``new_state`` is not a CUDA generator's.
+    """
     _default_generator(device).set_state(new_state)

@@ -8,6 +8,8 @@ part.
 
 from __future__ import annotations
 
+import math
+
 from .. import backend
 from .._dtype import from_numpy, get_default_dtype
 from .._tensor import Tensor
@@ -66,9 +68,14 @@ class Angle(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        kind = x.dtype.kind
-        dtype = x.real.dtype if kind in "fc" else get_default_dtype().np
-        return backend.array_module(x).angle(x).astype(dtype)
+        xp = backend.array_module(x)
+        if x.dtype.kind == "c":
+            return xp.angle(x)
+        # real input: pi below zero, else 0, NaN kept, as torch (numpy's arctan2 gives pi at
+        # -0.0, cupy's angle pi at NaN); integers and bools give the default float dtype
+        dtype = x.dtype if x.dtype.kind == "f" else get_default_dtype().np
+        out = xp.where(x < 0, math.pi, 0.0).astype(dtype)
+        return xp.where(x != x, x, out) if x.dtype.kind == "f" else out
 
     @staticmethod
     def backward(ctx, gy):
@@ -105,8 +112,11 @@ class Complex(Function):
 class ViewAsReal(Function):
     @staticmethod
     def forward(ctx, x):
-        real_dtype = x.real.dtype
-        return x.reshape(x.shape + (1,)).view(real_dtype)
+        # the real parts (a view with x's strides) with the imaginary part one item further:
+        # cupy's ``view(dtype)`` changes the itemsize of C-contiguous arrays only
+        real = x.real
+        strides = real.strides + (real.itemsize,)
+        return backend.array_module(x).lib.stride_tricks.as_strided(real, x.shape + (2,), strides)
 
     @staticmethod
     def backward(ctx, gy):
@@ -117,7 +127,21 @@ class ViewAsComplex(Function):
     @staticmethod
     def forward(ctx, x):
         complex_dtype = from_numpy(x.dtype).to_complex().np
-        return x.view(complex_dtype).reshape(x.shape[:-1])
+        if x.flags.c_contiguous:
+            return x.view(complex_dtype).reshape(x.shape[:-1])
+        # cupy's ``view(dtype)`` changes the itemsize of C-contiguous arrays only: reinterpret
+        # the contiguous stretch of memory that x spans (from its lowest address, so axes with
+        # negative strides are reversed first and back after), then lay x's strides over it
+        xp = backend.array_module(x)
+        first = x[..., 0]
+        flip = tuple(slice(None, None, -1) if s < 0 else slice(None) for s in first.strides)
+        first = first[flip]
+        span = sum((n - 1) * s for n, s in zip(first.shape, first.strides)) // x.itemsize + 2
+        memory = xp.lib.stride_tricks.as_strided(first, (span,), (x.itemsize,))
+        view = xp.lib.stride_tricks.as_strided(
+            memory.view(complex_dtype), first.shape, first.strides
+        )
+        return view[flip]
 
     @staticmethod
     def backward(ctx, gy):
@@ -228,4 +252,6 @@ def view_as_complex(input):
         raise RuntimeError("Tensor must have a last dimension of size 2")
     if x.strides[-1] != x.itemsize:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if any(n > 1 and s % (2 * x.itemsize) for n, s in zip(x.shape[:-1], x.strides[:-1])):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
     return ViewAsComplex.apply(input)

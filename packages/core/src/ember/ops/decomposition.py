@@ -249,12 +249,16 @@ def _lu_square_backward(L, U, gL, gU):
 # ---------------------------------------------------------------------- det, inv, solve
 
 
-def _raise_singular(a, fname, reason):
+def _raise_singular(a, fname, reason, info=None):
     """torch's LinAlgError for the first singular matrix of ``a``, named by its first zero
-    pivot (``reason`` words what failed)."""
-    _, _, info = _lu_kernel(a)
-    index, value = _first_failure(backend.to_device(info, backend.Device("cpu")))
-    prefix = _batch_prefix(a.shape, index)
+    pivot (``reason`` words what failed; ``info`` the host pivot info when already known)."""
+    if info is None:
+        info = backend.to_device(_lu_kernel(a)[2], backend.Device("cpu"))
+    if info.any():
+        index, value = _first_failure(info)
+        prefix = _batch_prefix(a.shape, index)
+    else:  # LAPACK met a zero pivot that this kernel's rounding did not: name no element
+        value, prefix = 1, ""
     if reason == "inv":
         message = (
             f"The diagonal element {value} is zero, the inversion could not be completed "
@@ -263,6 +267,20 @@ def _raise_singular(a, fname, reason):
     else:
         message = "The solver failed because the input matrix is singular."
     raise _LinAlgError(f"{fname}: {prefix}{message}") from None
+
+
+def _check_cuda_singular(a, y, fname, reason):
+    """cupy does not raise on a singular matrix as numpy's LAPACK does: its inverse or
+    solution holds inf/nan instead. Raise numpy's way where ``y`` is not finite and some
+    matrix of ``a`` has a zero pivot (a nan already in the input gives nan, as on the CPU).
+    One device sync on cuda; nothing on the CPU."""
+    if not backend.is_cuda_array(y) or not y.size:
+        return
+    if bool(backend.array_module(y).isfinite(y).all()):
+        return
+    info = backend.to_device(_lu_kernel(a)[2], backend.Device("cpu"))
+    if info.any():
+        _raise_singular(a, fname, reason, info)
 
 
 class Det(Function):
@@ -330,14 +348,17 @@ class Inv(Function):
 
     @staticmethod
     def forward(ctx, a, fname):
+        # A^{-1} as the solution of A X = I, which is numpy's inv itself (gesv). On cupy this
+        # takes getrf/getrs, whose triangular solves turn a zero pivot into inf/nan for
+        # _check_cuda_singular; cupy's batched inv (cuBLAS getriBatched) documents nothing
+        # about what it writes for a singular matrix
         xp = backend.array_module(a)
+        eye = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
         try:
-            y = xp.linalg.inv(a)
+            y = xp.linalg.solve(a, eye) if a.size else xp.zeros_like(a)
         except np.linalg.LinAlgError:
             _raise_singular(a, fname, "inv")
-        y = xp.asarray(y)
-        if y.size and backend.is_cuda_array(y) and not bool(xp.isfinite(y).all()):
-            _raise_singular(a, fname, "inv")  # cupy returns nan instead of raising
+        _check_cuda_singular(a, y, fname, "inv")
         ctx.save_for_backward(y)
         return y
 
@@ -348,7 +369,8 @@ class Inv(Function):
 
 
 class Solve(Function):
-    """``X`` with ``A X = B`` for a batch of matrices ``B`` (batch dimensions broadcast)."""
+    """``X`` with ``A X = B`` for batches of matrices ``A`` and ``B`` of one batch shape
+    (cupy's solve does not broadcast batch dimensions: the callers expand both)."""
 
     holomorphic = True
 
@@ -474,7 +496,9 @@ def solve(A, B, *, left=True):
     if not left:
         return solve(A.mT, rhs.mT).mT
     batch = _linalg._broadcast_batch(A.shape[:-2], rhs.shape[:-2])
-    X = Solve.apply(A.expand(batch + tuple(A.shape[-2:])), rhs, "torch.linalg.solve")
+    A = A.expand(batch + tuple(A.shape[-2:]))
+    X = Solve.apply(A, rhs.expand(batch + tuple(rhs.shape[-2:])), "torch.linalg.solve")
+    _check_cuda_singular(A._data, X._data, "torch.linalg.solve", "solve")
     return X.squeeze(-1) if vector else X
 
 
@@ -488,8 +512,9 @@ def _solve_tri(A, B, *, upper, left=True, unitriangular=False):
     if unitriangular:
         T = T.triu(1) + _eye_like(A) if upper else T.tril(-1) + _eye_like(A)
     batch = _linalg._broadcast_batch(T.shape[:-2], B.shape[:-2])
+    T, B = T.expand(batch + tuple(T.shape[-2:])), B.expand(batch + tuple(B.shape[-2:]))
     with quiet():
-        return Solve.apply(T.expand(batch + tuple(T.shape[-2:])), B, "linalg.solve_triangular")
+        return Solve.apply(T, B, "linalg.solve_triangular")
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
@@ -573,12 +598,28 @@ class Cholesky(Function):
 
 def _cholesky_failed(a, fname):
     info = _cholesky_info(backend.to_device(a, backend.Device("cpu")))
-    index, order = _first_failure(info)
+    if info.any():
+        index, order = _first_failure(info)
+        prefix = _batch_prefix(a.shape, index)
+    else:  # cuSOLVER failed where numpy's rounding did not: name the whole matrix
+        prefix, order = "", a.shape[-1]
     raise _LinAlgError(
-        f"{fname}: {_batch_prefix(a.shape, index)}The factorization could not be completed "
+        f"{fname}: {prefix}The factorization could not be completed "
         f"because the input is not positive-definite (the leading minor of order {order} is "
         "not positive-definite)."
     ) from None
+
+
+def _cuda_cholesky_failed(L):
+    """Whether cupy's Cholesky factor ``L`` (or ``L^H``) marks a failed factorization: cupy
+    does not raise as numpy does, and cuSOLVER's potrf leaves the failing pivot on the
+    diagonal as a non-positive number or nan (a valid factor has a positive real diagonal
+    and finite entries). False on the CPU, where numpy raised instead; one sync on cuda."""
+    if not backend.is_cuda_array(L):
+        return False
+    xp = backend.array_module(L)
+    diagonal = xp.diagonal(L, axis1=-2, axis2=-1).real
+    return not bool(xp.isfinite(L).all() & (diagonal > 0).all())
 
 
 def _cholesky_apply(A, upper, fname):
@@ -586,8 +627,8 @@ def _cholesky_apply(A, upper, fname):
         L = Cholesky.apply(A, bool(upper))
     except np.linalg.LinAlgError:
         _cholesky_failed(A._data, fname)
-    if backend.is_cuda_array(L._data) and not bool(backend.cp.isfinite(L._data).all()):
-        _cholesky_failed(A._data, fname)  # cupy returns nan instead of raising
+    if _cuda_cholesky_failed(L._data):
+        _cholesky_failed(A._data, fname)
     return L
 
 
@@ -625,7 +666,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     xp = backend.array_module(A._data)
     try:
         L = Cholesky.apply(A, bool(upper))
-        if not backend.is_cuda_array(L._data) or bool(xp.isfinite(L._data).all()):
+        if not _cuda_cholesky_failed(L._data):
             return _CholeskyEx(L, _const(xp.zeros(A.shape[:-2], dtype=np.int32)))
     except np.linalg.LinAlgError:
         pass

@@ -66,7 +66,8 @@ def sum_rows(rows, values, n):
     as a plain loop: in order and in the values' dtype, as torch's CPU kernels add (an
     embedding's gradient, 8192 rows of 64 into 20000: 1.8 -> 1.1 ms against the ``bincount``
     below). On a GPU one ``bincount`` (cupy's ``add.at`` adds with atomics, in no fixed
-    order): it sums in float64, exact for integers below 2**53.
+    order): it sums in float64 (complex values: their two parts apart), exact for integers
+    below 2**53.
     """
     xp = backend.array_module(values)
     r = values.shape[1]
@@ -75,6 +76,8 @@ def sum_rows(rows, values, n):
         flat = rows if r == 1 else (rows[:, None] * r + np.arange(r)).ravel()
         np.add.at(out.reshape(-1), flat, values.reshape(-1))
         return out
+    if rows.size == 0:  # (cupy's bincount takes the input's maximum)
+        return xp.zeros((n, r), values.dtype)
     touched = None
     if rows.size < n:
         # few rows touched (an embedding's gradient): sum over the distinct rows only, so the
@@ -82,7 +85,13 @@ def sum_rows(rows, values, n):
         touched, rows = xp.unique(rows, return_inverse=True)
     m = n if touched is None else touched.size
     flat = rows if r == 1 else (rows[:, None] * r + xp.arange(r)).ravel()
-    sums = xp.bincount(flat, weights=values.ravel(), minlength=m * r)
+    weights = values.ravel()
+    if weights.dtype.kind == "c":  # (cupy's bincount adds real weights only)
+        sums = xp.bincount(flat, weights.real.astype(np.float64), m * r) + 1j * xp.bincount(
+            flat, weights.imag.astype(np.float64), m * r
+        )
+    else:
+        sums = xp.bincount(flat, weights.astype(np.float64, copy=False), m * r)
     sums = sums.reshape(m, r).astype(values.dtype, copy=False)
     if touched is None:
         return sums

@@ -242,6 +242,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return Prod.apply(input, dim, keepdim, _accumulate_dtype(input._data, dtype))
 
 
+@autocast_op("mean")
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; integer inputs need a floating ``dtype``, like torch."""
     if dtype is not None and as_dtype(dtype)._category < 2:
@@ -329,6 +330,7 @@ class _StdOfVar(Function):
         return where(zero, 0.0, gy / (2 * where(zero, 1.0, y)))
 
 
+@autocast_op("var")
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim``: ``sum((x - mean)^2) / max(0, N - correction)``.
 
@@ -342,16 +344,19 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _moments("var", input, dim, unbiased, keepdim, correction)[0]
 
 
+@autocast_op("std")
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: ``sqrt(var(...))`` with ``var``'s arguments."""
     return _StdOfVar.apply(_moments("std", input, dim, unbiased, keepdim, correction)[0])
 
 
+@autocast_op("var_mean")
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim`` in one call; arguments as for ``var``."""
     return _moments("var_mean", input, dim, unbiased, keepdim, correction)
 
 
+@autocast_op("std_mean")
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim`` in one call; arguments as for ``var``."""
     v, mu = _moments("std_mean", input, dim, unbiased, keepdim, correction)
@@ -745,6 +750,7 @@ def cummin(input, dim):
 # ------------------------------------------------------------------- NaN-ignoring, counts
 
 
+@autocast_op("nansum")
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """``sum`` with NaN counted as zero (integers have none: the plain sum)."""
     refuse_complex(
@@ -755,6 +761,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return sum(input, dim, keepdim, dtype=dtype)
 
 
+@autocast_op("nanmean")
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN elements (NaN where a slice has none); floating inputs only,
     as in torch."""
@@ -784,7 +791,11 @@ def bincount(input, weights=None, minlength=0):
         w = weights._data
         if w.ndim != 1 or w.shape[0] != x.shape[0]:
             raise RuntimeError("weights should be 1-d and have the same length as input")
-    out = xp.bincount(x.astype(np.int64), None if w is None else w.astype(np.float64), minlength)
+    if x.size:
+        w64 = None if w is None else w.astype(np.float64)
+        out = xp.bincount(x.astype(np.int64), w64, minlength)
+    else:  # (cupy's bincount takes the input's maximum)
+        out = xp.zeros(minlength, np.float64)
     if w is None:
         out = out.astype(np.int64)
     elif w.dtype.kind == "f":

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from .._creation import _place, zeros
+from .._creation import _device, _place, ones, zeros
 from .._dtype import as_dtype, float16, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -320,12 +320,16 @@ def _one(n):
 def fftfreq(n, d=1.0, *, dtype=None, device=None, requires_grad=False):
     """The sample frequencies of an ``n``-point DFT with sample spacing ``d``:
     ``[0, 1, ..., ceil(n/2) - 1, -floor(n/2), ..., -1] / (d * n)``."""
-    return _frequencies(np.fft.fftfreq(n, d), dtype, device, requires_grad)
+    return _frequencies(
+        backend.array_module(_device(device)).fft.fftfreq(n, d), dtype, device, requires_grad
+    )
 
 
 def rfftfreq(n, d=1.0, *, dtype=None, device=None, requires_grad=False):
     """The sample frequencies of ``rfft``: ``[0, 1, ..., n // 2] / (d * n)``."""
-    return _frequencies(np.fft.rfftfreq(n, d), dtype, device, requires_grad)
+    return _frequencies(
+        backend.array_module(_device(device)).fft.rfftfreq(n, d), dtype, device, requires_grad
+    )
 
 
 def _frequencies(values, dtype, device, requires_grad):
@@ -368,7 +372,7 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, values)
         raise RuntimeError(
             f"{name} requires non-negative window_length, got window_length={window_length}"
         )
-    xp = np if device is None else backend.array_module(backend.Device(device))
+    xp = backend.array_module(_device(device))  # built where it goes (the default device)
     if window_length <= 1:
         w = xp.ones(window_length)
     else:
@@ -457,7 +461,9 @@ def kaiser_window(
         dtype,
         device,
         requires_grad,
-        lambda xp, n, N: xp.i0(beta * xp.sqrt(1 - (2 * n / N - 1) ** 2)) / xp.i0(beta),
+        lambda xp, n, N: (
+            xp.i0(beta * xp.sqrt(1 - (2 * n / N - 1) ** 2)) / xp.i0(xp.asarray(float(beta)))
+        ),
     )
 
 
@@ -475,8 +481,9 @@ class Frame(Function):
         step = x.strides[-1]
         shape = x.shape[:-1] + (frames, n_fft)
         strides = x.strides[:-1] + (step * hop, step)
-        xp = backend.array_module(x)
-        return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+        # a read-only view on numpy would be safer, but cupy's as_strided takes no
+        # ``writeable``; the frames only ever feed the multiplication by the window
+        return backend.array_module(x).lib.stride_tricks.as_strided(x, shape, strides)
 
     @staticmethod
     def backward(ctx, gy):
@@ -540,7 +547,7 @@ def _stft_window(name, window, n_fft, win_length, input, fail):
             UserWarning,
             3,
         )
-        window = _place(np.ones(win_length, input.real.dtype.np), input.device, False)
+        window = ones(win_length, dtype=input.real.dtype, device=input.device)
     elif window.ndim != 1 or window.shape[0] != win_length:
         fail(
             f"expected a 1D window tensor of size equal to win_length={win_length}, but got "

@@ -8,6 +8,7 @@ no gradient, as in torch.
 from __future__ import annotations
 
 import builtins
+import math
 import warnings
 from collections import namedtuple
 
@@ -144,12 +145,15 @@ def _counts(xp, x, edges, weight):
     """Counts (or summed weights) of ``x`` (1-D) in the bins between sorted ``edges``, the
     last bin closed on the right (numpy's and torch's rule); values outside are dropped."""
     bins = edges.size - 1
+    if x.size == 0:  # (cupy's bincount takes the maximum of its input: none when empty)
+        return xp.zeros(bins, dtype=np.float64)
     index = xp.searchsorted(edges, x, side="right") - 1
     index = xp.where(x == edges[-1], bins - 1, index)
     inside = (index >= 0) & (index < bins) & ~xp.isnan(x)
-    w = xp.ones_like(x) if weight is None else weight
-    hist = xp.bincount(index[inside], weights=w[inside], minlength=bins)[:bins]
-    return hist
+    # every element is counted, those outside with weight 0: no boolean selection (a device
+    # sync on cupy) and never an empty array for bincount
+    w = inside.astype(np.float64) if weight is None else xp.where(inside, weight, 0.0)
+    return xp.bincount(xp.clip(index, 0, bins - 1), weights=w, minlength=bins)
 
 
 def _edges(name, xp, x, bins, range, dtype):
@@ -259,9 +263,14 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
         index = xp.where(points[:, i] == e[-1], sizes[i] - 1, index)
         inside &= (index >= 0) & (index < sizes[i])
         flat = flat * sizes[i] + xp.clip(index, 0, sizes[i] - 1)
-    w = xp.ones(points.shape[0], x.dtype) if weight is None else weight._data.reshape(-1)
-    total = int(np.prod(sizes))
-    hist = xp.bincount(flat[inside], weights=w[inside], minlength=total)[:total]
+    total = math.prod(sizes)
+    if points.shape[0]:  # (as in _counts: outside points weigh 0; bincount needs an element)
+        w = inside.astype(np.float64)
+        if weight is not None:
+            w = xp.where(inside, weight._data.reshape(-1), 0.0)
+        hist = xp.bincount(flat, weights=w, minlength=total)
+    else:
+        hist = xp.zeros(total)
     hist = hist.astype(x.dtype).reshape(sizes)
     if density:
         volume = xp.ones(sizes, dtype=x.dtype)

@@ -62,7 +62,12 @@ def get_ema_multi_avg_fn(decay=0.999):
 
 def get_swa_multi_avg_fn():
     """An in-place equal-weight running average of lists of tensors:
-    ``avg = avg + (current - avg) / (num_averaged + 1)``."""
+    ``avg = avg + (current - avg) / (num_averaged + 1)``.
+
+    Integer tensors (a BatchNorm's ``num_batches_tracked`` with ``use_buffers=True``) get
+    that average truncated to an integer, as ``get_swa_avg_fn`` followed by ``copy_`` gives
+    them: ``AveragedModel.update_parameters`` uses this function for CUDA tensors and that one
+    for CPU tensors, with the same results."""
 
     @no_grad()
     def swa_update(averaged_param_list, current_param_list, num_averaged):
@@ -72,7 +77,7 @@ def get_swa_multi_avg_fn():
                 p_avg.lerp_(p_model, weight)
         else:
             for p_avg, p_model in zip(averaged_param_list, current_param_list, strict=True):
-                p_avg.add_((p_model - p_avg) / (num_averaged + 1))
+                p_avg.copy_(p_avg + (p_model - p_avg) / (num_averaged + 1))
 
     return swa_update
 

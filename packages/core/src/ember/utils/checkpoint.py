@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 
-from .. import cuda, random
+from .. import backend, cuda, random
 from .._tensor import Tensor
 from ..amp import autocast_mode as _autocast
 from ..autograd import Function, backward, enable_grad, grad, is_grad_enabled
@@ -115,14 +115,20 @@ class _RngState:
 
     @contextlib.contextmanager
     def replayed(self):
-        """Run the block from this state, then put back the state it interrupted."""
-        outer = _RngState([])
-        outer.devices = {index: cuda.get_rng_state(index) for index in self.devices}
+        """Run the block from this state on engines of its own: the default generators'
+        engines, and so the streams the block interrupted, are set aside and put back after it
+        untouched (taking the state of a CUDA generator would re-seed it)."""
+        generators = [random.default_generator]
+        generators += [cuda._default_generator(index) for index in self.devices]
+        outer = [(g._engine, g._seed) for g in generators]
+        for g in generators:
+            g._engine = backend.random_engine(g.device, g._seed)
         self.restore()
         try:
             yield
         finally:
-            outer.restore()
+            for g, (engine, seed) in zip(generators, outer):
+                g._engine, g._seed = engine, seed
 
 
 class _AutocastState:

@@ -14,7 +14,12 @@ __all__ = ["DataParallel"]
 
 
 def _device_index(device):
-    return device if isinstance(device, int) else backend.Device(device).index
+    """The CUDA ordinal of ``device`` (an int, a string or a device); the current device
+    for ``"cuda"`` without an index, as torch's ``_get_device_index``."""
+    if isinstance(device, int):
+        return device
+    index = backend.Device(device).index
+    return _cuda.current_device() if index is None else index
 
 
 def _to_device(obj, device):
