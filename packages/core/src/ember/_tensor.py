@@ -7,7 +7,9 @@ tied once, by the imports at the bottom of this module.
 
 from __future__ import annotations
 
+import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -55,15 +57,33 @@ class _RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-def _inplace_method(name):
-    """The in-place method ``<name>_`` of the element-wise function ``name``: its result
-    written into the tensor (recorded like every in-place operation)."""
+def _inplace_method(name, module="_pw"):
+    """The in-place method ``<name>_`` of the function ``name`` of the operation module
+    ``module`` (element-wise by default): its result written into the tensor (recorded like
+    every in-place operation)."""
 
     def method(self, *args, **kwargs):
-        return self._inplace(getattr(_pw, name), *args, **kwargs)
+        return self._inplace(getattr(globals()[module], name), *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"In-place ``{name}``."
+    return method
+
+
+def _inplace_test_method(name):
+    """The in-place method ``<name>_`` of the comparison or logical function ``name``: its
+    true/false result written into the tensor as 1/0 of the tensor's own dtype. Written the
+    way ``copy_`` writes, so a tensor in the graph stays in it, its old values getting no
+    gradient (torch's ``EqBackward`` and kin give zeros)."""
+
+    def written(input, *args):
+        return _conv.copy_from(input, getattr(_pw, name)(input, *args))
+
+    def method(self, *args):
+        return self._inplace(written, *args)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``, its result in this tensor's dtype."
     return method
 
 
@@ -155,6 +175,8 @@ class Tensor:
     def dim(self):
         return self._data.ndim
 
+    ndimension = dim
+
     @property
     def ndim(self):
         return self._data.ndim
@@ -175,6 +197,17 @@ class Tensor:
     @property
     def is_cuda(self):
         return backend.is_cuda_array(self._data)
+
+    @property
+    def is_cpu(self):
+        return not backend.is_cuda_array(self._data)
+
+    def get_device(self):
+        """The index of the GPU holding this tensor; -1 for a CPU tensor, like torch."""
+        if not backend.is_cuda_array(self._data):
+            return -1
+        index = self.device.index
+        return 0 if index is None else index
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -204,21 +237,86 @@ class Tensor:
     def is_contiguous(self):
         return bool(self._data.flags.c_contiguous)
 
+    def data_ptr(self):
+        """The memory address of the first element (host or device memory)."""
+        return _address(self._data)
+
+    def storage_offset(self):
+        """How many elements into the memory it views this tensor starts (0 unless it is a
+        view that starts further in, like ``x[1:]``)."""
+        return (_address(self._data) - _address(_memory_owner(self._data))) // self._data.itemsize
+
+    @property
+    def output_nr(self):
+        """Which output of the operation that made it this tensor is (0 for a leaf)."""
+        return self._output_nr
+
+    def is_shared(self):
+        """False: Ember's tensors live in their process's own memory (numpy or cupy arrays),
+        never in shared memory."""
+        return False
+
+    def share_memory_(self):
+        """Returns self, unchanged: Ember has no shared-memory storage for tensors to move to
+        (``is_shared()`` stays False), as ``Module.share_memory`` does nothing either."""
+        return self
+
+    def is_pinned(self):
+        """False: Ember allocates no page-locked host memory."""
+        return False
+
+    def pin_memory(self):
+        """Returns this CPU tensor itself: its numpy memory is ordinary host memory, which
+        Ember copies to a GPU as it is (nothing is page-locked; ``is_pinned()`` stays False)."""
+        if backend.is_cuda_array(self._data):
+            raise RuntimeError(
+                f"cannot pin '{_utilities.typename(self)}' only dense CPU tensors can be pinned"
+            )
+        return self
+
     @property
     def T(self):
         """All dimensions reversed (``x.permute(n-1, ..., 0)``)."""
         return _shape.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
+    def H(self):
+        """The conjugate transpose of a matrix (2-D tensor); see ``mH`` for batches."""
+        ndim = self._data.ndim
+        if ndim == 0:
+            warnings.warn(
+                "Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, 2
+            )
+            return self.conj()
+        if ndim != 2:
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {ndim}-D tensor."
+                + (" For batches of matrices, consider using tensor.mH" if ndim > 2 else "")
+            )
+        return self._matrix_transpose("H").conj()
+
+    @property
     def mH(self):
         """The last two dimensions transposed and conjugated (``mT`` for real tensors)."""
-        return self.mT.conj()
+        return self._matrix_transpose("mH").conj()
 
     @property
     def mT(self):
         """The last two dimensions transposed (a batch of matrices)."""
-        if self._data.ndim < 2:
-            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices.")
+        return self._matrix_transpose("mT")
+
+    def adjoint(self):
+        """The last two dimensions transposed and conjugated (a view, like ``mH``)."""
+        return self._matrix_transpose("adjoint()").conj()
+
+    def _matrix_transpose(self, name):
+        """The last two dimensions swapped, for the matrix transposes named ``tensor.name``."""
+        ndim = self._data.ndim
+        if ndim < 2:
+            raise RuntimeError(
+                f"tensor.{name} is only supported on matrices or batches of matrices. "
+                f"Got {ndim}-D tensor."
+            )
         return _shape.transpose(self, -2, -1)
 
     # ----------------------------------------------------------------------------- autograd
@@ -472,6 +570,24 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """Without ``dtype``, the type string ``ember.typename`` gives (``'torch.FloatTensor'``,
+        named torch's way); with one, this tensor converted to it: a dtype, or a type string
+        (``'torch.DoubleTensor'``, ``'torch.cuda.FloatTensor'``; ``ember.`` works as the
+        prefix too), which names the device as well. Returns self when nothing changes."""
+        if dtype is None:
+            return _utilities.typename(self)
+        if not isinstance(dtype, str):
+            return self.to(dtype)
+        prefix, _, name = dtype.rpartition(".")
+        device = {"torch": "cpu", "ember": "cpu", "torch.cuda": "cuda", "ember.cuda": "cuda"}
+        to = _TYPE_NAMES.get(name)
+        if to is None or prefix not in device:
+            raise ValueError(f"invalid type: '{dtype}'")
+        if device[prefix] == self.device.type:
+            return self.to(to)
+        return self.to(device[prefix], to)
+
     def clone(self):
         """A copy of the data that stays in the graph (its gradient flows back to ``self``)."""
         return _conv.clone(self)
@@ -515,6 +631,17 @@ class Tensor:
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         return _creation.empty(
             *size,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
+    def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False):
+        """``ember.empty_strided`` with this tensor's dtype and device by default (contiguous:
+        ``stride`` is checked, not applied)."""
+        return _creation.empty_strided(
+            size,
+            stride,
             dtype=dtype or self.dtype,
             device=device or self.device,
             requires_grad=requires_grad,
@@ -749,6 +876,8 @@ class Tensor:
     def abs(self):
         return _pw.abs(self)
 
+    absolute = abs
+
     def sgn(self):
         return _pw.sgn(self)
 
@@ -847,6 +976,8 @@ class Tensor:
 
     def trunc(self):
         return _pw.trunc(self)
+
+    fix = trunc
 
     def clamp(self, min=None, max=None):
         return _pw.clamp(self, min, max)
@@ -959,6 +1090,8 @@ class Tensor:
 
     def ge(self, other):
         return _pw.ge(self, other)
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
     def equal(self, other):
         return _pw.equal(self, other)
@@ -1133,6 +1266,80 @@ class Tensor:
         _method("_utilities", "is_signed"),
         _method("_utilities", "is_inference"),
     )
+    bitwise_and, bitwise_or, bitwise_xor = (
+        _method("_pw", "bitwise_and"),
+        _method("_pw", "bitwise_or"),
+        _method("_pw", "bitwise_xor"),
+    )
+    bitwise_not, bitwise_left_shift, bitwise_right_shift = (
+        _method("_pw", "bitwise_not"),
+        _method("_pw", "bitwise_left_shift"),
+        _method("_pw", "bitwise_right_shift"),
+    )
+    bitwise_and_, bitwise_or_, bitwise_xor_ = (
+        _inplace_method("bitwise_and"),
+        _inplace_method("bitwise_or"),
+        _inplace_method("bitwise_xor"),
+    )
+    bitwise_not_, bitwise_left_shift_, bitwise_right_shift_ = (
+        _inplace_method("bitwise_not"),
+        _inplace_method("bitwise_left_shift"),
+        _inplace_method("bitwise_right_shift"),
+    )
+    digamma, lgamma, xlogy = (
+        _method("_pw", "digamma"),
+        _method("_pw", "lgamma"),
+        _method("_pw", "xlogy"),
+    )
+    sgn_, floor_divide_ = _inplace_method("sgn"), _inplace_method("floor_divide")
+    conj_physical_ = _inplace_method("conj_physical", "_complex")
+    eq_, ne_, lt_ = (
+        _inplace_test_method("eq"),
+        _inplace_test_method("ne"),
+        _inplace_test_method("lt"),
+    )
+    le_, gt_, ge_ = (
+        _inplace_test_method("le"),
+        _inplace_test_method("gt"),
+        _inplace_test_method("ge"),
+    )
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
+    logical_and_, logical_or_ = (
+        _inplace_test_method("logical_and"),
+        _inplace_test_method("logical_or"),
+    )
+    logical_xor_, logical_not_ = (
+        _inplace_test_method("logical_xor"),
+        _inplace_test_method("logical_not"),
+    )
+    hardshrink, prelu = _method("_act", "hardshrink"), _method("_act", "prelu")
+    bernoulli, multinomial = _method("_random", "bernoulli"), _method("_random", "multinomial")
+    cumsum_, cumprod_ = _inplace_method("cumsum", "_red"), _inplace_method("cumprod", "_red")
+    diag_embed, select = _method("_shape", "diag_embed"), _method("_shape", "select")
+    fliplr, flipud = _method("_shape", "fliplr"), _method("_shape", "flipud")
+    tril_, triu_ = _inplace_method("tril", "_shape"), _inplace_method("triu", "_shape")
+    index_add, index_copy, take_along_dim = (
+        _method("_index", "index_add"),
+        _method("_index", "index_copy"),
+        _method("_index", "take_along_dim"),
+    )
+    index_add_, index_copy_ = (
+        _inplace_method("index_add", "_index"),
+        _inplace_method("index_copy", "_index"),
+    )
+    addmm, baddbmm, mv = (
+        _method("_linalg", "addmm"),
+        _method("_linalg", "baddbmm"),
+        _method("_linalg", "mv"),
+    )
+    addmm_, baddbmm_ = _inplace_method("addmm", "_linalg"), _inplace_method("baddbmm", "_linalg")
+    addbmm_, addr_ = _inplace_method("addbmm", "_linalg"), _inplace_method("addr", "_linalg")
+
+    def polygamma(self, n):
+        return _pw.polygamma(n, self)
+
+    def polygamma_(self, n):
+        return self._inplace(lambda input: _pw.polygamma(n, input))
 
     def put_(self, index, source, accumulate=False):
         return self._inplace(_index.put, index, source, accumulate)
@@ -1312,6 +1519,30 @@ class Tensor:
 
     def diagonal(self, offset=0, dim1=0, dim2=1):
         return _shape.diagonal(self, offset, dim1, dim2)
+
+    def unfold(self, dimension, size, step):
+        """Every slice of ``size`` elements along ``dimension``, one each ``step`` elements,
+        as a new last dimension: shape ``(..., (n - size) // step + 1, ..., size)``.
+
+        A strided view of this tensor's memory, no copy (its gradient adds the windows back
+        up where they overlap). Like ``diagonal()``'s, the view is not tracked as one: write
+        into a clone of it, not into it.
+        """
+        ndim = self._data.ndim
+        dim = _wrap_dim(dimension, ndim)
+        length = self._data.shape[dim] if ndim else 1
+        if size < 0:
+            raise RuntimeError(f"size is {size} but must be >= 0")
+        if size > length:
+            raise RuntimeError(
+                f"maximum size for tensor at dimension {dim} is {length} but size is {size}"
+            )
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        if ndim == 0:
+            return _spectral.Frame.apply(_shape.reshape(self, (1,)), size, step)[0]
+        windows = _spectral.Frame.apply(_shape.movedim(self, dim, -1), size, step)
+        return _shape.movedim(windows, -2, dim)
 
     # -------------------------------------------------------------------- indexing methods
 
@@ -1542,6 +1773,20 @@ class Tensor:
     def div_(self, other, *, rounding_mode=None):
         return self._inplace(_pw.div, other, rounding_mode=rounding_mode)
 
+    subtract_, multiply_, divide_, true_divide_ = sub_, mul_, div_, div_
+
+    def float_power_(self, exponent):
+        complex_ = isinstance(exponent, complex) or (
+            isinstance(exponent, Tensor) and exponent.is_complex()
+        )
+        result = dtypes.complex128 if complex_ or self.is_complex() else dtypes.float64
+        if self.dtype != result:
+            raise RuntimeError(
+                f"the base given to float_power_ has dtype {self.dtype.scalar_name} but the "
+                f"operation's result requires dtype {result.scalar_name}"
+            )
+        return self._inplace(_pw.float_power, exponent)
+
     def pow_(self, exponent):
         return self._inplace(_pw.pow, exponent)
 
@@ -1549,6 +1794,7 @@ class Tensor:
         return self._inplace(_pw.clamp, min, max)
 
     clip_ = clamp_
+    arctan2_ = atan2_
 
     def clamp_min_(self, min):
         return self._inplace(_pw.clamp_min, min)
@@ -1567,6 +1813,8 @@ class Tensor:
 
     def abs_(self):
         return self._inplace(_pw.abs)
+
+    absolute_ = abs_
 
     def exp_(self):
         return self._inplace(_pw.exp)
@@ -1625,6 +1873,119 @@ class Tensor:
     def scatter_add_(self, dim, index, src):
         return self._inplace(_index.scatter_add, dim, index, src)
 
+    def index_put_(self, indices, values, accumulate=False):
+        """Write ``values`` (broadcast) at ``self[indices]``, ``indices`` a tuple of index
+        tensors; with ``accumulate``, add them instead, repeated positions adding up."""
+        return self._inplace(_index_put, indices, values, accumulate)
+
+    def index_put(self, indices, values, accumulate=False):
+        """Out of place ``index_put_``."""
+        return _index_put(self, indices, values, accumulate)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Fill the main diagonal (all indices equal) with ``fill_value``. A tall matrix's
+        diagonal stops at its last column, or with ``wrap`` starts again every
+        ``columns + 1`` rows, like numpy's ``fill_diagonal``."""
+        shape = self._data.shape
+        if len(shape) < 2:
+            raise RuntimeError("dimensions must larger than 1")
+        if len(shape) > 2 and len(set(shape)) != 1:
+            raise RuntimeError("all dimensions of input must be of equal length")
+        mask = np.zeros(shape, dtype=bool)
+        np.fill_diagonal(mask, True, wrap=wrap)
+        mask = Tensor._make(backend.to_device(mask, self.device))
+        return self._inplace(_index.masked_fill, mask, fill_value)
+
+    # in-place view operations: a new shape and strides over the same values
+
+    def _inplace_view(self, op, *args):
+        """Make this tensor the view ``op(self, *args)`` of its own memory, as torch's in-place
+        view operations (``squeeze_``, ``transpose_``, ...) change a tensor's shape and strides
+        but not its values. Counted as an in-place write; when autograd records, the tensor's
+        history becomes the view's (a view of it follows when next used)."""
+        records = self._writes_recorded()
+        if records:
+            base = self._base
+            if base is not None and base._grad_fn is None and base._requires_grad:
+                raise RuntimeError(
+                    "a view of a leaf Variable that requires grad is being used in an in-place "
+                    "operation."
+                )
+            self._check_inplace_fill()
+        out = op(self, *args)
+        if out is not self:
+            if not backend.array_module(out._data).may_share_memory(out._data, self._data):
+                self._base = None  # new memory (as_strided_ copies): no longer a view
+            self._data = out._data
+            _versions.bump(self._data)
+            if records:
+                self._rebase(out)
+        return self
+
+    def squeeze_(self, dim=None):
+        return self._inplace_view(_shape.squeeze, dim)
+
+    def unsqueeze_(self, dim):
+        return self._inplace_view(_shape.unsqueeze, dim)
+
+    def transpose_(self, dim0, dim1):
+        return self._inplace_view(_shape.transpose, dim0, dim1)
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def t_(self):
+        ndim = self._data.ndim
+        if ndim > 2:
+            raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {ndim}D")
+        return self._inplace_view(_shape.t)
+
+    def as_strided_(self, size, stride, storage_offset=0):
+        """``self`` made ``ember.as_strided(self, size, stride, storage_offset)``. As that
+        function copies (it reads the tensor's elements in row-major order), this tensor gets
+        new memory holding the result: views of its old memory no longer see it."""
+        return self._inplace_view(_index.as_strided, size, stride, storage_offset)
+
+    def resize_(self, *sizes, memory_format=None):
+        """Give this tensor the shape ``sizes``, keeping its first elements (row-major order).
+
+        torch keeps the storage: shrinking views its first elements, growing reallocates
+        with them copied in front. Ember does the same for a contiguous tensor (a view of
+        its own first elements when they suffice); otherwise it allocates new memory and
+        copies the elements that fit. Elements past the old ones are uninitialised.
+        """
+        if self._requires_grad:
+            raise RuntimeError("cannot resize variables that require grad")
+        shape = _sizes(sizes)
+        n = math.prod(shape)
+        flat = self._data.reshape(-1)
+        if self._data.flags.c_contiguous and n <= flat.size:
+            data = flat[:n].reshape(shape)
+        else:
+            data = backend.array_module(flat).empty(shape, dtype=flat.dtype)
+            kept = min(n, flat.size)
+            data.reshape(-1)[:kept] = flat[:kept]
+            self._base = None
+        self._data = data
+        _versions.bump(data)
+        return self
+
+    def resize_as_(self, the_template, memory_format=None):
+        return self.resize_(the_template._data.shape)
+
+    def apply_(self, callable):
+        """Replace each element ``x`` by ``callable(x)``, a Python function called once per
+        element: CPU tensors only, and slow, as in torch."""
+        if backend.is_cuda_array(self._data):
+            raise TypeError("apply_ is only implemented on CPU tensors")
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call apply_() on Variable that requires grad. Use var.detach().apply_() "
+                "instead."
+            )
+        if self._data.size:
+            self._write(np.vectorize(callable, otypes=[self._data.dtype])(self._data))
+        return self
+
     def copy_(self, src, non_blocking=False):
         """Copy ``src`` (broadcast, converted to this dtype and device) into this tensor."""
         return self._inplace(_conv.copy_from, src)
@@ -1667,6 +2028,45 @@ class Tensor:
         self._write(_random.random_array(self._data, from_, to, generator))
         return self
 
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        """Fill with draws from the Cauchy distribution ``median + sigma * tan(pi (u - 1/2))``."""
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(
+                "Cauchy distribution is a continuous probability distribution. dtype must be a "
+                f"floating point but you specified {self.dtype.cpp_name}"
+            )
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        self._check_inplace_fill()
+        u = _random.uniform_array(self._data, 0, 1, generator)
+        self._write(median + sigma * backend.array_module(u).tan(math.pi * (u - 0.5)))
+        return self
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        """Fill with ``exp(z)``, ``z`` drawn from the normal distribution ``(mean, std)``."""
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(
+                f"\"log_normal_cpu\" not implemented for '{self.dtype.scalar_name}'"
+            )
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        self._check_inplace_fill()
+        z = _random.normal_array(self._data, mean, std, generator)
+        self._write(backend.array_module(z).exp(z))
+        return self
+
+    def geometric_(self, p, *, generator=None):
+        """Fill with the number of Bernoulli(``p``) trials up to the first success (1, 2,
+        ...): the geometric distribution, any dtype."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        self._check_inplace_fill()
+        xp = backend.array_module(self._data)
+        u = _random.uniform_array(xp.empty(self._data.shape, np.float64), 0, 1, generator)
+        trials = xp.maximum(xp.ceil(xp.log1p(-u) / math.log1p(-p)), 1)
+        self._write(trials.astype(self._data.dtype))
+        return self
+
 
 def reset_grads(params, set_to_none=True):
     """``zero_grad`` of modules and optimizers: drop each ``.grad`` (default) or detach it and
@@ -1682,6 +2082,53 @@ def reset_grads(params, set_to_none=True):
             grad.zero_()
 
 
+# torch's tensor type names (``FloatTensor``, ...), as ``Tensor.type`` takes them
+_TYPE_NAMES = {d.scalar_name + "Tensor": d for d in dtypes.ALL}
+
+
+def _address(array):
+    """Where the first element of the numpy or cupy ``array`` lies in memory."""
+    return array.__array_interface__["data"][0] if isinstance(array, np.ndarray) else array.data.ptr
+
+
+def _memory_owner(array):
+    """The array whose memory ``array`` views (itself when it owns its memory)."""
+    kind = type(array)
+    owner = array
+    while True:
+        base = owner.base
+        if base is not None and not isinstance(base, kind):
+            base = getattr(base, "base", None)  # numpy's as_strided views through a DummyArray
+        if not isinstance(base, kind):
+            return owner
+        owner = base
+
+
+def _index_put(input, indices, values, accumulate):
+    """``input`` with ``values`` written (added, with ``accumulate``) at ``input[indices]``,
+    out of place: ``put`` at the flat positions those indices select."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(
+            "index_put_(): argument 'indices' (position 1) must be tuple of Tensors, not "
+            f"{type(indices).__name__}"
+        )
+    if not isinstance(values, Tensor):
+        raise TypeError(
+            "index_put_(): argument 'values' (position 2) must be Tensor, not "
+            f"{type(values).__name__}"
+        )
+    if values.dtype != input.dtype:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{input.dtype.scalar_name} for the destination and {values.dtype.scalar_name} for "
+            "the source."
+        )
+    xp = backend.array_module(input._data)
+    everywhere = Tensor._make(xp.arange(input._data.size).reshape(input._data.shape))
+    positions = everywhere[tuple(indices)]
+    return _index.put(input, positions, _shape.expand(values, positions._data.shape), accumulate)
+
+
 def _wrap_dim(dim, ndim):
     """Normalise a possibly negative ``dim`` against ``ndim`` with torch's error message."""
     n = max(ndim, 1)
@@ -1693,7 +2140,7 @@ def _wrap_dim(dim, ndim):
 
 
 # The knot: operation modules build on Tensor and Function; Tensor's methods call them.
-from . import _creation, _tensor_str, _utilities  # noqa: E402, F401  (_utilities: via _method)
+from . import _creation, _tensor_str, _utilities  # noqa: E402
 from . import random as _random  # noqa: E402
 from .autograd import function as _function  # noqa: E402  (first: it needs Tensor defined)
 from .autograd.grad_mode import _state as _grad_mode  # noqa: E402
