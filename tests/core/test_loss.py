@@ -183,6 +183,41 @@ def test_cross_entropy_second_order(weighted, ignored, smoothing, reduction, dev
     gradgradcheck(op, (xt,))
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(("weighted", "ignored"), [(False, False), (False, True), (True, True)])
+@pytest.mark.parametrize("n_classes", [1, 5, 300])  # (300: more classes than a block's threads)
+def test_cross_entropy_of_rows_on_device(n_classes, weighted, ignored, reduction, device):
+    # (N, C) scores take one kernel on a GPU, forward and backward: values against the
+    # reference, first and second derivatives by finite differences
+    x, target, weight, ignore_index = _class_case((6, n_classes), (6,), weighted, ignored)
+    x[2, 0] = 40.0  # a dominant score: exp(x - max) must not overflow
+    t = ember.tensor(target, device=device)
+    w = None if weight is None else ember.tensor(weight, device=device)
+
+    def op(x):
+        weights = None if w is None else w.to(x.dtype)
+        return F.cross_entropy(x, t, weights, ignore_index=ignore_index, reduction=reduction)
+
+    xt = ember.tensor(x, requires_grad=True, device=device)
+    expected = _class_loss(_log_softmax(x, 1), target, weight, ignore_index, 0.0, reduction)
+    assert_close(op(xt).cpu(), expected)
+    gradcheck(op, (xt,))
+    gradgradcheck(op, (xt,))
+    single = ember.tensor(x, dtype=ember.float32, device=device)
+    assert_close(op(single).cpu(), np.float32(expected), rtol=1e-5, atol=1e-5, check_dtype=False)
+
+
+def test_cross_entropy_of_rows_edge_values(device):
+    x = ember.tensor([[0.0, float("nan"), 1.0], [float("-inf"), 0.0, 0.0], [1.0, 2.0, 3.0]])
+    losses = F.cross_entropy(x.to(device), ember.tensor([0, 1, 2], device=device), reduction="none")
+    expected = [float("nan"), math.log(2.0), -_log_softmax(np.array([[1.0, 2.0, 3.0]]), 1)[0, 2]]
+    assert_close(losses.cpu(), np.float32(expected), equal_nan=True)
+    with pytest.raises(IndexError, match="Target 3 is out of bounds."):
+        F.cross_entropy(x.to(device), ember.tensor([0, 3, 1], device=device))
+    with pytest.raises(IndexError, match="Target -2 is out of bounds."):
+        F.cross_entropy(x.to(device), ember.tensor([-2, 0, 1], device=device))
+
+
 def test_cross_entropy_gradient_is_softmax_minus_onehot():
     x = RNG.normal(size=(3, 4))
     t = np.array([0, 3, 1])

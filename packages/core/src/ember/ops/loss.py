@@ -24,6 +24,7 @@ from .._tensor import Tensor
 from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
+from . import _cuda
 from ._util import quiet
 from .activation import log_softmax, logsigmoid, softmax
 from .indexing import index_select
@@ -353,6 +354,15 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, label_smoothing, reduction):
         xp = backend.array_module(x)
+        if (
+            xp is not np
+            and x.ndim == 2
+            and x.shape[1]
+            and weight is None
+            and not label_smoothing
+            and x.dtype in (np.float32, np.float64)
+        ):
+            return _cross_entropy_cuda(ctx, x, target, ignore_index, reduction)
         st = _CrossEntropyState()
         st.t, st.valid, wt = _pick_targets(x, target, weight, ignore_index)
         st.key = _target_key(st.t)
@@ -401,6 +411,31 @@ class CrossEntropy(Function):
         return CrossEntropyBackward.apply(x, gy, numerator._data, ctx.state), None, None
 
 
+def _cross_entropy_cuda(ctx, x, target, ignore_index, reduction):
+    """``CrossEntropy.forward`` of (N, C) scores on a GPU without class weights or label
+    smoothing: one kernel for the softmax's terms and the rows' losses (see _cuda), where the
+    array form makes about twenty cupy calls of 15-40 µs of host time each."""
+    numerator, sums, loss, t, kept, bad = _cuda.cross_entropy_rows(x, target, ignore_index)
+    if bool(bad):
+        _pick_targets(x, target, None, ignore_index)  # raises torch's error, naming the target
+    st = _CrossEntropyState()
+    st.t, st.hit, st.rows = t, kept, kept
+    st.key = st.valid = None  # (read by the array form only)
+    st.spread = st.weight = None
+    st.sum = sums.reshape(-1, 1)
+    st.reduction = reduction
+    st.total = kept.sum()
+    if reduction == "none":
+        out = loss
+    elif reduction == "sum":
+        out = loss.sum()
+    else:
+        out = loss.sum() / st.total  # no target kept: 0 / 0 = nan
+    ctx.state = st
+    ctx.save_for_backward(x, numerator)
+    return out
+
+
 class CrossEntropyBackward(Function):
     """The gradient of the fused cross entropy: ``scale * (rows * softmax - hit * onehot -
     spread * weight)`` per row, ``scale`` being the incoming gradient (over the summed
@@ -417,6 +452,8 @@ class CrossEntropyBackward(Function):
         ctx.state = st
         ctx.save_for_backward(x, gy)
         scale = gy / st.total if st.reduction == "mean" else gy
+        if xp is not np and x.ndim == 2 and st.spread is None:
+            return _cuda.cross_entropy_backward(numerator, scale, st.rows, st.sum, st.hit, st.t)
         with quiet():
             gx = numerator * (xp.expand_dims(scale * st.rows, 1) / st.sum)
             gx[st.key] -= scale * st.hit
