@@ -9,7 +9,7 @@ from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
-__all__ = ["OneHotCategorical"]
+__all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 class OneHotCategorical(Distribution):
@@ -95,3 +95,17 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand((n,) + self.batch_shape + (n,))
         return values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A reparameterisable ``OneHotCategorical`` by the straight-through gradient estimator
+    (Bengio et al., 2013, "Estimating or Propagating Gradients Through Stochastic Neurons for
+    Conditional Computation"): ``rsample`` returns the one-hot sample, with the gradient of
+    ``probs``."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs  # cached via lazy_property
+        return samples + (probs - probs.detach())

@@ -12,18 +12,32 @@ import ember
 import ember.nn.functional as F
 
 from . import constraints
-from .utils import _sum_rightmost, broadcast_all, finfo
+from .utils import (
+    _sum_rightmost,
+    broadcast_all,
+    finfo,
+    lazy_property,
+    tril_matrix_to_vec,
+    vec_to_tril_matrix,
+)
 
 __all__ = [
     "AbsTransform",
     "AffineTransform",
+    "CatTransform",
     "ComposeTransform",
+    "CorrCholeskyTransform",
+    "CumulativeDistributionTransform",
     "ExpTransform",
     "IndependentTransform",
     "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
     "PowerTransform",
+    "ReshapeTransform",
     "SigmoidTransform",
+    "SoftplusTransform",
     "SoftmaxTransform",
+    "StackTransform",
     "StickBreakingTransform",
     "TanhTransform",
     "Transform",
@@ -372,6 +386,70 @@ class IndependentTransform(Transform):
         return self.base_transform.inverse_shape(shape)
 
 
+class ReshapeTransform(Transform):
+    """Unit Jacobian transform to reshape the rightmost part of a tensor.
+
+    ``in_shape`` and ``out_shape`` must have the same number of elements, as for
+    ``Tensor.reshape``.
+
+    Args:
+        in_shape (ember.Size): the input event shape.
+        out_shape (ember.Size): the output event shape.
+        cache_size (int): 0 (no caching) or 1 (the latest pair).
+    """
+
+    bijective = True
+
+    def __init__(self, in_shape, out_shape, cache_size=0):
+        self.in_shape = ember.Size(in_shape)
+        self.out_shape = ember.Size(out_shape)
+        if self.in_shape.numel() != self.out_shape.numel():
+            raise ValueError("in_shape, out_shape have different numbers of elements")
+        super().__init__(cache_size=cache_size)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.independent(constraints.real, len(self.in_shape))
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.independent(constraints.real, len(self.out_shape))
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
+
+    def _call(self, x):
+        batch_shape = x.shape[: x.dim() - len(self.in_shape)]
+        return x.reshape(batch_shape + self.out_shape)
+
+    def _inverse(self, y):
+        batch_shape = y.shape[: y.dim() - len(self.out_shape)]
+        return y.reshape(batch_shape + self.in_shape)
+
+    def log_abs_det_jacobian(self, x, y):
+        batch_shape = x.shape[: x.dim() - len(self.in_shape)]
+        return x.new_zeros(batch_shape)
+
+    def forward_shape(self, shape):
+        return _reshape_event(shape, self.in_shape, self.out_shape)
+
+    def inverse_shape(self, shape):
+        return _reshape_event(shape, self.out_shape, self.in_shape)
+
+
+def _reshape_event(shape, old, new):
+    """``shape`` with its rightmost part ``old`` replaced by ``new``."""
+    if len(shape) < len(old):
+        raise ValueError("Too few dimensions on input")
+    cut = len(shape) - len(old)
+    if shape[cut:] != old:
+        # torch's message names the two shapes the other way round; kept as torch has it
+        raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {old}")
+    return shape[:cut] + new
+
+
 class ExpTransform(Transform):
     """``y = exp(x)``."""
 
@@ -467,6 +545,29 @@ class SigmoidTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         # log sigma'(x) = log sigma(x) + log sigma(-x) = -softplus(-x) - softplus(x)
         return -F.softplus(-x) - F.softplus(x)
+
+
+class SoftplusTransform(Transform):
+    """``y = softplus(x) = log(1 + exp(x))``; it reverts to the identity for ``x > 20``."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other):
+        return isinstance(other, SoftplusTransform)
+
+    def _call(self, x):
+        return F.softplus(x)
+
+    def _inverse(self, y):
+        # log(exp(y) - 1) = y + log(1 - exp(-y))
+        return (-y).expm1().neg().log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        # log sigmoid(x)
+        return -F.softplus(-x)
 
 
 class TanhTransform(Transform):
@@ -593,6 +694,73 @@ class AffineTransform(Transform):
         )
 
 
+class CorrCholeskyTransform(Transform):
+    """From an unconstrained vector of length ``D (D - 1) / 2`` to the lower Cholesky factor of
+    a ``D x D`` correlation matrix (positive diagonal, rows of unit Euclidean norm).
+
+    The vector fills the strict lower triangle row by row; each row ``X_i`` then goes through
+    a signed stick-breaking: ``r_i = tanh(X_i)``, ``z_i = r_i^2``, ``s_i`` the stick-breaking
+    of ``z_i``, and ``y_i = sign(r_i) sqrt(s_i)``.
+    """
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def _call(self, x):
+        x = ember.tanh(x)
+        eps = float(finfo(x.dtype).eps)
+        x = x.clamp(min=-1 + eps, max=1 - eps)
+        r = vec_to_tril_matrix(x, diag=-1)
+        # y = sign(r) sqrt(z * z1m_cumprod) = r * sqrt(z1m_cumprod), with z = r^2
+        z = r**2
+        z1m_cumprod_sqrt = (1 - z).sqrt().cumprod(-1)
+        # the diagonal elements are 1 before scaling
+        r = r + ember.eye(r.shape[-1], dtype=r.dtype, device=r.device)
+        return r * F.pad(z1m_cumprod_sqrt[..., :-1], [1, 0], value=1)
+
+    def _inverse(self, y):
+        # inverse stick-breaking (Stan reference manual, Cholesky factors of correlation
+        # matrices)
+        y_cumsum = 1 - ember.cumsum(y * y, dim=-1)
+        y_cumsum_shifted = F.pad(y_cumsum[..., :-1], [1, 0], value=1)
+        y_vec = tril_matrix_to_vec(y, diag=-1)
+        y_cumsum_vec = tril_matrix_to_vec(y_cumsum_shifted, diag=-1)
+        t = y_vec / y_cumsum_vec.sqrt()
+        # atanh
+        return (t.log1p() - t.neg().log1p()) / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        """The log-abs-det-Jacobian from ``x`` to the flattened strict lower triangle of ``y``
+        (the two spaces differ in dimension, so this is the Jacobian that is defined)."""
+        y1m_cumsum = 1 - (y * y).cumsum(dim=-1)
+        # diag=-2 picks the entries already shifted right by one; also right for 2 x 2
+        y1m_cumsum_tril = tril_matrix_to_vec(y1m_cumsum, diag=-2)
+        stick_breaking_logdet = 0.5 * y1m_cumsum_tril.log().sum(-1)
+        tanh_logdet = -2 * (x + F.softplus(-2 * x) - math.log(2.0)).sum(dim=-1)
+        return stick_breaking_logdet + tanh_logdet
+
+    def forward_shape(self, shape):
+        # (..., N) to (..., D, D)
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        N = shape[-1]
+        D = round((0.25 + 2 * N) ** 0.5 + 0.5)
+        if D * (D - 1) // 2 != N:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return shape[:-1] + (D, D)
+
+    def inverse_shape(self, shape):
+        # (..., D, D) to (..., N)
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        D = shape[-1]
+        N = D * (D - 1) // 2
+        return shape[:-2] + (N,)
+
+
 class SoftmaxTransform(Transform):
     """From unconstrained space to the simplex by ``y = softmax(x)`` over the last dimension
     (computed as ``exp(x - max)`` normalised). Not bijective: the inverse gives the logits
@@ -687,3 +855,244 @@ class LowerCholeskyTransform(Transform):
 
     def _inverse(self, y):
         return y.tril(-1) + ember.diag_embed(y.diagonal(dim1=-2, dim2=-1).log())
+
+
+class PositiveDefiniteTransform(Transform):
+    """From unconstrained matrices to positive-definite ones: ``L L^T`` with ``L`` the
+    ``LowerCholeskyTransform`` of the input. Not bijective."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other):
+        return isinstance(other, PositiveDefiniteTransform)
+
+    def _call(self, x):
+        x = LowerCholeskyTransform()(x)
+        return x @ x.mT
+
+    def _inverse(self, y):
+        y = ember.linalg.cholesky(y)
+        return LowerCholeskyTransform().inv(y)
+
+
+def _check_slices(z, name, dim, size, size_name, where="tensor"):
+    """Raise AssertionError (torch's messages, which call ``z`` ``where`` and ``name``) unless
+    ``dim`` indexes ``z`` and ``z`` has ``size`` entries along it."""
+    if not -z.dim() <= dim < z.dim():
+        raise AssertionError(f"dim {dim} out of range for {where} with {z.dim()} dimensions")
+    if z.size(dim) != size:
+        raise AssertionError(f"{name}.size({dim}) = {z.size(dim)} must equal {size_name} {size}")
+
+
+class CatTransform(Transform):
+    """Applies the transforms ``tseq`` to consecutive parts of ``dim`` of sizes ``lengths``
+    (each 1 by default), as ``ember.cat`` joins them.
+
+    Example::
+
+        x0 = ember.cat([ember.arange(1.0, 11.0), ember.arange(1.0, 11.0)], dim=0)
+        x = ember.cat([x0, x0], dim=0)
+        t0 = CatTransform([ExpTransform(), identity_transform], dim=0, lengths=[10, 10])
+        t = CatTransform([t0, t0], dim=0, lengths=[20, 20])
+        y = t(x)
+
+    Args:
+        tseq (list of Transform): the transforms, one per part.
+        dim (int): the dimension the parts are joined along.
+        lengths (list of int): the size of each part along ``dim``.
+        cache_size (int): 0 or 1.
+    """
+
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        if lengths is None:
+            lengths = [1] * len(self.transforms)
+        self.lengths = list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(
+                f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})"
+            )
+        self.dim = dim
+
+    @lazy_property
+    def event_dim(self):
+        return max(t.event_dim for t in self.transforms)
+
+    @lazy_property
+    def length(self):
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _map(self, z, name, apply):
+        """``apply(transform, part)`` for each part of ``z`` along ``dim``, joined again."""
+        _check_slices(z, name, self.dim, self.length, "length")
+        parts = []
+        start = 0
+        for trans, length in zip(self.transforms, self.lengths):
+            parts.append(apply(trans, z.narrow(self.dim, start, length)))
+            start = start + length
+        return ember.cat(parts, dim=self.dim)
+
+    def _call(self, x):
+        return self._map(x, "x", lambda trans, part: trans(part))
+
+    def _inverse(self, y):
+        return self._map(y, "y", lambda trans, part: trans.inv(part))
+
+    def log_abs_det_jacobian(self, x, y):
+        _check_slices(x, "x", self.dim, self.length, "length", where="x")
+        _check_slices(y, "y", self.dim, self.length, "length", where="y")
+        logdetjacs = []
+        start = 0
+        for trans, length in zip(self.transforms, self.lengths):
+            xslice = x.narrow(self.dim, start, length)
+            yslice = y.narrow(self.dim, start, length)
+            logdetjac = trans.log_abs_det_jacobian(xslice, yslice)
+            if trans.event_dim < self.event_dim:
+                logdetjac = _sum_rightmost(logdetjac, self.event_dim - trans.event_dim)
+            logdetjacs.append(logdetjac)
+            start = start + length
+        # concatenate where dim is a batch dimension, else sum
+        dim = self.dim
+        if dim >= 0:
+            dim = dim - x.dim()
+        dim = dim + self.event_dim
+        if dim < 0:
+            return ember.cat(logdetjacs, dim=dim)
+        return sum(logdetjacs)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """Applies the transforms ``tseq`` to the slices of ``dim``, as ``ember.stack`` builds
+    them.
+
+    Example::
+
+        x = ember.stack([ember.arange(1.0, 11.0), ember.arange(1.0, 11.0)], dim=1)
+        t = StackTransform([ExpTransform(), identity_transform], dim=1)
+        y = t(x)
+
+    Args:
+        tseq (list of Transform): the transforms, one per slice.
+        dim (int): the dimension the slices are stacked along.
+        cache_size (int): 0 or 1.
+    """
+
+    def __init__(self, tseq, dim=0, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slice(self, z):
+        return [z.select(self.dim, i) for i in range(z.size(self.dim))]
+
+    def _check(self, z, name, where="tensor"):
+        _check_slices(z, name, self.dim, len(self.transforms), "len(transforms)", where)
+
+    def _call(self, x):
+        self._check(x, "x")
+        ys = [trans(part) for part, trans in zip(self._slice(x), self.transforms)]
+        return ember.stack(ys, dim=self.dim)
+
+    def _inverse(self, y):
+        self._check(y, "y")
+        xs = [trans.inv(part) for part, trans in zip(self._slice(y), self.transforms)]
+        return ember.stack(xs, dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        self._check(x, "x", where="x")
+        self._check(y, "y", where="y")
+        logdetjacs = [
+            trans.log_abs_det_jacobian(xslice, yslice)
+            for xslice, yslice, trans in zip(self._slice(x), self._slice(y), self.transforms)
+        ]
+        return ember.stack(logdetjacs, dim=self.dim)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
+class CumulativeDistributionTransform(Transform):
+    """``y = distribution.cdf(x)``, onto the unit interval.
+
+    Example::
+
+        # a Gaussian copula from a multivariate normal
+        base_dist = MultivariateNormal(
+            loc=ember.zeros(2),
+            scale_tril=LKJCholesky(2).sample(),
+        )
+        transform = CumulativeDistributionTransform(Normal(0, 1))
+        copula = TransformedDistribution(base_dist, [transform])
+
+    Args:
+        distribution (Distribution): the distribution whose cumulative distribution function
+            to use.
+        cache_size (int): 0 or 1.
+    """
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
