@@ -10,6 +10,7 @@ from ..ops.attention import *
 from ..ops.conv import *
 from ..ops.dropout import *
 from ..ops.embedding import *
+from ..ops.fractional_pool import *
 from ..ops.linear import bilinear, linear
 from ..ops.loss import *
 from ..ops.normalization import *

@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 
-from .. import backend
-from .._creation import eye, from_numpy
+from .. import _creation, backend
+from .._creation import from_numpy
 from .._dtype import float64
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
@@ -33,6 +33,19 @@ __all__ = [
     "kaiming_uniform_",
     "kaiming_normal_",
     "orthogonal_",
+    "sparse_",
+    # deprecated aliases, as in torch
+    "uniform",
+    "normal",
+    "constant",
+    "eye",
+    "dirac",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "orthogonal",
+    "sparse",
 ]
 
 _LINEAR_FNS = (
@@ -166,7 +179,7 @@ def eye_(tensor):
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
-        return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
+        return tensor.copy_(_creation.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
 
 
 def dirac_(tensor, groups=1):
@@ -267,3 +280,64 @@ def orthogonal_(tensor, gain=1, generator=None):
     if rows < cols:
         q = q.T
     return _fill(tensor, (q * gain).reshape(tensor.shape))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill a 2-D tensor as a sparse matrix: N(0, std²) draws with ``ceil(sparsity * rows)``
+    randomly chosen elements of each column set to zero (Martens, *Deep learning via
+    Hessian-free optimization*, 2010).
+
+    Args:
+        tensor: a 2-D tensor.
+        sparsity: the fraction of each column's elements set to zero.
+        std: standard deviation of the non-zero values.
+        generator: source of the random draws (torch draws the zeroed rows from the global
+            generator whatever ``generator`` is; Ember draws both from ``generator``).
+    """
+    if tensor.ndimension() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        # each column's rows in a random order (the argsort of uniform keys); its first
+        # num_zeros are zeroed, as torch's per-column randperm does
+        keys = tensor.new_empty((rows, cols), dtype=float64).uniform_(generator=generator)
+        return tensor.scatter_(0, keys.argsort(dim=0)[:num_zeros], 0.0)
+
+
+def _make_deprecate(meth):
+    """The old name of ``meth`` (without the trailing underscore), warning as torch's does."""
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(
+            f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"""{old_name}(...)
+
+    .. warning::
+        This method is now deprecated in favor of :func:`ember.nn.init.{new_name}`.
+
+    See :func:`~ember.nn.init.{new_name}` for details."""
+    deprecated_init.__name__ = old_name
+    deprecated_init.__qualname__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)

@@ -6,10 +6,12 @@ from .batchnorm import *
 from .channelshuffle import *
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import *
+from .cross_map_lrn import *
 from .distance import *
 from .dropout import *
 from .flatten import Flatten, Unflatten
 from .fold import *
+from .fractional import *
 from .linear import Bilinear, Identity, LazyLinear, Linear
 from .loss import *
 from .module import Module

@@ -1,22 +1,48 @@
-"""``ember.nn.utils``: gradient clipping, parameter/vector conversion, parametrizations and
-weight normalization.
+"""``ember.nn.utils``: gradient clipping, parameter/vector conversion, parametrizations,
+weight and spectral normalization, conv/linear-BatchNorm fusion and ``skip_init``.
 
-(``ember.nn.utils.rnn``, the packed-sequence helpers, ``ember.nn.utils.parametrize`` and
-``ember.nn.utils.parametrizations`` are submodules of their own here, as in torch.)
+(``ember.nn.utils.rnn``, the packed-sequence helpers, ``ember.nn.utils.parametrize``,
+``ember.nn.utils.parametrizations`` and ``ember.nn.utils.stateless`` are submodules of their
+own here, as in torch.)
 """
 
-from . import parametrizations, parametrize, rnn
-from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
+from . import parametrizations, parametrize, rnn, stateless
+from .clip_grad import (
+    clip_grad_norm,
+    clip_grad_norm_,
+    clip_grad_value_,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from .init import skip_init
+from .memory_format import convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format
+from .spectral_norm import remove_spectral_norm, spectral_norm
 from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
+    "clip_grad_norm",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
+    "convert_conv2d_weight_memory_format",
+    "convert_conv3d_weight_memory_format",
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
     "get_total_norm",
     "parameters_to_vector",
+    "remove_spectral_norm",
     "remove_weight_norm",
+    "skip_init",
+    "spectral_norm",
     "vector_to_parameters",
     "weight_norm",
 ]
