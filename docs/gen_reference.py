@@ -32,6 +32,7 @@ PAGES = [
         "ember.autograd.functional",
         "Jacobians, Hessians and their products with vectors.",
     ),
+    ("ember.func", "ember.func", "Function transforms: grad, vjp, jvp, Jacobians, vmap."),
     ("ember.nn", "ember.nn", "Modules: the layers, losses and containers."),
     ("ember.nn.functional", "ember.nn.functional", "The layers as functions."),
     ("ember.nn.init", "ember.nn.init", "Parameter initialisation."),

@@ -235,6 +235,7 @@ from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # isort: ski
 from . import linalg  # isort: skip
 from . import distributions  # isort: skip
 from . import special  # isort: skip
+from . import func  # isort: skip
 from .nn.functional import (  # isort: skip  (torch has these at the top level too)
     channel_shuffle,
     cosine_similarity,
