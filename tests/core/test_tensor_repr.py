@@ -277,3 +277,11 @@ def test_set_printoptions():
     finally:
         _tensor_str.set_printoptions(profile="default")
     assert repr(T([1.12345])) == "tensor([1.1235])"
+
+
+def test_format_of_a_number_and_of_a_tensor():
+    assert f"{ember.tensor(2.5)}" == "2.5" and f"{ember.tensor(2.5):.2f}" == "2.50"
+    assert f"{ember.tensor(3)}" == "3" and f"{ember.tensor(True)}" == "True"
+    assert f"{ember.tensor([1.0, 2.0])}" == repr(ember.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError):
+        f"{ember.tensor([1.0, 2.0]):.2f}"

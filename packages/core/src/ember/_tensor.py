@@ -652,6 +652,12 @@ class Tensor:
     def __repr__(self):
         return _tensor_str.tensor_repr(self)
 
+    def __format__(self, format_spec):
+        """A 0-d tensor formats as its number (``f"{loss:.3f}"``), others as their repr."""
+        if self._data.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __len__(self):
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
