@@ -603,3 +603,14 @@ def test_on_each_device(device):
         with pytest.raises(RuntimeError, match="only dense CPU tensors can be pinned"):
             x.pin_memory()
         assert x.type() == "torch.cuda.DoubleTensor" and x.type("torch.FloatTensor").is_cpu
+
+
+def test_dlpack_shares_memory_both_ways(device):
+    t = ember.arange(6.0, device=device).reshape(2, 3)
+    assert t.__dlpack_device__() == ((1, 0) if device == "cpu" else (2, 0))
+    xp = np if device == "cpu" else ember.backend.cp
+    view = xp.from_dlpack(t[:, 1])  # a strided view, no copy
+    view[0] = 7.0
+    assert t[0, 1].item() == 7.0
+    with pytest.raises(RuntimeError, match="require gradient, use tensor.detach"):
+        xp.from_dlpack(ember.ones(2, requires_grad=True, device=device))

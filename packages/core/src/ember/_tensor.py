@@ -491,6 +491,21 @@ class Tensor:
         array = self.numpy()
         return array if dtype is None else array.astype(dtype, copy=False)
 
+    def __dlpack__(self, *, stream=None, **kwargs):
+        """A DLPack capsule of this tensor's memory (no copy), for ``numpy.from_dlpack``,
+        ``torch.from_dlpack``, ``cupy.from_dlpack``, ... A tensor that requires grad is refused,
+        as in torch (``detach()`` it first)."""
+        if self._requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        if stream is None:
+            return self._data.__dlpack__(**kwargs)
+        return self._data.__dlpack__(stream=stream, **kwargs)
+
+    def __dlpack_device__(self):
+        """``(device type, index)`` as DLPack numbers them: (1, 0) for the CPU, (2, i) for
+        CUDA device i."""
+        return self._data.__dlpack_device__()
+
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
