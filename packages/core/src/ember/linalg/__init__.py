@@ -1,10 +1,10 @@
 """Linear algebra, as ``torch.linalg``: norms, determinants, inverses, linear solvers,
-Cholesky, QR, LU, eigen- and singular value decompositions, pseudo-inverses, least squares and
-the matrix exponential.
+Cholesky, QR, LU, LDL (Bunch-Kaufman), eigen- and singular value decompositions, Householder
+products, pseudo-inverses, least squares and the matrix exponential.
 
 Every function takes batches of matrices ``(*, m, n)`` and runs over the whole batch at once;
 the decompositions are differentiable with torch's backward formulas (see
-``ember.ops.decomposition``). Results with several parts are named tuples with torch's field
+``ember.ops.decomposition``), except LDL, which torch does not differentiate either. Results with several parts are named tuples with torch's field
 names (``linalg.slogdet(A).logabsdet``, ``linalg.svd(A).Vh``, ...). A routine that fails on its
 input (a singular matrix, a matrix that is not positive-definite) raises ``LinAlgError``, a
 subclass of RuntimeError, naming the failing batch element.
@@ -49,6 +49,13 @@ from ..ops.decomposition import linalg_qr as qr
 from ..ops.decomposition import linalg_slogdet as slogdet
 from ..ops.decomposition import linalg_svd as svd
 from ..ops.linalg import matmul
+from ..ops.linalg_extra import (
+    householder_product,
+    ldl_factor,
+    ldl_factor_ex,
+    ldl_solve,
+    solve_ex,
+)
 
 LinAlgError = _LinAlgError
 
@@ -64,8 +71,12 @@ __all__ = [
     "eigh",
     "eigvals",
     "eigvalsh",
+    "householder_product",
     "inv",
     "inv_ex",
+    "ldl_factor",
+    "ldl_factor_ex",
+    "ldl_solve",
     "lstsq",
     "lu",
     "lu_factor",
@@ -82,6 +93,7 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_ex",
     "solve_triangular",
     "svd",
     "svdvals",

@@ -10,17 +10,20 @@ match torch's exactly.
 
 from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = [
     "Optimizer",
@@ -36,6 +39,9 @@ __all__ = [
     "Rprop",
     "ASGD",
     "LBFGS",
+    "Adafactor",
+    "SparseAdam",
+    "Muon",
     "lr_scheduler",
     "swa_utils",
 ]
