@@ -614,3 +614,24 @@ def test_dlpack_shares_memory_both_ways(device):
     assert t[0, 1].item() == 7.0
     with pytest.raises(RuntimeError, match="require gradient, use tensor.detach"):
         xp.from_dlpack(ember.ones(2, requires_grad=True, device=device))
+
+
+def test_view_dtype_reinterprets_the_bits():
+    x = ember.tensor([1.0, 2.0, -0.5, 0.0])
+    bits = x.view(ember.int32)
+    np.testing.assert_array_equal(bits.numpy(), x.numpy().view(np.int32))
+    bits[3] = np.float32(4.0).view(np.int32)  # a write through the view lands in x
+    assert x[3].item() == 4.0
+    assert x.view(ember.int16).shape == (8,) and x.view(ember.float64).shape == (2,)
+    assert x.view(ember.float32).shape == (4,)
+    grad = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    assert not grad.view(ember.int64).requires_grad  # another dtype: not differentiable
+    assert grad.view(ember.float64).requires_grad  # the same dtype: an ordinary view
+    for tensor, dtype, message in [
+        (ember.zeros(3), ember.float64, r"self.size\(-1\) must be divisible by 2 to view Float"),
+        (ember.zeros(()), ember.int16, r"self.dim\(\) cannot be 0 to view Float as Short"),
+        (ember.zeros(4, 2)[:, 0], ember.int16, r"self.stride\(-1\) must be 1 .* but got 2"),
+        (ember.zeros(3, 4)[:, 1:], ember.float64, r"self.size\(-1\) must be divisible by 2"),
+    ]:
+        with pytest.raises(RuntimeError, match=message):
+            tensor.view(dtype)

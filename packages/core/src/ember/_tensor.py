@@ -1459,7 +1459,7 @@ class Tensor:
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, tuple, list, Size)):
-            return self.to(shape[0])  # view(dtype) reinterprets in torch; Ember converts
+            return _shape.view_dtype(self, shape[0])
         return _shape.view(self, _sizes(shape))
 
     def view_as(self, other):

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from .._dtype import result_type
+from .._dtype import as_dtype, result_type
 from .._tensor import Size, Tensor
 from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
@@ -351,6 +351,39 @@ def reshape(input, shape):
     """The same elements in a new shape (one dimension may be -1); a view when the strides
     allow it, else a copy."""
     return _view(input, _infer_shape(shape, input._data.size))
+
+
+def view_dtype(input, dtype):
+    """The same memory read as ``dtype`` (``Tensor.view(dtype)``): the bits reinterpreted, not
+    converted. With a different element size the last dimension shrinks or grows by the ratio;
+    it must then be contiguous (and, growing, divisible by the ratio), as torch requires. The
+    result of another dtype is not differentiable (it does not require grad), as in torch."""
+    to = as_dtype(dtype)
+    if to is input.dtype:
+        return view(input, input._data.shape)
+    x = input._data
+    small, large = x.dtype.itemsize, to.np.itemsize
+    if small != large:
+        what = f"to view {input.dtype.scalar_name} as {to.scalar_name} (different element sizes)"
+        if x.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if x.shape[-1] != 1 and x.strides[-1] != small:
+            raise RuntimeError(
+                f"self.stride(-1) must be 1 {what}, but got {x.strides[-1] // small}"
+            )
+        ratio = large // small
+        if large > small:
+            if x.shape[-1] % ratio:
+                raise RuntimeError(
+                    f"self.size(-1) must be divisible by {ratio} {what}, but got {x.shape[-1]}"
+                )
+            for d in range(x.ndim - 1):
+                if (x.strides[d] // small) % ratio:
+                    raise RuntimeError(
+                        f"self.stride({d}) must be divisible by {ratio} {what}, but got "
+                        f"{x.strides[d] // small}"
+                    )
+    return Tensor._make(x.view(to.np))
 
 
 def view(input, shape):
