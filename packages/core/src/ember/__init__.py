@@ -236,6 +236,7 @@ from . import linalg  # isort: skip
 from . import distributions  # isort: skip
 from . import special  # isort: skip
 from . import func  # isort: skip
+from ._torch_functions import *  # isort: skip  (the rest of torch's top level)
 from .nn.functional import (  # isort: skip  (torch has these at the top level too)
     channel_shuffle,
     cosine_similarity,

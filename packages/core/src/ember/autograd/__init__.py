@@ -1,10 +1,11 @@
 """Automatic differentiation: grad modes, ``backward``/``grad``, custom Functions, gradcheck,
-and ``functional`` (Jacobians, Hessians and their vector products)."""
+anomaly detection, and ``functional`` (Jacobians, Hessians and their vector products)."""
 
 from __future__ import annotations
 
+from . import anomaly_mode, functional
 from . import function as _function
-from . import functional
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Node, backward, grad
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -22,6 +23,8 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "GradcheckError",
+    "detect_anomaly",
+    "set_detect_anomaly",
 ]
 
 

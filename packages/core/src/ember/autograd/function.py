@@ -19,11 +19,13 @@ import numpy as np
 from .. import _versions, backend
 from .._dtype import from_numpy
 from .._tensor import Tensor
+from . import anomaly_mode as _anomaly_mode
 from .grad_mode import _state as _grad_mode
 
 __all__ = ["Function", "Node", "backward", "grad"]
 
 _make = Tensor._make  # a module global is found faster than a class attribute
+_anomaly = _anomaly_mode._state
 
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -207,6 +209,8 @@ def _refresh_view(view):
 def _record(ctx, args, raw, y):
     """Wrap forward's array(s) in tensors and record ``ctx`` as their ``grad_fn`` (only
     floating-point outputs require grad). The hot path of every differentiable operation."""
+    if _anomaly.enabled:
+        _anomaly_mode.record_forward(ctx)
     if not ctx._edges:  # a user-defined Function (ember.autograd.Function) is connected here
         _connect(ctx, args)
     multi = y.__class__ is tuple
@@ -537,6 +541,7 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
 
     prev_mode = _grad_mode.enabled
     _grad_mode.enabled = create_graph
+    check_nan = _anomaly.enabled and _anomaly.check_nan
     try:
         with np.errstate(all="ignore"):  # torch never warns about inf/nan gradients
             while ready:
@@ -559,6 +564,8 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
                             input_grads = (input_grads,)
                     else:
                         input_grads = _call_backward(node, grads, create_graph)
+                    if check_nan:
+                        _anomaly_mode.check_nan(node, input_grads)
                 if not retain_graph:  # free what forward saved
                     node._saved = None
                     node._freed = True
@@ -587,6 +594,10 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
                     deps[child] = remaining
                     if remaining == 0:
                         ready.append(child)
+    except Exception:
+        if _anomaly.enabled:  # (then torch warns with the failing node's forward traceback)
+            _anomaly_mode.report(node)
+        raise
     finally:
         _grad_mode.enabled = prev_mode
     return results if capture is not None else None
