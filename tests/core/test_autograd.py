@@ -548,3 +548,16 @@ def test_queue_callback_runs_at_the_end_of_backward():
     assert order == ["hook", ("callback", [4.0, 4.0])]
     with pytest.raises(RuntimeError, match="only be installed during backward pass"):
         queue_callback(print)
+
+
+def test_inference_mode_is_visible_while_it_is_on():
+    assert not ember.is_inference_mode_enabled()
+    with ember.inference_mode():
+        assert ember.is_inference_mode_enabled() and not ember.is_grad_enabled()
+        with ember.inference_mode(False):  # torch's: inference off and recording on
+            assert not ember.is_inference_mode_enabled() and ember.is_grad_enabled()
+        assert ember.is_inference_mode_enabled() and not ember.is_grad_enabled()
+    with ember.no_grad(), ember.inference_mode(False):
+        assert ember.is_grad_enabled()
+    assert not ember.is_inference_mode_enabled() and ember.is_grad_enabled()
+    assert not ember.ones(2).is_neg()

@@ -61,6 +61,7 @@ from ._dtype import (
 )
 from ._utilities import *
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import is_inference_mode_enabled
 from .backend import Device as device
 from .ops.activation import *
 from .ops.complex import *

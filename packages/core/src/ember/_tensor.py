@@ -218,6 +218,10 @@ class Tensor:
     def is_conj(self):
         return False
 
+    def is_neg(self):
+        """False: Ember computes negations at once, never as lazy negative views."""
+        return False
+
     def element_size(self):
         return self._data.itemsize
 

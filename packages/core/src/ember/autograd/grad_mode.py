@@ -5,12 +5,20 @@ from __future__ import annotations
 import functools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled"]
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+]
 
 
 class _State(threading.local):
     def __init__(self):
         self.enabled = True
+        self.inference = False
 
 
 _state = _State()
@@ -19,6 +27,11 @@ _state = _State()
 def is_grad_enabled():
     """True when new operations record a graph for autograd."""
     return _state.enabled
+
+
+def is_inference_mode_enabled():
+    """True inside an enabled ``inference_mode``."""
+    return _state.inference
 
 
 class _GradModeContext:
@@ -84,7 +97,8 @@ class inference_mode(_GradModeContext):
     """Like ``no_grad`` (Ember keeps no version counters, so there is nothing more to skip).
 
     Args:
-        mode: ``True`` (the default) disables recording; ``False`` leaves grad mode as it is.
+        mode: ``True`` (the default) disables recording; ``False`` turns inference mode off
+            and recording on, as torch's does (also inside ``no_grad``).
     """
 
     def __init__(self, mode=True):
@@ -92,8 +106,14 @@ class inference_mode(_GradModeContext):
 
     def __enter__(self):
         self._prev = _state.enabled
-        if self._enabled:
-            _state.enabled = False
+        self._prev_inference = _state.inference
+        _state.enabled = not self._enabled
+        _state.inference = self._enabled
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        _state.inference = self._prev_inference
+        return False
 
     def _fresh(self):
         return inference_mode(self._enabled)
