@@ -39,7 +39,10 @@ def archive_hint(download_root, archives, folder):
         archives (list): ``(url, filename, md5)`` of each archive.
         folder (str): The folder that exists once they are extracted.
     """
-    listing = "\n".join(f"  {filename} (md5 {md5}) from {url}" for url, filename, md5 in archives)
+    listing = "\n".join(
+        f"  {filename}{f' (md5 {md5})' if md5 else ''} from {url}"
+        for url, filename, md5 in archives
+    )
     return (
         f"Without network access, put these archives in {download_root} and pass "
         f"download=True to extract them:\n{listing}\nor extract them yourself so that "
