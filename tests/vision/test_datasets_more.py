@@ -2,6 +2,7 @@
 
 import bz2
 import gzip
+import importlib.util
 import json
 import lzma
 import os
@@ -597,8 +598,17 @@ def test_caltech(tmp_path):
     img, target = ds[1]
     assert img.mode == "L" and target == (0, 0)  # images as stored, like torchvision
     assert Caltech101(tmp_path)[2][1] == 1
-    with pytest.raises(ValueError, match="scipy"):
-        Caltech101(tmp_path, target_type="annotation")
+    if importlib.util.find_spec("scipy"):  # outlines in .mat files (embervision[mat])
+        from scipy.io import savemat
+
+        contour = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        (tmp_path / "caltech101" / "Annotations" / "ant").mkdir(parents=True)
+        savemat(
+            tmp_path / "caltech101/Annotations/ant/annotation_0001.mat", {"obj_contour": contour}
+        )
+        _, (label, outline) = Caltech101(tmp_path, target_type=["category", "annotation"])[2]
+        assert label == 1
+        np.testing.assert_array_equal(outline, contour)
 
     cats = tmp_path / "caltech256" / "256_ObjectCategories"
     write_image(cats / "001.ak47" / "001_0001.jpg")

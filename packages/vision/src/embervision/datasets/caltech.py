@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from ._helpers import open_image, prepare_folders
+from ._optional import loadmat
 from .utils import verify_str_arg
 from .vision import VisionDataset
 
@@ -24,15 +25,17 @@ class Caltech101(VisionDataset):
     """`Caltech 101 <https://data.caltech.edu/records/20086>`_ Dataset.
 
     Reads ``root/caltech101/101_ObjectCategories/<category>/image_<nnnn>.jpg``; the
-    ``BACKGROUND_Google`` folder is not a class. The ``annotation`` target type of torchvision
-    (outlines in ``.mat`` files) needs scipy, which embervision does not depend on, so only
-    ``category`` is supported.
+    ``BACKGROUND_Google`` folder is not a class. The ``annotation`` targets are read from
+    ``root/caltech101/Annotations/<category>/annotation_<nnnn>.mat`` with scipy (the
+    ``embervision[mat]`` extra).
 
     Args:
         root (str or ``pathlib.Path``): Root directory of dataset where directory
             ``caltech101`` exists or will be saved to if download is set to True.
-        target_type (string or list, optional): Type of target to use, ``category`` (the
-            target class). A list gives a tuple of targets.
+        target_type (string or list, optional): Type of target to use, ``category`` or
+            ``annotation``. Can also be a list to output a tuple with all specified target
+            types. ``category`` represents the target class, and ``annotation`` is a list of
+            points from a hand-generated outline. Defaults to ``category``.
         transform (callable, optional): A function/transform that takes in a PIL image
             and returns a transformed version. E.g, ``transforms.RandomCrop``
         target_transform (callable, optional): A function/transform that takes in the
@@ -64,17 +67,20 @@ class Caltech101(VisionDataset):
         self.target_type = [
             verify_str_arg(t, "target_type", ("category", "annotation")) for t in target_type
         ]
-        if "annotation" in self.target_type:
-            raise ValueError(
-                "target_type 'annotation' reads .mat files, which needs scipy; embervision "
-                "supports only target_type='category'."
-            )
 
         categories_folder = os.path.join(self.root, "101_ObjectCategories")
         prepare_folders([categories_folder], self.root, [self._ARCHIVE], download)
 
         self.categories = sorted(os.listdir(categories_folder))
         self.categories.remove("BACKGROUND_Google")  # this is not a real class
+        # the folders of "Annotations" are named as those of the images but for these
+        renamed = {
+            "Faces": "Faces_2",
+            "Faces_easy": "Faces_3",
+            "Motorbikes": "Motorbikes_16",
+            "airplanes": "Airplanes_Side_2",
+        }
+        self.annotation_categories = [renamed.get(c, c) for c in self.categories]
         self.index, self.y = _count_images(categories_folder, self.categories)
 
     def __getitem__(self, index):
@@ -94,7 +100,20 @@ class Caltech101(VisionDataset):
             )
         )
 
-        target = [self.y[index] for _ in self.target_type]
+        target = []
+        for t in self.target_type:
+            if t == "category":
+                target.append(self.y[index])
+            else:
+                data = loadmat(
+                    os.path.join(
+                        self.root,
+                        "Annotations",
+                        self.annotation_categories[self.y[index]],
+                        f"annotation_{self.index[index]:04d}.mat",
+                    )
+                )
+                target.append(data["obj_contour"])
         target = tuple(target) if len(target) > 1 else target[0]
 
         if self.transform is not None:
