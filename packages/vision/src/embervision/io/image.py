@@ -1,8 +1,10 @@
 """Read, decode, encode and write images as uint8 ``(C, H, W)`` tensors (``torchvision.io``).
 
 Pillow does the decoding and encoding, so every format Pillow reads can be decoded (torchvision
-reads JPEG, PNG, GIF and WebP). torchvision deprecated these functions in 0.29 in favour of
-TorchCodec; Ember keeps them, without the warning.
+reads JPEG, PNG, GIF and WebP, and AVIF and HEIC with an optional package; here AVIF needs a
+Pillow built with libavif, or the pillow-avif-plugin package, and HEIC the pillow-heif package).
+torchvision deprecated these functions in 0.29 in favour of TorchCodec; Ember keeps them,
+without the warning.
 
 Ember has no uint16 dtype: 16-bit grayscale images decoded with ``UNCHANGED`` or ``GRAY``
 come back as int32 tensors holding 0…65535 (torchvision returns uint16), and are reduced to
@@ -11,6 +13,7 @@ come back as int32 tensors holding 0…65535 (torchvision returns uint16), and a
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 from enum import Enum
@@ -28,6 +31,10 @@ __all__ = [
     "read_image",
     "decode_png",
     "decode_jpeg",
+    "decode_gif",
+    "decode_webp",
+    "decode_avif",
+    "decode_heic",
     "encode_png",
     "write_png",
     "encode_jpeg",
@@ -164,7 +171,9 @@ def decode_jpeg(input, mode=ImageReadMode.UNCHANGED, device="cpu", apply_exif_or
     return image.to(device)
 
 
-def _decode(input, mode, apply_exif_orientation, formats):
+def _decode(input, mode, apply_exif_orientation, formats, single=None):
+    """``input`` (bytes or a path) decoded by Pillow, restricted to ``formats`` where given; a
+    file of several frames raises ``RuntimeError(single)`` where ``single`` is given."""
     mode = _normalize_mode(mode)
     if isinstance(input, (str, os.PathLike)):
         source = f" '{os.fspath(input)}'"
@@ -192,8 +201,158 @@ def _decode(input, mode, apply_exif_orientation, formats):
             f"Could not decode image{source}, the data is corrupt or truncated: "
             f"{type(e).__name__}: {e}"
         ) from e
+    if single is not None and len(arrays) > 1:
+        raise RuntimeError(single)
     array = arrays[0] if len(arrays) == 1 else np.stack(arrays)
     return ember.from_numpy(np.ascontiguousarray(array))
+
+
+def decode_gif(input):
+    """Decode a GIF image into a 3 or 4 dimensional RGB Tensor.
+
+    The values of the output tensor are uint8 between 0 and 255. The output tensor has shape
+    ``(C, H, W)`` if there is only one image in the GIF, and ``(N, C, H, W)`` if there are
+    ``N`` images. As in torchvision, pixels that no frame covers (transparent ones) take the
+    global palette's background colour (black without a global palette). Frames are composed
+    as Pillow does (by the previous frame's disposal method, as the GIF standard says), where
+    torchvision's decoder looks at each frame's own.
+
+    Args:
+        input (Tensor[1]): a one dimensional contiguous uint8 tensor containing the raw bytes
+            of the GIF image.
+
+    Returns:
+        output (Tensor[image_channels, image_height, image_width] or Tensor[num_images,
+        image_channels, image_height, image_width])
+    """
+    _check_bytes(input)
+    rgba = _decode(input, ImageReadMode.RGB_ALPHA, False, formats=("GIF",))
+    with Image.open(io.BytesIO(_host_array(input).tobytes()), formats=("GIF",)) as image:
+        background = _gif_background(image)
+    rgb, alpha = rgba[..., :3, :, :], rgba[..., 3:, :, :]
+    fill = ember.tensor(background, dtype=ember.uint8).reshape(3, 1, 1)
+    return ember.where(alpha == 0, fill, rgb).contiguous()
+
+
+def _gif_background(image):
+    """The GIF's background colour: its global palette's entry at the background index, black
+    without a global palette."""
+    index = image.info.get("background")  # Pillow sets it only with a global palette
+    if index is None:
+        return (0, 0, 0)
+    palette = getattr(image, "global_palette", None)
+    if palette is None:  # the grey ramp (i, i, i), which Pillow drops (the image reads as L)
+        return (index,) * 3
+    colour = tuple(palette.palette[3 * index : 3 * index + 3])
+    return colour if len(colour) == 3 else (0, 0, 0)
+
+
+def _rgb_mode(mode):
+    """The read mode of torchvision's WebP, AVIF and HEIC decoders: ``RGB`` or ``RGB_ALPHA``
+    as asked, any other mode as ``UNCHANGED`` (RGB, or RGBA for an image with alpha)."""
+    mode = _normalize_mode(mode)
+    if mode in (ImageReadMode.RGB, ImageReadMode.RGB_ALPHA):
+        return mode
+    return ImageReadMode.UNCHANGED
+
+
+def decode_webp(input, mode=ImageReadMode.UNCHANGED):
+    """Decode a WEBP image into a 3 dimensional RGB[A] Tensor.
+
+    The values of the output tensor are uint8 between 0 and 255.
+
+    Args:
+        input (Tensor[1]): a one dimensional contiguous uint8 tensor containing the raw bytes
+            of the WEBP image.
+        mode (str or ImageReadMode): The mode to convert the image to, e.g. "RGB". Default is
+            "UNCHANGED": RGB, or RGBA for an image with alpha; the grayscale modes read as
+            "UNCHANGED", as in torchvision.
+
+    Returns:
+        Decoded image (Tensor[image_channels, image_height, image_width])
+
+    Raises:
+        RuntimeError: for animated WebP files, which torchvision does not decode either.
+    """
+    _check_bytes(input)
+    return _decode(
+        input,
+        _rgb_mode(mode),
+        False,
+        formats=("WEBP",),
+        single="Animated webp files are not supported.",
+    )
+
+
+# The Pillow plugins that add a format Pillow may lack: (module, pip package, the function that
+# registers its opener, or None where importing it does).
+_EXTRA_DECODERS = {
+    "AVIF": ("pillow_avif", "pillow-avif-plugin", None),
+    "HEIF": ("pillow_heif", "pillow-heif", "register_heif_opener"),
+}
+
+
+def _decode_extra(input, mode, format, name):
+    """AVIF or HEIC bytes decoded through Pillow, with the plugin for ``format`` loaded where
+    Pillow lacks it, or torchvision's ``RuntimeError`` where neither is installed."""
+    Image.init()
+    if format not in Image.OPEN:
+        module, package, register = _EXTRA_DECODERS[format]
+        try:
+            plugin = importlib.import_module(module)
+        except ImportError as e:
+            raise RuntimeError(
+                f"In order to enable the {name} decoding capabilities of embervision, you "
+                f"need to `pip install {package}`. Just install the package, you don't need "
+                "to update your code."
+            ) from e
+        if register is not None:
+            getattr(plugin, register)()
+    _check_bytes(input)
+    return _decode(
+        input,
+        _rgb_mode(mode),
+        False,
+        formats=(format,),
+        single=f"{name.capitalize()} file contains more than one image",
+    )
+
+
+def decode_avif(input, mode=ImageReadMode.UNCHANGED):
+    """Decode an AVIF image into a 3 dimensional RGB[A] Tensor.
+
+    Needs a Pillow that reads AVIF (Pillow 11.2 or later built with libavif) or the
+    pillow-avif-plugin package. The values are uint8 in [0, 255]: images of more than 8 bits
+    are reduced to 8 (torchvision returns uint16 for them).
+
+    Args:
+        input (Tensor[1]): a one dimensional contiguous uint8 tensor containing the raw bytes
+            of the AVIF image.
+        mode (str or ImageReadMode): The mode to convert the image to, e.g. "RGB". Default is
+            "UNCHANGED"; see :func:`decode_webp`.
+
+    Returns:
+        Decoded image (Tensor[image_channels, image_height, image_width])
+    """
+    return _decode_extra(input, mode, "AVIF", "AVIF")
+
+
+def decode_heic(input, mode=ImageReadMode.UNCHANGED):
+    """Decode an HEIC image into a 3 dimensional RGB[A] Tensor.
+
+    Needs the pillow-heif package (``RuntimeError`` without it, as torchvision without
+    torchvision-extra-decoders). The values are uint8 in [0, 255].
+
+    Args:
+        input (Tensor[1]): a one dimensional contiguous uint8 tensor containing the raw bytes
+            of the HEIC image.
+        mode (str or ImageReadMode): The mode to convert the image to, e.g. "RGB". Default is
+            "UNCHANGED"; see :func:`decode_webp`.
+
+    Returns:
+        Decoded image (Tensor[image_channels, image_height, image_width])
+    """
+    return _decode_extra(input, mode, "HEIF", "HEIC")
 
 
 def _frames(image):

@@ -1,15 +1,19 @@
-"""Layers torchvision's models are assembled from (``torchvision.ops.misc``): convolution +
-normalisation + activation, squeeze-and-excitation, the MLP, a permutation and the frozen batch
-norm. Their submodule names are torchvision's, so the models' state-dict keys are too."""
+"""Layers torchvision's models are assembled from (``torchvision.ops.misc``): convolution (2-d or
+3-d) + normalisation + activation, squeeze-and-excitation, the MLP, a permutation and the frozen
+batch norm. Their submodule names are torchvision's, so the models' state-dict keys are too."""
 
 from __future__ import annotations
+
+import warnings
 
 import ember
 from ember import nn
 
 __all__ = [
     "FrozenBatchNorm2d",
+    "ConvNormActivation",
     "Conv2dNormActivation",
+    "Conv3dNormActivation",
     "SqueezeExcitation",
     "MLP",
     "Permute",
@@ -70,18 +74,19 @@ def _same_padding(kernel_size, dilation):
     return tuple((k - 1) // 2 * d for k, d in zip(kernel_size, dilation))
 
 
-class Conv2dNormActivation(nn.Sequential):
-    """Configurable block used for Convolution2d-Normalization-Activation blocks.
-
-    A Sequential of ``Conv2d`` (key ``0``), the normalisation layer (``1``) and the activation
-    (``2``); a layer given as None is left out and the next takes its index.
+class ConvNormActivation(nn.Sequential):
+    """Convolution, normalisation and activation as a Sequential: the convolution (key ``0``,
+    built by ``conv_layer``), the normalisation layer (``1``) and the activation (``2``); a
+    layer given as None is left out and the next takes its index. Use
+    :class:`Conv2dNormActivation` or :class:`Conv3dNormActivation` (used directly, it warns, as
+    in torchvision).
 
     Args:
-        in_channels (int): number of channels in the input image.
+        in_channels (int): number of channels in the input.
         out_channels (int): number of channels produced by the block.
         kernel_size (int or tuple): size of the convolving kernel. Default: 3.
         stride (int or tuple): stride of the convolution. Default: 1.
-        padding (int, tuple or str, optional): padding added to all four sides of the input.
+        padding (int, tuple or str, optional): padding added to all sides of the input.
             Default: None, ``(kernel_size - 1) // 2 * dilation``.
         groups (int): number of blocked connections from input to output channels. Default: 1.
         norm_layer (callable, optional): norm layer stacked on top of the convolution; None
@@ -94,6 +99,7 @@ class Conv2dNormActivation(nn.Sequential):
             nothing. Default: True.
         bias (bool, optional): whether the convolution has a bias. Default: None, a bias only
             when ``norm_layer`` is None.
+        conv_layer (callable): the convolution's class. Default: ``nn.Conv2d``.
     """
 
     def __init__(
@@ -109,13 +115,14 @@ class Conv2dNormActivation(nn.Sequential):
         dilation=1,
         inplace=True,
         bias=None,
+        conv_layer=nn.Conv2d,
     ):
         if padding is None:
             padding = _same_padding(kernel_size, dilation)
         if bias is None:
             bias = norm_layer is None
         layers = [
-            nn.Conv2d(
+            conv_layer(
                 in_channels,
                 out_channels,
                 kernel_size,
@@ -133,6 +140,83 @@ class Conv2dNormActivation(nn.Sequential):
             layers.append(activation_layer(**params))
         super().__init__(*layers)
         self.out_channels = out_channels
+        if self.__class__ == ConvNormActivation:
+            warnings.warn(
+                "Don't use ConvNormActivation directly, please use Conv2dNormActivation and "
+                "Conv3dNormActivation instead.",
+                stacklevel=2,
+            )
+
+
+class Conv2dNormActivation(ConvNormActivation):
+    """Configurable block used for Convolution2d-Normalization-Activation blocks: a
+    :class:`ConvNormActivation` with ``nn.Conv2d`` (arguments as there, without
+    ``conv_layer``; ``norm_layer`` defaults to ``nn.BatchNorm2d``)."""
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size=3,
+        stride=1,
+        padding=None,
+        groups=1,
+        norm_layer=nn.BatchNorm2d,
+        activation_layer=nn.ReLU,
+        dilation=1,
+        inplace=True,
+        bias=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            groups,
+            norm_layer,
+            activation_layer,
+            dilation,
+            inplace,
+            bias,
+            nn.Conv2d,
+        )
+
+
+class Conv3dNormActivation(ConvNormActivation):
+    """Configurable block used for Convolution3d-Normalization-Activation blocks: a
+    :class:`ConvNormActivation` with ``nn.Conv3d`` for ``(N, C, D, H, W)`` video input
+    (arguments as there, without ``conv_layer``; ``norm_layer`` defaults to
+    ``nn.BatchNorm3d``)."""
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size=3,
+        stride=1,
+        padding=None,
+        groups=1,
+        norm_layer=nn.BatchNorm3d,
+        activation_layer=nn.ReLU,
+        dilation=1,
+        inplace=True,
+        bias=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            groups,
+            norm_layer,
+            activation_layer,
+            dilation,
+            inplace,
+            bias,
+            nn.Conv3d,
+        )
 
 
 class SqueezeExcitation(nn.Module):
