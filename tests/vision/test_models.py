@@ -463,7 +463,7 @@ def test_weights_lenet_and_errors(tmp_path):
     )
     with pytest.raises(RuntimeError, match="size mismatch"):
         models.lenet5(num_classes=4, weights=path)
-    with pytest.raises(FileNotFoundError, match=r"local \.safetensors file"):
+    with pytest.raises(FileNotFoundError, match=r"local \.safetensors or \.pth file"):
         models.lenet5(weights="DEFAULT")
     with pytest.raises(TypeError, match="weights must be None or the path"):
         models.lenet5(weights=True)

@@ -15,15 +15,19 @@ The structure is JSON in which every JSON object is a tagged node:
 ``{"Counter": [...]}`` and
 ``{"float": "nan" | "inf" | "-inf"}``; lists, strings, numbers, booleans and null are
 themselves.
+
+``ember.load`` also reads the files ``torch.save`` writes, without running their pickles'
+code (``ember._torch_checkpoint``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import Counter, OrderedDict
 
-from . import backend
+from . import _torch_checkpoint, backend
 from ._tensor import Tensor
 from .utils.safetensors import _file_name, load_file_with_metadata, save_file
 
@@ -68,7 +72,14 @@ def save(obj, f):
 
 
 def load(f, map_location=None, *, weights_only=True):
-    """Load an object saved with :func:`ember.save`, or the tensors of any safetensors file.
+    """Load an object saved with :func:`ember.save` or ``torch.save``, or the tensors of any
+    safetensors file.
+
+    A ``torch.save`` file (the zip format of PyTorch >= 1.6, or the older one) is read as
+    ``torch.load(weights_only=True)`` reads it: tensors, parameters, dicts, OrderedDicts,
+    lists, tuples, sets and plain values load, as Ember tensors; any other class or function
+    its pickle names is refused with ``pickle.UnpicklingError``, never imported or called.
+    Tensors that shared a storage in torch share memory where they are contiguous views of it.
 
     Tensors return to the device they were saved from unless ``map_location`` says otherwise.
 
@@ -77,16 +88,24 @@ def load(f, map_location=None, *, weights_only=True):
         map_location: where to put the tensors, as in ``torch.load``: a device or device
             string for all of them; a dict remapping saved locations (``{"cuda:1": "cuda:0"}``);
             or a callable ``(tensor, location)`` given each tensor on the CPU with the location
-            it was saved from, returning the tensor to use (or None for the default).
-        weights_only (bool): accepted for torch compatibility. Ember never unpickles, so
-            loading is always as safe as torch's ``weights_only=True``.
+            it was saved from, returning the tensor to use (or None for the default). For a
+            ``torch.save`` file the callable gets each storage, as a 1-D tensor, as in torch.
+        weights_only (bool): accepted for torch compatibility, with no effect: Ember never
+            runs code from a file, so ``weights_only=False`` does not lift the restriction.
 
     Returns:
         The saved object; for a safetensors file not written by Ember, a dict of its tensors.
 
     Raises:
-        ValueError: the file is truncated or corrupt (the message names it).
+        ValueError: the file is truncated or corrupt (the message names it), or a
+            ``torch.save`` file holds tensors Ember lacks (bfloat16, quantized, sparse).
+        pickle.UnpicklingError: a ``torch.save`` file's pickle names a class or function
+            outside torch's weights-only allowlist.
     """
+    f, kind = _torch_checkpoint.sniff(f)
+    if kind is not None:
+        place = functools.partial(_place, map_location=map_location)
+        return _torch_checkpoint.load(f, kind, place)
     tensors, metadata = load_file_with_metadata(f)
     metadata = metadata or {}
     version = metadata.get("ember.version")

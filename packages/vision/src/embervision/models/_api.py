@@ -1,8 +1,9 @@
 """The model registry (``register_model``, ``get_model``, ``list_models``) and weight loading.
 
 Builders register themselves by name, as in torchvision, so ``get_model("resnet18")`` and
-``list_models()`` see every model. Pretrained weights are local safetensors files: Ember has no
-``Weights`` enums and downloads nothing.
+``list_models()`` see every model. Pretrained weights are local files, safetensors or
+``torch.save``'s (torchvision's ``.pth`` downloads among them): Ember has no ``Weights`` enums
+and the builders download nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import os
 
-from ember.utils.safetensors import load_file
+import ember
 
 __all__ = ["register_model", "list_models", "get_model_builder", "get_model"]
 
@@ -96,27 +97,30 @@ def get_model(name, **config):
 
 
 def _load_weights(model, weights, rename=None):
-    """Load a local safetensors file (torchvision state-dict names) into ``model``, strictly.
+    """Load a local weights file (torchvision state-dict names) into ``model``, strictly.
 
     ``weights=None`` leaves the model as initialised. Anything else must be the path of a
-    ``.safetensors`` file; a torchvision weights name such as ``"DEFAULT"`` gets a message
-    saying so, since Ember never downloads. ``rename``, if given, maps each key of the file
-    to the model's name for it (for checkpoints saved under older module names).
+    ``.safetensors`` file or of a ``torch.save`` file such as torchvision's own ``.pth``
+    downloads (read without running pickled code, see ``ember.load``); a torchvision weights
+    name such as ``"DEFAULT"`` gets a message saying so, since Ember never downloads here.
+    ``rename``, if given, maps each key of the file to the model's name for it (for
+    checkpoints saved under older module names).
     """
     if weights is None:
         return model
     if not isinstance(weights, (str, os.PathLike)):
         raise TypeError(
-            "weights must be None or the path of a local .safetensors file, "
+            "weights must be None or the path of a local .safetensors or .pth file, "
             f"got {type(weights).__name__}"
         )
     path = os.fspath(weights)
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"weights file '{path}' not found: weights= takes the path of a local "
-            ".safetensors file (Ember has no Weights enums and downloads nothing)"
+            ".safetensors or .pth file (Ember has no Weights enums; "
+            "ember.hub.load_state_dict_from_url fetches a torchvision .pth by its URL)"
         )
-    state_dict = load_file(path)
+    state_dict = ember.load(path, map_location="cpu")
     if rename is not None:
         state_dict = {rename(key): value for key, value in state_dict.items()}
     model.load_state_dict(state_dict, strict=True)

@@ -64,7 +64,7 @@ def alexnet(*, weights=None, progress=True, **kwargs):
     """AlexNet (see :class:`AlexNet`).
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict to load
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict to load
             (strictly), e.g. torchvision's ``alexnet-owt-7be5be79.pth`` converted to
             safetensors. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.

@@ -207,7 +207,7 @@ def convnext_tiny(*, weights=None, progress=True, **kwargs):
     widths 96-768, depths [3, 3, 9, 3], stochastic depth 0.1, 28,589,128 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: passed to :class:`ConvNeXt` (``stochastic_depth_prob``, ``layer_scale``,

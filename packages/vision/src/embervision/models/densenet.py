@@ -201,7 +201,7 @@ def densenet121(*, weights=None, progress=True, **kwargs):
     7,978,856 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys (or the LuaTorch-era ``norm.1`` names), loaded strictly.
             Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.

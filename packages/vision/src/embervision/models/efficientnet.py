@@ -400,7 +400,7 @@ def efficientnet_b0(*, weights=None, progress=True, **kwargs):
     Networks <https://arxiv.org/abs/1905.11946>`_, 5,288,548 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: passed to :class:`EfficientNet` (``num_classes``, ``stochastic_depth_prob``,

@@ -265,7 +265,7 @@ def googlenet(*, weights=None, progress=True, **kwargs):
     auxiliary classifiers).
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, auxiliary classifiers included, loaded strictly. As in
             torchvision, loading one makes ``transform_input`` default to True, skips the
             initialisation, and then drops the auxiliary classifiers unless ``aux_logits=True``

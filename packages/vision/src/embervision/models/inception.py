@@ -334,7 +334,7 @@ def inception_v3(*, weights=None, progress=True, **kwargs):
     auxiliary classifier).
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, auxiliary classifier included, loaded strictly. As in
             torchvision, loading one makes ``transform_input`` default to True and skips
             the initialisation; ``aux_logits=False`` or ``init_weights=True`` with it raises

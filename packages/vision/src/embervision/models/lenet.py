@@ -60,7 +60,7 @@ def lenet5(*, num_classes=10, classic=False, weights=None, progress=True, **kwar
     Args:
         num_classes (int): number of output logits. Default: 10.
         classic (bool): the 1998 variant with tanh and average pooling. Default: False.
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict to load
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict to load
             (strictly). Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: passed to :class:`LeNet5`.

@@ -608,7 +608,7 @@ def maxvit_t(*, weights=None, progress=True, **kwargs):
     layers, heads of 32, 7×7 partitions, stochastic depth 0.2, 30,919,624 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: ``input_size`` ((224, 224)) and the arguments of :class:`MaxVit`

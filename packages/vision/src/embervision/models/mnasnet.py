@@ -159,7 +159,7 @@ def mnasnet0_5(*, weights=None, progress=True, **kwargs):
     """MNASNet with depth multiplier 0.5, 2,218,512 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: passed to :class:`MNASNet` (``num_classes``, ``dropout``).

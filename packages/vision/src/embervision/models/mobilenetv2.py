@@ -170,7 +170,7 @@ def mobilenet_v2(*, weights=None, progress=True, **kwargs):
     <https://arxiv.org/abs/1801.04381>`_, 3,504,872 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: passed to :class:`MobileNetV2` (``num_classes``, ``width_mult``,

@@ -295,7 +295,7 @@ def mobilenet_v3_large(*, weights=None, progress=True, **kwargs):
     <https://arxiv.org/abs/1905.02244>`_, 5,483,032 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: ``width_mult`` (1.0), ``reduced_tail`` (False) and ``dilated`` (False) of

@@ -394,7 +394,7 @@ def regnet_y_400mf(*, weights=None, progress=True, **kwargs):
     <https://arxiv.org/abs/2003.13678>`_, 4,344,144 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: passed to :class:`RegNet` (``num_classes``, ``stem_width``, ``stem_type``,

@@ -313,7 +313,7 @@ def resnet18(*, weights=None, progress=True, **kwargs):
     """ResNet-18: BasicBlock × [2, 2, 2, 2], 11,689,512 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: passed to :class:`ResNet` (``num_classes``, ``zero_init_residual``,

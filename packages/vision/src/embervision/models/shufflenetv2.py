@@ -167,7 +167,7 @@ def shufflenet_v2_x0_5(*, weights=None, progress=True, **kwargs):
     parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: passed to :class:`ShuffleNetV2` (``num_classes``, ``inverted_residual``).

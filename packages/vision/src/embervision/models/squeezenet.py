@@ -125,7 +125,7 @@ def squeezenet1_0(*, weights=None, progress=True, **kwargs):
     """SqueezeNet 1.0, 1,248,424 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: passed to :class:`SqueezeNet` (``num_classes``, ``dropout``).

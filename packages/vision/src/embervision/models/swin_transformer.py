@@ -654,7 +654,7 @@ def swin_t(*, weights=None, progress=True, **kwargs):
     stochastic depth 0.2, 28,288,354 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
         **kwargs: passed to :class:`SwinTransformer` (``mlp_ratio``, ``dropout``,

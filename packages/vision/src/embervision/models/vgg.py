@@ -123,7 +123,7 @@ def vgg11(*, weights=None, progress=True, **kwargs):
     """VGG-11 (configuration "A"), 132,863,336 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly (the random initialisation is then skipped).
             Default: None.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.

@@ -353,7 +353,7 @@ def vit_b_16(*, weights=None, progress=True, **kwargs):
     16×16 patches, 86,567,656 parameters.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict with
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict with
             torchvision's keys, loaded strictly. Default: None, random initialisation.
             torchvision's ``IMAGENET1K_SWAG_*`` weights need ``image_size=384`` (518 for
             ViT-H/14) here, as the position embedding's length depends on it.

@@ -75,7 +75,7 @@ def fcn_resnet50(
     its ``layer3`` a second one.
 
     Args:
-        weights (str or os.PathLike, optional): a local ``.safetensors`` state dict of the
+        weights (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict of the
             whole model with torchvision's keys, loaded strictly. Default: None, no
             pre-trained weights.
         progress (bool): accepted for torchvision compatibility; nothing is downloaded.
@@ -84,7 +84,7 @@ def fcn_resnet50(
         aux_loss (bool, optional): If True, it uses an auxiliary loss. Default: True when
             ``weights`` is given (torchvision's checkpoints have the auxiliary head), else no
             auxiliary head.
-        weights_backbone (str or os.PathLike, optional): a local ``.safetensors`` state dict
+        weights_backbone (str or os.PathLike, optional): a local ``.safetensors`` or ``.pth`` state dict
             of the ResNet-50 backbone (torchvision's ``resnet50`` keys), ignored when
             ``weights`` is given. Default: None (torchvision's default, ImageNet weights,
             would need a download).
