@@ -1,6 +1,6 @@
 """TVTensors (``torchvision.tv_tensors``): tensor subclasses that tell the v2 transforms what a
-tensor holds — an image, a video, a segmentation mask or bounding boxes — so that one
-transform treats each of them the right way.
+tensor holds — an image, a video, a segmentation mask, bounding boxes or keypoints — so that
+one transform treats each of them the right way.
 
 As in torchvision, operations on a TVTensor return plain tensors (the result of an arbitrary
 operation is no longer known to be, say, an image); only ``clone``, ``to``, ``detach`` and
@@ -26,6 +26,7 @@ __all__ = [
     "Mask",
     "BoundingBoxes",
     "BoundingBoxFormat",
+    "KeyPoints",
     "wrap",
 ]
 
@@ -64,6 +65,12 @@ class TVTensor(Tensor):
         output = object.__new__(cls)
         output._adopt(tensor)
         return output
+
+    @classmethod
+    def wrap(cls, tensor, like, **kwargs):
+        """``tensor`` as this TVTensor type with ``like``'s metadata (``kwargs`` override it);
+        what :func:`wrap` calls, and what a TVTensor with its own metadata overrides."""
+        return cls._wrap(tensor)
 
     def _rewrap(self, output):
         """``output`` wrapped with this TVTensor's type and metadata."""
@@ -211,11 +218,62 @@ class BoundingBoxes(TVTensor):
         output._set(tensor, format, canvas_size, clamping_mode)
         return output
 
+    @classmethod
+    def wrap(cls, tensor, like, **kwargs):
+        return cls._wrap(
+            tensor,
+            format=kwargs.get("format", like.format),
+            canvas_size=kwargs.get("canvas_size", like.canvas_size),
+            clamping_mode=kwargs.get("clamping_mode", like.clamping_mode),
+        )
+
     def _extra_repr(self):
         return (
             f", format={self.format}, canvas_size={self.canvas_size}, "
             f"clamping_mode={self.clamping_mode}"
         )
+
+
+class KeyPoints(TVTensor):
+    """Points ``[..., 2]`` of one image or video, each ``(x, y)`` along its width and height.
+
+    They may be single points ``[N, 2]``, polygons or polygonal chains ``[N, P, 2]``, or
+    skeletons ``[N, B, 2, 2]``; transforms move every point the way the image moves its pixels
+    and, unlike boxes, never clamp them (see ``ClampKeyPoints`` and ``SanitizeKeyPoints``).
+
+    Args:
+        data: anything ``ember.as_tensor`` takes; a single point ``[2]`` becomes ``[1, 2]``.
+        canvas_size (two-tuple of ints): height and width of the image or video.
+        dtype, device, requires_grad: as for ``Image``.
+    """
+
+    __slots__ = ("canvas_size",)
+
+    def __init__(self, data, *, canvas_size, dtype=None, device=None, requires_grad=None):
+        tensor = _to_tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        self._set(tensor, canvas_size)
+
+    def _set(self, tensor, canvas_size, check_dims=True):
+        if check_dims:
+            if tensor.ndim == 1:
+                tensor = tensor.unsqueeze(0)
+            elif tensor.shape[-1] != 2:
+                raise ValueError(f"Expected a tensor of shape (..., 2), not {tensor.shape}")
+        self._adopt(tensor)
+        self.canvas_size = tuple(canvas_size)
+
+    @classmethod
+    def _wrap(cls, tensor, *, canvas_size, check_dims=True):
+        output = object.__new__(cls)
+        output._set(tensor, canvas_size, check_dims)
+        return output
+
+    @classmethod
+    def wrap(cls, tensor, like, **kwargs):
+        return cls._wrap(tensor, canvas_size=kwargs.get("canvas_size", like.canvas_size))
+
+    def _extra_repr(self):
+        return f", canvas_size={self.canvas_size}"
 
 
 def wrap(wrappee, *, like, **kwargs):
@@ -225,13 +283,6 @@ def wrap(wrappee, *, like, **kwargs):
         wrappee (Tensor): the tensor to wrap (its data is shared, not copied).
         like (TVTensor): the TVTensor whose type and metadata the result takes.
         **kwargs: metadata to override, for ``BoundingBoxes``: ``format``, ``canvas_size``,
-            ``clamping_mode``.
+            ``clamping_mode``; for ``KeyPoints``: ``canvas_size``.
     """
-    if isinstance(like, BoundingBoxes):
-        return BoundingBoxes._wrap(
-            wrappee,
-            format=kwargs.get("format", like.format),
-            canvas_size=kwargs.get("canvas_size", like.canvas_size),
-            clamping_mode=kwargs.get("clamping_mode", like.clamping_mode),
-        )
-    return type(like)._wrap(wrappee)
+    return type(like).wrap(wrappee, like, **kwargs)

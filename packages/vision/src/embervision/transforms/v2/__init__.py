@@ -1,36 +1,75 @@
 """Transforms v2 (``torchvision.transforms.v2``): transforms that take whole samples —
-any nesting of tuples, lists and dicts of images, videos, masks, bounding boxes and other
-values — and transform each part consistently (a flip moves the boxes with the pixels), with
-the v2 functionals in ``functional``."""
+any nesting of tuples, lists and dicts of images, videos, masks, bounding boxes, keypoints and
+other values — and transform each part consistently (a flip moves the boxes with the pixels),
+with the v2 functionals in ``functional``."""
 
 from ..functional import InterpolationMode
 from . import functional
-from ._augment import RandomErasing
-from ._color import ColorJitter, Grayscale, RandomGrayscale
+from ._augment import JPEG, CutMix, MixUp, RandomErasing
+from ._auto_augment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
+from ._color import (
+    RGB,
+    ColorJitter,
+    Grayscale,
+    RandomAdjustSharpness,
+    RandomAutocontrast,
+    RandomChannelPermutation,
+    RandomEqualize,
+    RandomGrayscale,
+    RandomInvert,
+    RandomPhotometricDistort,
+    RandomPosterize,
+    RandomSolarize,
+)
 from ._container import Compose, RandomApply, RandomChoice, RandomOrder
 from ._geometry import (
     CenterCrop,
+    ElasticTransform,
+    FiveCrop,
     Pad,
     RandomAffine,
     RandomCrop,
     RandomHorizontalFlip,
+    RandomIoUCrop,
+    RandomPerspective,
+    RandomResize,
     RandomResizedCrop,
     RandomRotation,
+    RandomShortestSize,
     RandomVerticalFlip,
+    RandomZoomOut,
     Resize,
+    ScaleJitter,
+    TenCrop,
 )
 from ._misc import (
     ClampBoundingBoxes,
+    ClampKeyPoints,
     ConvertBoundingBoxFormat,
+    ConvertImageDtype,
     GaussianBlur,
+    GaussianNoise,
     Identity,
     Lambda,
+    LinearTransformation,
     Normalize,
     SanitizeBoundingBoxes,
+    SanitizeKeyPoints,
+    SetClampingMode,
     ToDtype,
+    UniformTemporalSubsample,
 )
 from ._transform import Transform
-from ._type_conversion import PILToTensor, ToImage, ToPILImage, ToPureTensor
+from ._type_conversion import PILToTensor, ToImage, ToPILImage, ToPureTensor, ToTensor
+from ._utils import (
+    check_type,
+    get_bounding_boxes,
+    get_keypoints,
+    has_all,
+    has_any,
+    query_chw,
+    query_size,
+)
 
 __all__ = [
     "InterpolationMode",
@@ -45,23 +84,64 @@ __all__ = [
     "ToPureTensor",
     "PILToTensor",
     "ToPILImage",
+    "ToTensor",
     "ToDtype",
+    "ConvertImageDtype",
     "Normalize",
+    "LinearTransformation",
     "Resize",
+    "RandomResize",
+    "RandomShortestSize",
+    "ScaleJitter",
     "CenterCrop",
     "RandomCrop",
     "RandomResizedCrop",
+    "RandomIoUCrop",
+    "FiveCrop",
+    "TenCrop",
     "RandomHorizontalFlip",
     "RandomVerticalFlip",
     "Pad",
+    "RandomZoomOut",
     "RandomRotation",
     "RandomAffine",
+    "RandomPerspective",
+    "ElasticTransform",
     "ColorJitter",
+    "RandomPhotometricDistort",
     "Grayscale",
     "RandomGrayscale",
+    "RGB",
+    "RandomChannelPermutation",
+    "RandomInvert",
+    "RandomPosterize",
+    "RandomSolarize",
+    "RandomAdjustSharpness",
+    "RandomAutocontrast",
+    "RandomEqualize",
     "GaussianBlur",
+    "GaussianNoise",
     "RandomErasing",
+    "JPEG",
+    "MixUp",
+    "CutMix",
+    "AutoAugmentPolicy",
+    "AutoAugment",
+    "RandAugment",
+    "TrivialAugmentWide",
+    "AugMix",
+    "UniformTemporalSubsample",
     "ClampBoundingBoxes",
     "SanitizeBoundingBoxes",
     "ConvertBoundingBoxFormat",
+    "SetClampingMode",
+    "ClampKeyPoints",
+    "SanitizeKeyPoints",
+    "check_type",
+    "get_bounding_boxes",
+    "get_keypoints",
+    "has_all",
+    "has_any",
+    "query_chw",
+    "query_size",
 ]

@@ -1,9 +1,9 @@
-"""Identity, Lambda, normalisation, blur, dtype conversion and box sanitising."""
+"""Identity, Lambda, linear maps, normalisation, blur, noise, dtype conversion, temporal
+subsampling, and the clamping and sanitising of boxes and keypoints."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 
 from PIL import Image as PILImage
 
@@ -14,7 +14,15 @@ from ... import transforms as _v1
 from ... import tv_tensors
 from . import functional as F
 from ._transform import Transform
-from ._utils import get_bounding_boxes, has_any, is_pure_tensor, tree_flatten, tree_unflatten
+from ._utils import (
+    _parse_labels_getter,
+    get_bounding_boxes,
+    get_keypoints,
+    has_any,
+    is_pure_tensor,
+    tree_flatten,
+    tree_unflatten,
+)
 
 
 class Identity(Transform):
@@ -52,6 +60,37 @@ class Lambda(Transform):
         if self.types != (object,):
             extras.append(f"types={[type.__name__ for type in self.types]}")
         return ", ".join(extras)
+
+
+class LinearTransformation(Transform):
+    """Whiten (or otherwise linearly map) a tensor image or video: flatten each ``[C, H, W]``
+    to ``D = C * H * W`` values, subtract ``mean_vector`` and multiply by
+    ``transformation_matrix``.
+
+    Args:
+        transformation_matrix (Tensor): ``[D, D]``.
+        mean_vector (Tensor): ``[D]``.
+    """
+
+    _transformed_types = (is_pure_tensor, tv_tensors.Image, tv_tensors.Video)
+
+    def __init__(self, transformation_matrix, mean_vector):
+        super().__init__()
+        # v1 checks the shapes, devices and dtypes the same way
+        _v1.LinearTransformation(transformation_matrix, mean_vector)
+        self.transformation_matrix = transformation_matrix
+        self.mean_vector = mean_vector
+
+    def check_inputs(self, flat_inputs):
+        if has_any(flat_inputs, PILImage.Image):
+            raise TypeError(f"{type(self).__name__}() does not support PIL images.")
+
+    def transform(self, inpt, params):
+        # v1's forward, which reads the same two attributes
+        output = _v1.LinearTransformation.forward(self, inpt)
+        if isinstance(inpt, (tv_tensors.Image, tv_tensors.Video)):
+            output = tv_tensors.wrap(output, like=inpt)
+        return output
 
 
 class Normalize(Transform):
@@ -101,6 +140,31 @@ class GaussianBlur(Transform):
 
     def transform(self, inpt, params):
         return self._call_kernel(F.gaussian_blur, inpt, self.kernel_size, **params)
+
+
+class GaussianNoise(Transform):
+    """Add Gaussian noise to images or videos, independently per element (and so per image
+    of a batch); PIL images are not supported.
+
+    ``mean`` and ``sigma`` are on the [0, 1] scale whatever the dtype: a uint8 image gets
+    ``255 * mean`` added on average.
+
+    Args:
+        mean (float): mean of the noise. Default 0.
+        sigma (float): its standard deviation. Default 0.1.
+        clip (bool): clip the result to [0, 1] (floats) or [0, 255] (uint8). Default True.
+    """
+
+    def __init__(self, mean=0.0, sigma=0.1, clip=True):
+        super().__init__()
+        self.mean = mean
+        self.sigma = sigma
+        self.clip = clip
+
+    def transform(self, inpt, params):
+        return self._call_kernel(
+            F.gaussian_noise, inpt, mean=self.mean, sigma=self.sigma, clip=self.clip
+        )
 
 
 class ToDtype(Transform):
@@ -165,41 +229,39 @@ class ToDtype(Transform):
         return self._call_kernel(F.to_dtype, inpt, dtype=dtype, scale=self.scale)
 
 
-def _find_labels_default_heuristic(inputs):
-    """The labels of a sample: the second item of a pair when it is a tensor, else the value
-    under the ``labels`` key (case-insensitive; else the first key containing ``label``) of
-    the dict that is the sample or its second item."""
-    if isinstance(inputs, (tuple, list)):
-        inputs = inputs[1]
-    if is_pure_tensor(inputs):
-        return inputs
-    if not isinstance(inputs, Mapping):
-        raise ValueError(
-            "When using the default labels_getter, the input passed to forward must be a "
-            "dictionary or a two-tuple whose second item is a dictionary or a tensor, but got "
-            f"{inputs} instead."
-        )
-    keys = [key for key in inputs if key.lower() == "labels"]
-    keys += [key for key in inputs if "label" in key.lower()]
-    if not keys:
-        raise ValueError(
-            "Could not infer where the labels are in the sample. Try passing a callable as the "
-            "labels_getter parameter?If there are no labels in the sample by design, pass "
-            "labels_getter=None."
-        )
-    return inputs[keys[0]]
+class ConvertImageDtype(Transform):
+    """Convert to ``dtype`` and rescale the values (deprecated in torchvision: use
+    ``ToDtype(dtype, scale=True)``). Masks, boxes and keypoints are cast too.
+
+    Args:
+        dtype (ember.dtype): the dtype. Default float32.
+    """
+
+    def __init__(self, dtype=ember.float32):
+        super().__init__()
+        self.dtype = dtype
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.to_dtype, inpt, dtype=self.dtype, scale=True)
 
 
-def _parse_labels_getter(labels_getter):
-    if labels_getter == "default":
-        return _find_labels_default_heuristic
-    if callable(labels_getter):
-        return labels_getter
-    if labels_getter is None:
-        return lambda _: None
-    raise ValueError(
-        f"labels_getter should either be 'default', a callable, or None, but got {labels_getter}."
-    )
+def _labels_as_tuple(labels):
+    """What a labels getter returned as a tuple of tensors (None stays None)."""
+    if labels is None:
+        return None
+    msg = "The labels in the input to forward() must be a tensor or None, got {type} instead."
+    if isinstance(labels, Tensor):
+        return (labels,)
+    if not isinstance(labels, (tuple, list)):
+        raise ValueError(msg.format(type=type(labels)))
+    for entry in labels:
+        if not isinstance(entry, Tensor):
+            raise ValueError(msg.format(type=type(entry)))
+    return tuple(labels)
+
+
+def _is_label(inpt, labels):
+    return labels is not None and any(inpt is label for label in labels)
 
 
 class SanitizeBoundingBoxes(Transform):
@@ -230,19 +292,7 @@ class SanitizeBoundingBoxes(Transform):
 
     def forward(self, *inputs):
         inputs = inputs if len(inputs) > 1 else inputs[0]
-        labels = self._labels_getter(inputs)
-        if labels is not None:
-            msg = (
-                "The labels in the input to forward() must be a tensor or None, got {type} instead."
-            )
-            if isinstance(labels, Tensor):
-                labels = (labels,)
-            elif isinstance(labels, (tuple, list)):
-                for entry in labels:
-                    if not isinstance(entry, Tensor):
-                        raise ValueError(msg.format(type=type(entry)))
-            else:
-                raise ValueError(msg.format(type=type(labels)))
+        labels = _labels_as_tuple(self._labels_getter(inputs))
         flat_inputs, spec = tree_flatten(inputs)
         boxes = get_bounding_boxes(flat_inputs)
         if labels is not None:
@@ -257,7 +307,7 @@ class SanitizeBoundingBoxes(Transform):
         return tree_unflatten([self.transform(inpt, params) for inpt in flat_inputs], spec)
 
     def transform(self, inpt, params):
-        is_label = params["labels"] is not None and any(inpt is label for label in params["labels"])
+        is_label = _is_label(inpt, params["labels"])
         is_bounding_boxes = isinstance(inpt, tv_tensors.BoundingBoxes)
         is_mask = isinstance(inpt, tv_tensors.Mask)
         if not (is_label or is_bounding_boxes or is_mask):
@@ -300,3 +350,93 @@ class ConvertBoundingBoxFormat(Transform):
 
     def transform(self, inpt, params):
         return F.convert_bounding_box_format(inpt, new_format=self.format)
+
+
+class SetClampingMode(Transform):
+    """Set the ``clamping_mode`` of bounding boxes for the transforms that follow.
+
+    Args:
+        clamping_mode: ``"soft"``, ``"hard"`` or None.
+    """
+
+    _transformed_types = (tv_tensors.BoundingBoxes,)
+
+    def __init__(self, clamping_mode):
+        super().__init__()
+        if clamping_mode not in (None, "soft", "hard"):
+            raise ValueError(f"clamping_mode must be soft, hard or None, got {clamping_mode}")
+        self.clamping_mode = clamping_mode
+
+    def transform(self, inpt, params):
+        output = inpt.clone()
+        output.clamping_mode = self.clamping_mode
+        return output
+
+
+class ClampKeyPoints(Transform):
+    """Clamp keypoints to the pixel grid of their canvas, ``[0, width - 1] x [0, height -
+    1]``."""
+
+    _transformed_types = (tv_tensors.KeyPoints,)
+
+    def transform(self, inpt, params):
+        return F.clamp_keypoints(inpt)
+
+
+class SanitizeKeyPoints(Transform):
+    """Remove the keypoints outside their canvas, and the matching labels.
+
+    Keypoints ``[N, 2]`` are removed one by one; groups ``[N, ..., 2]`` (polygons, skeletons)
+    whole, when one of their points is outside. See ``ClampKeyPoints`` to clamp instead.
+
+    Args:
+        labels_getter (callable, str or None): how to find the labels (or other tensors
+            indexed like the keypoints): ``"default"`` as in ``SanitizeBoundingBoxes``, a
+            callable, or None (default) for the keypoints alone.
+    """
+
+    def __init__(self, labels_getter=None):
+        super().__init__()
+        self.labels_getter = labels_getter
+        self._labels_getter = _parse_labels_getter(labels_getter)
+
+    def forward(self, *inputs):
+        inputs = inputs if len(inputs) > 1 else inputs[0]
+        labels = _labels_as_tuple(self._labels_getter(inputs))
+        flat_inputs, spec = tree_flatten(inputs)
+        points = get_keypoints(flat_inputs)
+        if labels is not None:
+            for label in labels:
+                if points.shape[0] != label.shape[0]:
+                    raise ValueError(
+                        f"Number of kepyoints (shape={points.shape}) must match the number of "
+                        f"labels.Found labels with shape={label.shape})."
+                    )
+        _, valid = F.sanitize_keypoints(points)
+        params = dict(valid=valid, labels=labels)
+        return tree_unflatten([self.transform(inpt, params) for inpt in flat_inputs], spec)
+
+    def transform(self, inpt, params):
+        is_label = _is_label(inpt, params["labels"])
+        if not (is_label or isinstance(inpt, tv_tensors.KeyPoints)):
+            return inpt
+        output = inpt[params["valid"]]
+        return output if is_label else tv_tensors.wrap(output, like=inpt)
+
+
+class UniformTemporalSubsample(Transform):
+    """Keep ``num_samples`` frames evenly spaced over the time dim of videos ``[..., T, C,
+    H, W]`` (frames repeat when ``num_samples > T``).
+
+    Args:
+        num_samples (int): the number of frames to keep.
+    """
+
+    _transformed_types = (Tensor,)
+
+    def __init__(self, num_samples):
+        super().__init__()
+        self.num_samples = num_samples
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.uniform_temporal_subsample, inpt, self.num_samples)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from PIL import Image as PILImage
 
 from ... import tv_tensors
+from ..functional import to_tensor
 from . import functional as F
 from ._transform import Transform
 from ._utils import is_pure_tensor
@@ -55,3 +58,23 @@ class ToPureTensor(Transform):
 
     def transform(self, inpt, params):
         return as_plain(inpt)
+
+
+class ToTensor(Transform):
+    """A PIL image or ``(H, W[, C])`` numpy array as a ``(C, H, W)`` tensor, 8-bit data scaled
+    to [0, 1] (v1's ``ToTensor``; deprecated in torchvision: use ``Compose([ToImage(),
+    ToDtype(ember.float32, scale=True)])``)."""
+
+    _transformed_types = (PILImage.Image, np.ndarray)
+
+    def __init__(self):
+        warnings.warn(
+            "The transform `ToTensor()` is deprecated and will be removed in a future release. "
+            "Instead, please use `v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, "
+            "scale=True)])`.Output is equivalent up to float precision.",
+            stacklevel=2,
+        )
+        super().__init__()
+
+    def transform(self, inpt, params):
+        return to_tensor(inpt)

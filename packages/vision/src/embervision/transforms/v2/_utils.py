@@ -1,9 +1,10 @@
 """What the v2 transforms share: flattening nested inputs into their leaves and back, type
-checks, querying the size of a sample and the ``fill`` argument."""
+checks, querying the size of a sample, finding its labels, and the ``fill`` argument."""
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping, Sequence
 
 from PIL import Image as PILImage
 
@@ -63,7 +64,13 @@ def check_type(obj, types_or_checks):
 
 
 def has_any(flat_inputs, *types_or_checks):
+    """Whether some input is one of the types, or passes one of the checks."""
     return any(check_type(inpt, types_or_checks) for inpt in flat_inputs)
+
+
+def has_all(flat_inputs, *types_or_checks):
+    """Whether each of the types (or checks) matches some input."""
+    return all(has_any(flat_inputs, type_or_check) for type_or_check in types_or_checks)
 
 
 def query_chw(flat_inputs):
@@ -86,6 +93,7 @@ def query_size(flat_inputs):
         tv_tensors.Video,
         tv_tensors.Mask,
         tv_tensors.BoundingBoxes,
+        tv_tensors.KeyPoints,
     )
     sizes = {tuple(get_size(x)) for x in flat_inputs if check_type(x, sized_types)}
     if not sizes:
@@ -96,11 +104,70 @@ def query_size(flat_inputs):
 
 
 def get_bounding_boxes(flat_inputs):
-    """The one ``BoundingBoxes`` of a sample."""
+    """The one ``BoundingBoxes`` of a sample (the first, by convention the only one)."""
     for inpt in flat_inputs:
         if isinstance(inpt, tv_tensors.BoundingBoxes):
             return inpt
     raise ValueError("No bounding boxes were found in the sample")
+
+
+def get_keypoints(flat_inputs):
+    """The one ``KeyPoints`` of a sample (the first, by convention the only one)."""
+    for inpt in flat_inputs:
+        if isinstance(inpt, tv_tensors.KeyPoints):
+            return inpt
+    raise ValueError("No keypoints were found in the sample")
+
+
+def _find_labels_default_heuristic(inputs):
+    """The labels of a sample: the second item of a pair when it is a tensor, else the value
+    under the ``labels`` key (case-insensitive; else the first key containing ``label``) of
+    the dict that is the sample or its second item."""
+    if isinstance(inputs, (tuple, list)):
+        inputs = inputs[1]
+    if is_pure_tensor(inputs):
+        return inputs
+    if not isinstance(inputs, Mapping):
+        raise ValueError(
+            "When using the default labels_getter, the input passed to forward must be a "
+            "dictionary or a two-tuple whose second item is a dictionary or a tensor, but got "
+            f"{inputs} instead."
+        )
+    keys = [key for key in inputs if key.lower() == "labels"]
+    keys += [key for key in inputs if "label" in key.lower()]
+    if not keys:
+        raise ValueError(
+            "Could not infer where the labels are in the sample. Try passing a callable as the "
+            "labels_getter parameter?If there are no labels in the sample by design, pass "
+            "labels_getter=None."
+        )
+    return inputs[keys[0]]
+
+
+def _parse_labels_getter(labels_getter):
+    if labels_getter == "default":
+        return _find_labels_default_heuristic
+    if callable(labels_getter):
+        return labels_getter
+    if labels_getter is None:
+        return lambda _: None
+    raise ValueError(
+        f"labels_getter should either be 'default', a callable, or None, but got {labels_getter}."
+    )
+
+
+def _setup_number_or_seq(arg, name):
+    """A number or a sequence of one or two numbers as ``[a, b]`` floats."""
+    if not isinstance(arg, (int, float, Sequence)):
+        raise TypeError(f"{name} should be a number or a sequence of numbers. Got {type(arg)}")
+    if isinstance(arg, Sequence):
+        if len(arg) not in (1, 2):
+            raise ValueError(f"If {name} is a sequence its length should be 1 or 2. Got {len(arg)}")
+        for element in arg:
+            if not isinstance(element, (int, float)):
+                raise ValueError(f"{name} should be a sequence of numbers. Got {type(element)}")
+        return [float(arg[0]), float(arg[-1])]
+    return [float(arg), float(arg)]
 
 
 def _check_fill_arg(fill):

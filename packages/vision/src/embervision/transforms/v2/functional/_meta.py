@@ -1,6 +1,9 @@
-"""Sizes of the inputs, and the bounding-box format conversion and clamping."""
+"""Sizes of the inputs, the bounding-box format conversion, and the clamping of boxes and
+keypoints."""
 
 from __future__ import annotations
+
+import warnings
 
 from PIL import Image as PILImage
 
@@ -8,19 +11,32 @@ import ember
 from ember import Tensor
 
 from .... import tv_tensors
-from ....tv_tensors import BoundingBoxes, BoundingBoxFormat, wrap
+from ....tv_tensors import BoundingBoxes, BoundingBoxFormat, KeyPoints, wrap
+from ... import _functional_tensor as _F_t
 from ... import functional as _F
-from ._utils import _dispatch, _register_kernel_internal, as_plain, is_pure_tensor
+from ._utils import _dispatch, _kernel_alias, _register_kernel_internal, as_plain, is_pure_tensor
 
 __all__ = [
     "get_dimensions",
+    "get_dimensions_image",
+    "get_dimensions_video",
     "get_num_channels",
+    "get_num_channels_image",
+    "get_num_channels_video",
+    "get_image_num_channels",
     "get_size",
+    "get_size_image",
+    "get_size_video",
+    "get_size_mask",
+    "get_size_bounding_boxes",
+    "get_size_keypoints",
+    "get_image_size",
+    "get_num_frames",
+    "get_num_frames_video",
     "convert_bounding_box_format",
     "clamp_bounding_boxes",
+    "clamp_keypoints",
 ]
-
-_IMAGE_TYPES = (Tensor, tv_tensors.Image, tv_tensors.Video, PILImage.Image)
 
 
 def get_dimensions(inpt):
@@ -28,36 +44,98 @@ def get_dimensions(inpt):
     return _dispatch(get_dimensions, inpt)
 
 
+def get_dimensions_image(image):
+    """``[channels, height, width]`` of a tensor image ``[..., C, H, W]`` (or ``[H, W]``)."""
+    return _F_t.get_dimensions(image)
+
+
+get_dimensions_video = _kernel_alias(get_dimensions_image, "get_dimensions_video")
+_register_kernel_internal(get_dimensions, Tensor, tv_tensors.Image, tv_tensor_wrapper=False)(
+    get_dimensions_image
+)
+_register_kernel_internal(get_dimensions, tv_tensors.Video, tv_tensor_wrapper=False)(
+    get_dimensions_video
+)
+_register_kernel_internal(get_dimensions, PILImage.Image)(_F.get_dimensions)
+
+
 def get_num_channels(inpt):
     """The number of channels of an image or video."""
     return _dispatch(get_num_channels, inpt)
 
 
+def get_num_channels_image(image):
+    """The number of channels of a tensor image ``[..., C, H, W]`` (1 for ``[H, W]``)."""
+    return _F_t.get_image_num_channels(image)
+
+
+get_num_channels_video = _kernel_alias(get_num_channels_image, "get_num_channels_video")
+get_image_num_channels = get_num_channels
+_register_kernel_internal(get_num_channels, Tensor, tv_tensors.Image, tv_tensor_wrapper=False)(
+    get_num_channels_image
+)
+_register_kernel_internal(get_num_channels, tv_tensors.Video, tv_tensor_wrapper=False)(
+    get_num_channels_video
+)
+_register_kernel_internal(get_num_channels, PILImage.Image)(_F.get_image_num_channels)
+
+
 def get_size(inpt):
-    """``[height, width]`` of an image, video, mask (its last two dims) or bounding boxes
-    (their canvas size)."""
+    """``[height, width]`` of an image, video, mask (its last two dims), bounding boxes or
+    keypoints (their canvas size)."""
     return _dispatch(get_size, inpt)
 
 
-_register_kernel_internal(get_dimensions, *_IMAGE_TYPES, tv_tensor_wrapper=False)(_F.get_dimensions)
-_register_kernel_internal(get_num_channels, *_IMAGE_TYPES, tv_tensor_wrapper=False)(
-    _F.get_image_num_channels
+@_register_kernel_internal(
+    get_size, Tensor, tv_tensors.Image, PILImage.Image, tv_tensor_wrapper=False
 )
-
-
-@_register_kernel_internal(get_size, *_IMAGE_TYPES, tv_tensor_wrapper=False)
-def _get_size_image(image):
+def get_size_image(image):
+    """``[height, width]`` of an image."""
     return _F.get_dimensions(image)[1:]
 
 
+get_size_video = _kernel_alias(get_size_image, "get_size_video")
+_register_kernel_internal(get_size, tv_tensors.Video, tv_tensor_wrapper=False)(get_size_video)
+
+
 @_register_kernel_internal(get_size, tv_tensors.Mask, tv_tensor_wrapper=False)
-def _get_size_mask(mask):
+def get_size_mask(mask):
+    """``[height, width]``: the last two dims of a mask."""
     return list(mask.shape[-2:])
 
 
 @_register_kernel_internal(get_size, BoundingBoxes, tv_tensor_wrapper=False)
-def _get_size_bounding_boxes(bounding_boxes):
-    return list(bounding_boxes.canvas_size)
+def get_size_bounding_boxes(bounding_box):
+    """The ``canvas_size`` of bounding boxes, as a list."""
+    return list(bounding_box.canvas_size)
+
+
+@_register_kernel_internal(get_size, KeyPoints, tv_tensor_wrapper=False)
+def get_size_keypoints(keypoints):
+    """The ``canvas_size`` of keypoints, as a list."""
+    return list(keypoints.canvas_size)
+
+
+def get_image_size(inpt):
+    """``[width, height]`` of an image (deprecated in torchvision: use ``get_size``, which
+    returns ``[height, width]``)."""
+    warnings.warn(
+        "The function `get_image_size(...)` is deprecated and will be removed in a future "
+        "release. Instead, please use `get_size(...)` which returns `[h, w]` instead of `[w, h]`.",
+        stacklevel=2,
+    )
+    return _F.get_image_size(inpt)
+
+
+def get_num_frames(inpt):
+    """The number of frames ``T`` of a video ``[..., T, C, H, W]``."""
+    return _dispatch(get_num_frames, inpt)
+
+
+@_register_kernel_internal(get_num_frames, Tensor, tv_tensors.Video, tv_tensor_wrapper=False)
+def get_num_frames_video(video):
+    """The number of frames ``T`` of a video ``[..., T, C, H, W]``."""
+    return video.shape[-4]
 
 
 def _half(size):
@@ -182,4 +260,36 @@ def clamp_bounding_boxes(inpt, format=None, canvas_size=None, clamping_mode="aut
     raise TypeError(
         "Input can either be a plain tensor or a bounding box tv_tensor, but got "
         f"{type(inpt)} instead."
+    )
+
+
+def _clamp_keypoints(keypoints, canvas_size):
+    """Each ``(x, y)`` clamped to the pixel grid: ``[0, width - 1] x [0, height - 1]`` (not to
+    ``width`` and ``height``, as boxes are), in float, then back to the input dtype."""
+    dtype = keypoints.dtype
+    points = keypoints if keypoints.is_floating_point() else keypoints.float()
+    x, y = points.unbind(-1)
+    height, width = canvas_size
+    clamped = ember.stack([x.clamp(0, width - 1), y.clamp(0, height - 1)], dim=-1)
+    return clamped.to(dtype)
+
+
+def clamp_keypoints(inpt, canvas_size=None):
+    """Clamp keypoints to the pixel grid of their canvas (see ``ClampKeyPoints``).
+
+    Args:
+        inpt: ``KeyPoints``, or a plain tensor ``[..., 2]`` with ``canvas_size``.
+        canvas_size: ``(height, width)`` of a plain tensor; must be None for ``KeyPoints``.
+    """
+    if is_pure_tensor(inpt):
+        if canvas_size is None:
+            raise ValueError("For pure tensor inputs, `canvas_size` has to be passed.")
+        return _clamp_keypoints(inpt, canvas_size)
+    if isinstance(inpt, KeyPoints):
+        if canvas_size is not None:
+            raise ValueError("For keypoints tv_tensor inputs, `canvas_size` must not be passed.")
+        return wrap(_clamp_keypoints(as_plain(inpt), inpt.canvas_size), like=inpt)
+    raise TypeError(
+        f"Input can either be a plain tensor or a keypoints tv_tensor, but got {type(inpt)} "
+        "instead."
     )

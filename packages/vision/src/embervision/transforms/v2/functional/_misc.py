@@ -1,6 +1,10 @@
-"""Normalisation, blur, dtype conversion, erasing and box sanitising."""
+"""Normalisation, blur, noise, dtype conversion, erasing, JPEG round trips, temporal
+subsampling, and the sanitising of boxes and keypoints."""
 
 from __future__ import annotations
+
+import io
+import warnings
 
 from PIL import Image as PILImage
 
@@ -8,15 +12,56 @@ import ember
 from ember import Tensor
 
 from .... import tv_tensors
-from ....tv_tensors import BoundingBoxes, BoundingBoxFormat
+from ....io import decode_jpeg, encode_jpeg
+from ....tv_tensors import BoundingBoxes, BoundingBoxFormat, KeyPoints
 from ... import _functional_tensor as _F_t
 from ... import functional as _F
 from ._meta import _convert_bounding_box_format, _parse_format
-from ._utils import _dispatch, _register_kernel_internal, is_pure_tensor
+from ._utils import (
+    _dispatch,
+    _kernel_alias,
+    _register_image_kernels,
+    _register_kernel_internal,
+    is_pure_tensor,
+)
 
-__all__ = ["normalize", "gaussian_blur", "to_dtype", "erase", "sanitize_bounding_boxes"]
+__all__ = [
+    "normalize",
+    "normalize_image",
+    "normalize_video",
+    "gaussian_blur",
+    "gaussian_blur_image",
+    "gaussian_blur_video",
+    "gaussian_noise",
+    "gaussian_noise_image",
+    "gaussian_noise_video",
+    "to_dtype",
+    "to_dtype_image",
+    "to_dtype_video",
+    "convert_image_dtype",
+    "erase",
+    "erase_image",
+    "erase_video",
+    "jpeg",
+    "jpeg_image",
+    "jpeg_video",
+    "uniform_temporal_subsample",
+    "uniform_temporal_subsample_video",
+    "to_tensor",
+    "sanitize_bounding_boxes",
+    "sanitize_keypoints",
+]
 
-_TENSOR_IMAGE_TYPES = (Tensor, tv_tensors.Image, tv_tensors.Video)
+# bits that hold the value of each integer dtype (the sign bit left out)
+_NUM_VALUE_BITS = {ember.uint8: 8, ember.int8: 7, ember.int16: 15, ember.int32: 31, ember.int64: 63}
+
+
+def _num_value_bits(dtype):
+    if dtype not in _NUM_VALUE_BITS:
+        raise TypeError(
+            f"Number of value bits is only defined for integer dtypes, but got {dtype}."
+        )
+    return _NUM_VALUE_BITS[dtype]
 
 
 def normalize(inpt, mean, std, inplace=False):
@@ -24,7 +69,8 @@ def normalize(inpt, mean, std, inplace=False):
     return _dispatch(normalize, inpt, mean, std, inplace)
 
 
-_register_kernel_internal(normalize, *_TENSOR_IMAGE_TYPES)(_F.normalize)
+normalize_image = _kernel_alias(_F.normalize, "normalize_image", "image")
+normalize_video = _register_image_kernels(normalize, normalize_image)
 
 
 def gaussian_blur(inpt, kernel_size, sigma=None):
@@ -38,28 +84,72 @@ def gaussian_blur(inpt, kernel_size, sigma=None):
     return _dispatch(gaussian_blur, inpt, kernel_size, sigma)
 
 
-_register_kernel_internal(gaussian_blur, *_TENSOR_IMAGE_TYPES, PILImage.Image)(_F.gaussian_blur)
+gaussian_blur_image = _kernel_alias(_F.gaussian_blur, "gaussian_blur_image", "image")
+gaussian_blur_video = _register_image_kernels(gaussian_blur, gaussian_blur_image, _F.gaussian_blur)
+
+
+def gaussian_noise(inpt, mean=0.0, sigma=0.1, clip=True):
+    """Add Gaussian noise (see ``GaussianNoise``)."""
+    return _dispatch(gaussian_noise, inpt, mean, sigma, clip)
+
+
+def gaussian_noise_image(image, mean=0.0, sigma=0.1, clip=True):
+    """``image + mean + sigma * N(0, 1)``, independently per element, on the [0, 1] scale
+    (a uint8 image gets ``255 * (mean + sigma * N(0, 1))``, truncated); clipped to the dtype's
+    range with ``clip``."""
+    if sigma < 0:
+        raise ValueError(f"sigma shouldn't be negative. Got {sigma}")
+    if image.is_floating_point():
+        output = image + (mean + ember.randn_like(image) * sigma)
+        return output.clamp(0, 1) if clip else output
+    if image.dtype == ember.uint8:
+        # int16 holds every sum of a uint8 value and a truncated noise value
+        noise = mean * 255 + ember.randn_like(image, dtype=ember.float32) * (sigma * 255)
+        output = image + noise.to(ember.int16)
+        if clip:
+            output = output.clamp(0, 255)
+        return output.to(ember.uint8)
+    raise ValueError(
+        f"Input tensor is expected to be in uint8 or float dtype, got dtype={image.dtype}"
+    )
+
+
+def _gaussian_noise_pil(image, mean=0.0, sigma=0.1, clip=True):
+    raise ValueError("Gaussian Noise is not implemented for PIL images.")
+
+
+gaussian_noise_video = _register_image_kernels(
+    gaussian_noise, gaussian_noise_image, _gaussian_noise_pil
+)
 
 
 def to_dtype(inpt, dtype=ember.float32, scale=False):
     """Convert to ``dtype``; with ``scale``, images and videos are also rescaled to the value
     range of the new dtype ([0, 1] for floats, [0, max] for integers).
 
-    Masks and bounding boxes are only cast, never scaled.
+    Masks, bounding boxes and keypoints are only cast, never scaled.
     """
     return _dispatch(to_dtype, inpt, dtype, scale)
 
 
-@_register_kernel_internal(to_dtype, *_TENSOR_IMAGE_TYPES)
-def _to_dtype_image(image, dtype, scale=False):
+def to_dtype_image(image, dtype=ember.float32, scale=False):
+    """``image`` as ``dtype``, with ``scale`` rescaled to its value range."""
     if not scale:
         return image.to(dtype)
     return _F_t.convert_image_dtype(image, dtype)
 
 
-@_register_kernel_internal(to_dtype, tv_tensors.Mask, BoundingBoxes)
+to_dtype_video = _register_image_kernels(to_dtype, to_dtype_image)
+
+
+@_register_kernel_internal(to_dtype, tv_tensors.Mask, BoundingBoxes, KeyPoints)
 def _to_dtype_tensor(tensor, dtype):
     return tensor.to(dtype)
+
+
+def convert_image_dtype(image, dtype=ember.float32):
+    """``to_dtype_image(image, dtype, scale=True)`` (deprecated in torchvision)."""
+    return to_dtype_image(image, dtype=dtype, scale=True)
 
 
 def erase(inpt, i, j, h, w, v, inplace=False):
@@ -67,13 +157,65 @@ def erase(inpt, i, j, h, w, v, inplace=False):
     return _dispatch(erase, inpt, i, j, h, w, v, inplace)
 
 
-_register_kernel_internal(erase, *_TENSOR_IMAGE_TYPES)(_F.erase)
-
-
-@_register_kernel_internal(erase, PILImage.Image)
 def _erase_image_pil(image, i, j, h, w, v, inplace=False):
     output = _F.erase(_F.pil_to_tensor(image), i, j, h, w, v, inplace=inplace)
     return _F.to_pil_image(output, mode=image.mode)
+
+
+erase_image = _kernel_alias(_F.erase, "erase_image", "image")
+erase_video = _register_image_kernels(erase, erase_image, _erase_image_pil)
+
+
+def jpeg(image, quality):
+    """Compress to JPEG at ``quality`` (1 to 100) and decode again (see ``JPEG``)."""
+    return _dispatch(jpeg, image, quality)
+
+
+def jpeg_image(image, quality):
+    """The JPEG round trip of each uint8 image ``[..., 1 or 3, H, W]``, through Pillow (one
+    encoding per image: the codec takes them one at a time)."""
+    shape = image.shape
+    images = image.reshape((-1,) + tuple(shape[-3:]))
+    if images.shape[0] == 0:
+        return image.clone()
+    decoded = decode_jpeg(encode_jpeg(list(images.unbind(0)), quality=quality))
+    return ember.stack(decoded).to(image.device).reshape(shape)
+
+
+def _jpeg_image_pil(image, quality):
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    # a plain Image, not the JpegImageFile that open returns
+    return PILImage.open(buffer).copy()
+
+
+jpeg_video = _register_image_kernels(jpeg, jpeg_image, _jpeg_image_pil)
+
+
+def uniform_temporal_subsample(inpt, num_samples):
+    """``num_samples`` frames evenly spaced over the time dim of a video ``[..., T, C, H, W]``
+    (see ``UniformTemporalSubsample``)."""
+    return _dispatch(uniform_temporal_subsample, inpt, num_samples)
+
+
+@_register_kernel_internal(uniform_temporal_subsample, Tensor, tv_tensors.Video)
+def uniform_temporal_subsample_video(video, num_samples):
+    """The frames at ``linspace(0, T - 1, num_samples)``, truncated (repeated when
+    ``num_samples > T``)."""
+    t_max = video.shape[-4] - 1
+    indices = ember.linspace(0, t_max, num_samples, device=video.device).long()
+    return video.index_select(-4, indices)
+
+
+def to_tensor(inpt):
+    """v1's ``to_tensor`` (deprecated in torchvision: use ``to_image`` then ``to_dtype``)."""
+    warnings.warn(
+        "The function `to_tensor(...)` is deprecated and will be removed in a future release. "
+        "Instead, please use `to_image(...)` followed by `to_dtype(..., dtype=torch.float32, "
+        "scale=True)`.",
+        stacklevel=2,
+    )
+    return _F.to_tensor(inpt)
 
 
 def _get_sanitize_bounding_boxes_mask(
@@ -130,3 +272,41 @@ def sanitize_bounding_boxes(
         bounding_boxes, bounding_boxes.format, bounding_boxes.canvas_size, min_size, min_area
     )
     return tv_tensors.wrap(bounding_boxes[valid], like=bounding_boxes), valid
+
+
+def _get_sanitize_keypoints_mask(key_points, canvas_size):
+    """Which points (or groups of points, along the first dim) lie inside the canvas."""
+    height, width = canvas_size
+    x, y = key_points[..., 0], key_points[..., 1]
+    valid = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    return valid.flatten(start_dim=1).all(dim=1) if valid.ndim > 1 else valid
+
+
+def sanitize_keypoints(key_points, canvas_size=None):
+    """Remove the keypoints outside their canvas (see ``SanitizeKeyPoints``); a group of
+    points ``[N, ..., 2]`` is removed whole when one of its points is outside.
+
+    Args:
+        key_points: ``KeyPoints``, or a plain tensor with ``canvas_size``.
+        canvas_size: ``(height, width)`` of a plain tensor; must be None for ``KeyPoints``.
+
+    Returns:
+        ``(key_points, valid)``: the points kept and the boolean mask that selected them.
+    """
+    if is_pure_tensor(key_points):
+        if canvas_size is None:
+            raise ValueError(
+                "canvas_size cannot be None if key_points is a pure tensor. Set it to an "
+                "appropriate value or pass key_points as a tv_tensors.KeyPoints object."
+            )
+        valid = _get_sanitize_keypoints_mask(key_points, canvas_size)
+        return key_points[valid], valid
+    if not isinstance(key_points, KeyPoints):
+        raise ValueError("key_points must be a tv_tensors.KeyPoints instance or a pure tensor.")
+    if canvas_size is not None:
+        raise ValueError(
+            "canvas_size must be None when key_points is a tv_tensors.KeyPoints instance. Got "
+            f"canvas_size={canvas_size}. Leave it to None or pass key_points as a pure tensor."
+        )
+    valid = _get_sanitize_keypoints_mask(key_points, key_points.canvas_size)
+    return tv_tensors.wrap(key_points[valid], like=key_points), valid
