@@ -11,11 +11,13 @@ filters run without a Python loop over samples (see ``_all_pole``).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 import ember
 import ember.nn.functional as F
+from ember import backend
 
 __all__ = [
     "lfilter",
@@ -38,7 +40,9 @@ __all__ = [
     "gain",
     "overdrive",
     "phaser",
+    "flanger",
     "loudness",
+    "vad",
 ]
 
 
@@ -795,6 +799,200 @@ def phaser(
     return ember.clamp(out * gain_out, min=-1, max=1)
 
 
+def _interpolate_delay(taps, frac):
+    """SoX's delay-line interpolation between the taps ``d0, d1[, d2]`` (one sample apart) at
+    the fraction ``frac``: linear with two taps, quadratic with three. Arithmetic only, so it
+    serves tensors and arrays alike."""
+    if len(taps) == 2:
+        d0, d1 = taps
+        return d0 + (d1 - d0) * frac
+    d0, d1, d2 = taps
+    d2 = d2 - d0
+    d1 = d1 - d0
+    a = d2 * 0.5 - d1
+    b = d1 * 2 - d2 * 0.5
+    return d0 + (a * frac + b) * frac
+
+
+def _feedback_positions(lags):
+    """Where tap ``m`` of sample ``i`` reads ``d[i - 1 - lags[m, c, i]]`` in ``d`` stored
+    after ``pad`` leading zeros (the samples before the signal): ``(pad, positions)``."""
+    xp = backend.array_module(lags)
+    pad = int(lags.max()) + 1
+    return pad, pad - 1 - lags + xp.arange(lags.shape[-1])
+
+
+def _feedback_delay(v, lags, frac, gain):
+    """``d[..., c, i] = v[..., c, i] + gain * interpolate(d[..., c, i - 1 - lags[:, c, i]])``
+    on raw arrays (``v`` ``(batch, channel, time)``, ``lags`` ``(taps, channel, time)``,
+    ``frac`` ``(channel, time)``). Each sample reads earlier outputs only: the loop over time
+    is the recursion itself, vectorised over batch and channels."""
+    xp = backend.array_module(v)
+    batch, channels, length = v.shape
+    pad, positions = _feedback_positions(lags)
+    d = xp.zeros((batch, channels, pad + length), dtype=v.dtype)
+    channel = xp.arange(channels)
+    for i in range(length):
+        taps = [d[:, channel, p[:, i]] for p in positions]
+        d[:, :, pad + i] = v[:, :, i] + gain * _interpolate_delay(taps, frac[:, i])
+    return xp.ascontiguousarray(d[..., pad:])
+
+
+def _feedback_delay_transpose(gd, lags, frac, gain):
+    """The transpose of ``_feedback_delay``: the recursion backwards in time, each sample's
+    value scattered onto the outputs it read, weighted by the interpolation of unit taps."""
+    xp = backend.array_module(gd)
+    batch, channels, length = gd.shape
+    pad, positions = _feedback_positions(lags)
+    taps = len(positions)
+    units = [[float(k == m) for k in range(taps)] for m in range(taps)]
+    frac = frac.astype(gd.dtype)  # 1 - frac in float32 would round the weights
+    weights = [gain * _interpolate_delay(unit, frac) for unit in units]
+    g = xp.concatenate([xp.zeros((batch, channels, pad), dtype=gd.dtype), gd], axis=-1)
+    channel = xp.arange(channels)
+    for i in range(length - 1, -1, -1):
+        gi = g[:, :, pad + i]  # complete: only later samples read sample i
+        for p, w in zip(positions, weights):
+            g[:, channel, p[:, i]] += w[:, i] * gi
+    return xp.ascontiguousarray(g[..., pad:])
+
+
+class _FeedbackDelay(ember.autograd.Function):
+    """The flanger's feedback path (``_feedback_delay``, linear in ``v``): its backward is
+    the transposed recursion, whose backward is the recursion again."""
+
+    @staticmethod
+    def forward(ctx, v, lags, frac, gain, transpose):
+        ctx.args = (lags, frac, gain, transpose)
+        kernel = _feedback_delay_transpose if transpose else _feedback_delay
+        return ember.Tensor._make(kernel(v._data, lags, frac, gain))
+
+    @staticmethod
+    def backward(ctx, gd):
+        lags, frac, gain, transpose = ctx.args
+        return _FeedbackDelay.apply(gd, lags, frac, gain, not transpose), None, None, None, None
+
+
+def flanger(
+    waveform,
+    sample_rate,
+    delay=0.0,
+    depth=2.0,
+    regen=0.0,
+    width=71.0,
+    speed=0.5,
+    phase=25.0,
+    modulation="sinusoidal",
+    interpolation="linear",
+):
+    r"""Apply a flanger effect to the audio. Similar to SoX implementation.
+
+    SoX's delay line holds ``s[i] = x[i] + feedback * d[i - 1]``, and the delayed signal
+    ``d[i]`` interpolates it ``lfo[i]`` samples back. As the interpolation is linear this is
+    ``d[i] = interpolate(x taps) + feedback * interpolate(d taps one sample earlier)``: the
+    first part is gathered for all samples at once; only with ``regen != 0`` does the second
+    run sample by sample (vectorised over batch and channels), as in torchaudio.
+
+    Args:
+        waveform (Tensor): audio waveform of dimension of `(..., channel, time)` .
+            Max 4 channels allowed
+        sample_rate (int): sampling rate of the waveform, e.g. 44100 (Hz)
+        delay (float, optional): desired delay in milliseconds(ms)
+            Allowed range of values are 0 to 30
+        depth (float, optional): desired delay depth in milliseconds(ms)
+            Allowed range of values are 0 to 10
+        regen (float, optional): desired regen(feedback gain) in dB
+            Allowed range of values are -95 to 95
+        width (float, optional):  desired width(delay gain) in dB
+            Allowed range of values are 0 to 100
+        speed (float, optional):  modulation speed in Hz
+            Allowed range of values are 0.1 to 10
+        phase (float, optional):  percentage phase-shift for multi-channel
+            Allowed range of values are 0 to 100
+        modulation (str, optional):  Use either "sinusoidal" or "triangular" modulation.
+            (Default: ``sinusoidal``)
+        interpolation (str, optional): Use either "linear" or "quadratic" for delay-line
+            interpolation. (Default: ``linear``)
+
+    Returns:
+        Tensor: Waveform of dimension of `(..., channel, time)`
+
+    Reference:
+        - http://sox.sourceforge.net/sox.html
+
+        - Scott Lehman, `Effects Explained`_,
+
+    .. _Effects Explained:
+        https://web.archive.org/web/20051125072557/http://www.harmony-central.com/Effects/effects-explained.html
+    """
+    if modulation not in ("sinusoidal", "triangular"):
+        raise ValueError('Only "sinusoidal" or "triangular" modulation allowed')
+
+    if interpolation not in ("linear", "quadratic"):
+        raise ValueError('Only "linear" or "quadratic" interpolation allowed')
+
+    actual_shape = waveform.shape
+    if actual_shape[-2] > 4:
+        raise ValueError("Max 4 channels allowed")
+
+    # convert to 3D (batch, channels, time)
+    waveform = waveform.reshape(-1, actual_shape[-2], actual_shape[-1])
+    n_channels, length = waveform.shape[-2:]
+
+    # Scaling
+    feedback_gain = regen / 100
+    delay_gain = width / 100
+    channel_phase = phase / 100
+    delay_min = delay / 1000
+    delay_depth = depth / 1000
+
+    # Balance output, then the feedback loop:
+    in_gain = 1.0 / (1 + delay_gain)
+    delay_gain = delay_gain / (1 + delay_gain)
+    delay_gain = delay_gain * (1 - abs(feedback_gain))
+
+    delay_buf_length = int((delay_min + delay_depth) * sample_rate + 0.5) + 2
+    lfo_length = int(sample_rate / speed)
+    table_min = math.floor(delay_min * sample_rate + 0.5)
+    table_max = delay_buf_length - 2.0
+    lfo = _generate_wave_table(
+        "SINE" if modulation == "sinusoidal" else "TRIANGLE",
+        "FLOAT",
+        lfo_length,
+        float(table_min),
+        table_max,
+        3 * math.pi / 2,
+    )
+
+    # the LFO offset of each channel, in float32 as torchaudio computes it
+    channel_offset = (
+        (np.arange(n_channels) * lfo_length).astype(np.float32) * np.float32(channel_phase)
+        + np.float32(0.5)
+    ).astype(np.int64)
+    delay_samples = lfo[(np.arange(length) + channel_offset[:, None]) % lfo_length]
+    frac = delay_samples - np.trunc(delay_samples)  # torch.frac
+    int_delay = np.floor(delay_samples).astype(np.int64)
+    # tap m reads the delay line (int_delay + m) cells back: the input that many samples
+    # ago, or the sample itself once the offset wraps around the buffer
+    taps = 2 if interpolation == "linear" else 3
+    lags = (int_delay + np.arange(taps)[:, None, None]) % delay_buf_length
+
+    xp = backend.array_module(waveform._data)
+    frac_tensor = ember.from_numpy(frac).to(waveform.device)
+    padded = F.pad(waveform, (delay_buf_length, 0))
+    at = ember.from_numpy(delay_buf_length + np.arange(length) - lags).to(waveform.device)
+    delayed = _interpolate_delay(
+        [padded.gather(-1, index.expand(waveform.shape[0], -1, -1)) for index in at],
+        frac_tensor,
+    )
+    if feedback_gain != 0:
+        delayed = _FeedbackDelay.apply(
+            delayed, xp.asarray(lags), xp.asarray(frac), feedback_gain, False
+        )
+    output = waveform * in_gain + delayed * delay_gain
+    return output.clamp(min=-1, max=1).to(waveform.dtype).reshape(actual_shape)
+
+
 def _apply_probability_distribution(waveform, density_function="TPDF"):
     """Add the dither noise to the waveform scaled to 16 bits and quantise it.
 
@@ -943,3 +1141,235 @@ def loudness(waveform, sample_rate):
     )
     energy_weighted = ember.sum(g * energy_filtered, dim=-1)
     return kweight_bias + 10 * ember.log10(energy_weighted)
+
+
+# ------------------------------------------------------------------ voice activity detection
+
+
+def _flush_length(measures, index, trigger_level, gap_len):
+    """SoX's search back from the trigger, per channel (rows of the host array ``measures``,
+    a ring buffer whose newest entry is at ``index``): the number of measures, from the
+    newest, that hold the trigger and the quieter bursts at most ``gap_len`` apart before it
+    (stopping at silence, a zero measure)."""
+    channels, n = measures.shape
+    j_trigger = np.full(channels, n)
+    j_zero = np.full(channels, n)
+    k = index
+    for j in range(n):
+        m = measures[:, k]
+        hit = (m >= trigger_level) & (j <= j_trigger + gap_len)
+        silent = ~hit & (m == 0) & (j_trigger >= j_zero)
+        j_trigger = np.where(hit, j, j_trigger)
+        j_zero = np.where(hit | silent, j, j_zero)
+        k = (k + n - 1) % n
+    return np.minimum(n - 1, j_zero)
+
+
+def vad(
+    waveform,
+    sample_rate,
+    trigger_level=7.0,
+    trigger_time=0.25,
+    search_time=1.0,
+    allowed_gap=0.25,
+    pre_trigger_time=0.0,
+    # Fine-tuning parameters
+    boot_time=0.35,
+    noise_up_time=0.1,
+    noise_down_time=0.01,
+    noise_reduction_amount=1.35,
+    measure_freq=20.0,
+    measure_duration=None,
+    measure_smooth_time=0.4,
+    hp_filter_freq=50.0,
+    lp_filter_freq=6000.0,
+    hp_lifter_freq=150.0,
+    lp_lifter_freq=2000.0,
+):
+    r"""Voice Activity Detector. Similar to SoX implementation.
+
+    Attempts to trim silence and quiet background sounds from the ends of recordings of
+    speech. The algorithm currently uses a simple cepstral power measurement to detect voice,
+    so may be fooled by other things, especially music.
+
+    The effect can trim only from the front of the audio,
+    so in order to trim from the back, the reverse effect must also be used.
+
+    The measurements run in float32, as torchaudio's do. Each measurement updates the noise
+    estimate that the next one uses, so they run one after another (all channels at once)
+    and stop at the trigger.
+
+    Args:
+        waveform (Tensor): Tensor of audio of dimension `(channels, time)` or `(time)`
+            Tensor of shape `(channels, time)` is treated as a multi-channel recording
+            of the same event and the resulting output will be trimmed to the earliest
+            voice activity in any channel.
+        sample_rate (int): Sample rate of audio signal.
+        trigger_level (float, optional): The measurement level used to trigger activity
+            detection. This may need to be cahnged depending on the noise level, signal
+            level, and other characteristics of the input audio. (Default: 7.0)
+        trigger_time (float, optional): The time constant (in seconds)
+            used to help ignore short bursts of sound. (Default: 0.25)
+        search_time (float, optional): The amount of audio (in seconds)
+            to search for quieter/shorter bursts of audio to include prior
+            to the detected trigger point. (Default: 1.0)
+        allowed_gap (float, optional): The allowed gap (in seconds) between
+            quieter/shorter bursts of audio to include prior
+            to the detected trigger point. (Default: 0.25)
+        pre_trigger_time (float, optional): The amount of audio (in seconds) to preserve
+            before the trigger point and any found quieter/shorter bursts. (Default: 0.0)
+        boot_time (float, optional) The algorithm (internally) uses adaptive noise
+            estimation/reduction in order to detect the start of the wanted audio.
+            This option sets the time for the initial noise estimate. (Default: 0.35)
+        noise_up_time (float, optional) Time constant used by the adaptive noise estimator
+            for when the noise level is increasing. (Default: 0.1)
+        noise_down_time (float, optional) Time constant used by the adaptive noise estimator
+            for when the noise level is decreasing. (Default: 0.01)
+        noise_reduction_amount (float, optional) Amount of noise reduction to use in
+            the detection algorithm (e.g. 0, 0.5, ...). (Default: 1.35)
+        measure_freq (float, optional) Frequency of the algorithm's
+            processing/measurements. (Default: 20.0)
+        measure_duration: (float, optional) Measurement duration.
+            (Default: Twice the measurement period; i.e. with overlap.)
+        measure_smooth_time (float, optional) Time constant used to smooth
+            spectral measurements. (Default: 0.4)
+        hp_filter_freq (float, optional) "Brick-wall" frequency of high-pass filter applied
+            at the input to the detector algorithm. (Default: 50.0)
+        lp_filter_freq (float, optional) "Brick-wall" frequency of low-pass filter applied
+            at the input to the detector algorithm. (Default: 6000.0)
+        hp_lifter_freq (float, optional) "Brick-wall" frequency of high-pass lifter used
+            in the detector algorithm. (Default: 150.0)
+        lp_lifter_freq (float, optional) "Brick-wall" frequency of low-pass lifter used
+            in the detector algorithm. (Default: 2000.0)
+
+    Returns:
+        Tensor: Tensor of audio of dimension `(..., time)`.
+
+    Reference:
+        - http://sox.sourceforge.net/sox.html
+    """
+    if waveform.ndim > 2:
+        warnings.warn(
+            "Expected input tensor dimension of 1 for single channel"
+            f" or 2 for multi-channel. Got {waveform.ndim} instead. "
+            "Batch semantics is not supported. "
+            "Please refer to https://github.com/pytorch/audio/issues/1348"
+            " and https://github.com/pytorch/audio/issues/1468.",
+            stacklevel=2,
+        )
+
+    if measure_duration is None:
+        measure_duration = 2.0 / measure_freq
+
+    measure_len_ws = int(sample_rate * measure_duration + 0.5)
+    measure_len_ns = measure_len_ws
+    dft_len_ws = 16
+    while dft_len_ws < measure_len_ws:
+        dft_len_ws *= 2
+
+    measure_period_ns = int(sample_rate / measure_freq + 0.5)
+    measures_len = math.ceil(search_time * measure_freq)
+    search_pre_trigger_len_ns = measures_len * measure_period_ns
+    gap_len = int(allowed_gap * measure_freq + 0.5)
+
+    fixed_pre_trigger_len_ns = int(pre_trigger_time * sample_rate + 0.5)
+    samples_len_ns = fixed_pre_trigger_len_ns + search_pre_trigger_len_ns + measure_len_ns
+
+    device = waveform.device
+    f32 = ember.float32
+    spectrum_window = ember.hann_window(measure_len_ws, dtype=f32, device=device)
+    spectrum_window = spectrum_window * (2.0 / math.sqrt(float(measure_len_ws)))
+
+    spectrum_start = max(int(hp_filter_freq / sample_rate * dft_len_ws + 0.5), 1)
+    spectrum_end = min(int(lp_filter_freq / sample_rate * dft_len_ws + 0.5), dft_len_ws // 2)
+    band = spectrum_end - spectrum_start
+    cepstrum_window = ember.hann_window(band, dtype=f32, device=device)
+    cepstrum_window = cepstrum_window * (2.0 / math.sqrt(float(band)))
+
+    cepstrum_start = math.ceil(sample_rate * 0.5 / lp_lifter_freq)
+    cepstrum_end = min(math.floor(sample_rate * 0.5 / hp_lifter_freq), dft_len_ws // 4)
+
+    if cepstrum_end <= cepstrum_start:
+        raise ValueError(
+            "Expected cepstrum_start to be smaller than cepstrum_end."
+            f"Found: cepstrum_start: {cepstrum_start}, cepstrum_end: {cepstrum_end}."
+        )
+
+    noise_up_time_mult = math.exp(-1.0 / (noise_up_time * measure_freq))
+    noise_down_time_mult = math.exp(-1.0 / (noise_down_time * measure_freq))
+    measure_smooth_time_mult = math.exp(-1.0 / (measure_smooth_time * measure_freq))
+    trigger_meas_time_mult = math.exp(-1.0 / (trigger_time * measure_freq))
+
+    boot_count_max = int(boot_time * measure_freq - 0.5)
+    boot_count = measures_index = flushed_len_ns = 0
+
+    # pack batch
+    shape = waveform.shape
+    waveform = waveform.reshape(-1, shape[-1])
+    n_channels, ilen = waveform.shape
+
+    # the state, all channels at once: spectra on the device, measures on the host
+    spectrum = ember.zeros(n_channels, band, dtype=f32, device=device)
+    noise_spectrum = ember.zeros(n_channels, band, dtype=f32, device=device)
+    mean_meas = np.zeros(n_channels, dtype=np.float32)
+    measures = np.zeros((n_channels, measures_len), dtype=np.float32)
+
+    has_triggered = False
+    pos = 0
+    for pos in range(measure_len_ns, ilen, measure_period_ns):
+        samples = (waveform[:, pos - measure_len_ws : pos] * spectrum_window).to(f32)
+        dft = ember.fft.rfft(samples, n=dft_len_ws)[:, spectrum_start:spectrum_end].abs()
+        mult = boot_count / (1.0 + boot_count) if boot_count >= 0 else measure_smooth_time_mult
+        spectrum = spectrum * mult + dft * (1 - mult)
+        power = spectrum**2
+        if boot_count >= 0:
+            noise_mult = ember.zeros_like(power)
+        else:
+            noise_mult = ember.where(
+                power > noise_spectrum,
+                ember.tensor(noise_up_time_mult, dtype=f32, device=device),
+                ember.tensor(noise_down_time_mult, dtype=f32, device=device),
+            )
+        noise_spectrum = noise_spectrum * noise_mult + power * (1 - noise_mult)
+        clean = ember.sqrt(ember.clamp(power - noise_reduction_amount * noise_spectrum, min=0))
+        # the lifted band sits at spectrum_start in a zeroed buffer of dft_len_ws // 2
+        cepstrum_buf = F.pad(
+            clean * cepstrum_window, (spectrum_start, dft_len_ws // 2 - spectrum_end)
+        )
+        cepstrum = ember.fft.rfft(cepstrum_buf)[:, cepstrum_start:cepstrum_end]
+        power_sum = (cepstrum.abs() ** 2).sum(-1).cpu().numpy().astype(np.float64)
+        positive = power_sum > 0
+        result = np.log(np.where(positive, power_sum, 1.0) / (cepstrum_end - cepstrum_start))
+        meas = np.maximum(0.0, 21 + np.where(positive, result, -math.inf))
+
+        measures[:, measures_index] = meas
+        # float32 arithmetic, as torchaudio's tensor of means computes it
+        mean_meas = mean_meas * np.float32(trigger_meas_time_mult) + (
+            meas * (1.0 - trigger_meas_time_mult)
+        ).astype(np.float32)
+
+        triggered = mean_meas >= trigger_level
+        if triggered.any():
+            # torchaudio visits the channels in order and searches from the first that
+            # triggers onwards
+            first = int(np.argmax(triggered))
+            flush = _flush_length(measures[first:], measures_index, trigger_level, gap_len)
+            num_measures_to_flush = min(max(0, int(flush.max())), measures_len)
+            has_triggered = True
+
+        measures_index = (measures_index + 1) % measures_len
+        if boot_count >= 0:
+            boot_count = -1 if boot_count == boot_count_max else boot_count + 1
+
+        if has_triggered:
+            flushed_len_ns = (measures_len - num_measures_to_flush) * measure_period_ns
+            break
+
+    if not has_triggered and shape[-1] >= fixed_pre_trigger_len_ns:
+        return waveform[..., :fixed_pre_trigger_len_ns].reshape(
+            *shape[:-1], fixed_pre_trigger_len_ns
+        )
+
+    res = waveform[:, max(pos - samples_len_ns + flushed_len_ns, 0) :]
+    # unpack batch
+    return res.reshape(*shape[:-1], res.shape[-1])

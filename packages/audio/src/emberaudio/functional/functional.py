@@ -37,6 +37,7 @@ __all__ = [
     "mask_along_axis",
     "mask_along_axis_iid",
     "compute_deltas",
+    "sliding_window_cmn",
     "resample",
     "convolve",
     "fftconvolve",
@@ -44,6 +45,7 @@ __all__ = [
     "speed",
     "preemphasis",
     "deemphasis",
+    "frechet_distance",
 ]
 
 
@@ -452,6 +454,83 @@ def compute_deltas(specgram, win_length=5, mode="replicate"):
     kernel = ember.arange(-n, n + 1, 1, device=specgram.device, dtype=specgram.dtype)
     output = F.conv1d(rows, kernel.reshape(1, 1, -1)) / denom
     return output.reshape(shape)
+
+
+# ---------------------------------------------------------------------- mean normalization
+
+
+def _cmn_windows(num_frames, cmn_window, min_cmn_window, center):
+    """``[start, end)`` of each frame's window (numpy integer arrays), as torchaudio's frame
+    loop sets them. Both ends move forward by at most one frame per frame, so torchaudio's
+    running sums are the window sums computed here from cumulative sums."""
+    t = np.arange(num_frames)
+    if center:
+        start = t - cmn_window // 2
+        end = start + cmn_window
+    else:
+        start = t - cmn_window
+        end = t + 1
+    end = np.where(start < 0, end - start, end)
+    start = np.maximum(start, 0)
+    if not center:
+        end = np.where(end > t, np.maximum(t + 1, min_cmn_window), end)
+    start = np.where(end > num_frames, np.maximum(start - (end - num_frames), 0), start)
+    end = np.minimum(end, num_frames)
+    return start, end
+
+
+def _window_sums(x, start, end):
+    """Sums of ``x`` over the frames ``[start[t], end[t])`` along dim -2, in float64."""
+    totals = F.pad(ember.cumsum(x.to(ember.float64), dim=-2), (0, 0, 1, 0))
+    return totals[:, end] - totals[:, start]
+
+
+def sliding_window_cmn(specgram, cmn_window=600, min_cmn_window=100, center=False, norm_vars=False):
+    r"""
+    Apply sliding-window cepstral mean (and optionally variance) normalization per utterance.
+
+    torchaudio keeps running sums frame by frame; here every window's sum is a difference of
+    cumulative sums (accumulated in float64), for all frames at once. As in torchaudio, a
+    2D input with a single frame comes back squeezed to `(freq,)`.
+
+    Args:
+        specgram (Tensor): Tensor of spectrogram of dimension `(..., time, freq)`
+        cmn_window (int, optional): Window in frames for running average CMN computation
+            (int, default = 600)
+        min_cmn_window (int, optional):  Minimum CMN window used at start of decoding (adds
+            latency only at start). Only applicable if center == false, ignored if
+            center==true (int, default = 100)
+        center (bool, optional): If true, use a window centered on the current frame
+            (to the extent possible, modulo end effects). If false, window is to the left.
+            (bool, default = false)
+        norm_vars (bool, optional): If true, normalize variance to one. (bool, default = false)
+
+    Returns:
+        Tensor: Tensor matching input shape `(..., freq, time)`
+    """
+    input_shape = specgram.shape
+    num_frames, num_feats = input_shape[-2:]
+    specgram = specgram.reshape(-1, num_frames, num_feats)
+    start, end = _cmn_windows(num_frames, cmn_window, min_cmn_window, center)
+    device = specgram.device
+    start_t = ember.from_numpy(start).to(device)
+    end_t = ember.from_numpy(end).to(device)
+    window_frames = ember.from_numpy((end - start).astype(np.float64)).to(device).unsqueeze(-1)
+
+    cur_sum = _window_sums(specgram, start_t, end_t)
+    cmn_specgram = specgram - (cur_sum / window_frames).to(specgram.dtype)
+    if norm_vars:
+        cur_sumsq = _window_sums(specgram**2, start_t, end_t)
+        variance = cur_sumsq / window_frames - cur_sum**2 / window_frames**2
+        # a one-frame window gives zeros (its variance, 0, is never inverted)
+        single = window_frames == 1
+        scale = ember.where(single, 0, ember.where(single, 1, variance).pow(-0.5))
+        cmn_specgram = cmn_specgram * scale.to(specgram.dtype)
+
+    cmn_specgram = cmn_specgram.reshape(*input_shape[:-2], num_frames, num_feats)
+    if len(input_shape) == 2:
+        cmn_specgram = cmn_specgram.squeeze(0)
+    return cmn_specgram
 
 
 # ----------------------------------------------------------------------------------- resampling
@@ -1500,3 +1579,51 @@ def detect_pitch_frequency(
 
     # unpack batch
     return freq.reshape(shape[:-1] + list(freq.shape[-1:]))
+
+
+# -------------------------------------------------------------------------------- distances
+
+
+def frechet_distance(mu_x, sigma_x, mu_y, sigma_y):
+    r"""Computes the Fréchet distance between two multivariate normal distributions.
+
+    Concretely, for multivariate Gaussians :math:`X(\mu_X, \Sigma_X)`
+    and :math:`Y(\mu_Y, \Sigma_Y)`, the function computes and returns :math:`F` as
+
+    .. math::
+        F(X, Y) = || \mu_X - \mu_Y ||_2^2
+        + \text{Tr}\left( \Sigma_X + \Sigma_Y - 2 \sqrt{\Sigma_X \Sigma_Y} \right)
+
+    Args:
+        mu_x (Tensor): mean :math:`\mu_X` of multivariate Gaussian :math:`X`, with shape `(N,)`.
+        sigma_x (Tensor): covariance matrix :math:`\Sigma_X` of :math:`X`, with shape `(N, N)`.
+        mu_y (Tensor): mean :math:`\mu_Y` of multivariate Gaussian :math:`Y`, with shape `(N,)`.
+        sigma_y (Tensor): covariance matrix :math:`\Sigma_Y` of :math:`Y`, with shape `(N, N)`.
+
+    Returns:
+        Tensor: the Fréchet distance between :math:`X` and :math:`Y`.
+    """
+    if len(mu_x.size()) != 1:
+        raise ValueError(f"Input mu_x must be one-dimensional; got dimension {len(mu_x.size())}.")
+    if len(sigma_x.size()) != 2:
+        raise ValueError(
+            f"Input sigma_x must be two-dimensional; got dimension {len(sigma_x.size())}."
+        )
+    # torchaudio's chained comparison: (rows != columns) and (columns != len(mu_x))
+    if sigma_x.size(0) != sigma_x.size(1) != mu_x.size(0):
+        raise ValueError("Each of sigma_x's dimensions must match mu_x's size.")
+    if mu_x.size() != mu_y.size():
+        raise ValueError(
+            f"Inputs mu_x and mu_y must have the same shape; got {mu_x.size()} and {mu_y.size()}."
+        )
+    if sigma_x.size() != sigma_y.size():
+        raise ValueError(
+            "Inputs sigma_x and sigma_y must have the same shape; "
+            f"got {sigma_x.size()} and {sigma_y.size()}."
+        )
+
+    a = (mu_x - mu_y).square().sum()
+    b = sigma_x.trace() + sigma_y.trace()
+    # Tr sqrt(A B) is the sum of the square roots of the eigenvalues of A B
+    c = ember.linalg.eigvals(sigma_x @ sigma_y).sqrt().real.sum()
+    return a + b - 2 * c
