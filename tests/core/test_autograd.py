@@ -561,3 +561,32 @@ def test_inference_mode_is_visible_while_it_is_on():
         assert ember.is_grad_enabled()
     assert not ember.is_inference_mode_enabled() and ember.is_grad_enabled()
     assert not ember.ones(2).is_neg()
+
+
+def test_gradcheck_of_complex_inputs_and_outputs():
+    # complex numbers are checked as their real and imaginary parts (torch's convention: the
+    # gradient of a complex input is dL/dx + i dL/dy)
+    from ember.autograd import gradcheck, gradgradcheck
+
+    a = ember.randn(3, 4, dtype=ember.complex128, requires_grad=True)
+    b = ember.randn(4, 2, dtype=ember.complex128, requires_grad=True)
+    r = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: ember.einsum("ij,jk->ik", a, b), (a, b))
+    assert gradgradcheck(lambda a, b: ember.einsum("ij,jk->ik", a, b), (a, b))
+    assert gradcheck(lambda a: a.abs() * a.angle(), (a,))  # complex in, real out
+    assert gradcheck(lambda r: ember.complex(r, 2 * r).exp(), (r,))  # real in, complex out
+
+    class Product(ember.autograd.Function):  # a backward that forgets to conjugate
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors
+            return g * y, g * x
+
+    c = ember.randn(3, dtype=ember.complex128, requires_grad=True)
+    assert gradcheck(Product.apply, (r, r.detach().clone().requires_grad_()))  # right if real
+    assert not gradcheck(Product.apply, (c, a[0, :3].detach()), raise_exception=False)

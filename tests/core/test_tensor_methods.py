@@ -612,7 +612,7 @@ def test_dlpack_shares_memory_both_ways(device):
     view = xp.from_dlpack(t[:, 1])  # a strided view, no copy
     view[0] = 7.0
     assert t[0, 1].item() == 7.0
-    with pytest.raises(RuntimeError, match="require gradient, use tensor.detach"):
+    with pytest.raises(RuntimeError, match=r"require gradient, use tensor\.detach"):
         xp.from_dlpack(ember.ones(2, requires_grad=True, device=device))
 
 
@@ -635,3 +635,10 @@ def test_view_dtype_reinterprets_the_bits():
     ]:
         with pytest.raises(RuntimeError, match=message):
             tensor.view(dtype)
+
+
+def test_contains():
+    t = ember.tensor([[1, 2], [3, 4]])
+    assert 2 in t and 5 not in t and ember.tensor(4) in t and 2.0 in t
+    with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
+        [1, 2] in t  # noqa: B015

@@ -687,6 +687,16 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(_shape.unbind(self, 0))
 
+    def __contains__(self, element):
+        """``element in tensor``: whether any element equals ``element`` (a number or a
+        tensor, compared elementwise with broadcasting, as torch's)."""
+        if not isinstance(element, (Tensor, numbers.Number)):
+            raise RuntimeError(
+                "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(element)}."
+            )
+        return bool((self == element).any())
+
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(

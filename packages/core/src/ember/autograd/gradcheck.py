@@ -16,8 +16,17 @@ _DOUBLES = ("float64", "complex128")
 
 
 def _host(array):
-    """A float64 numpy copy of a numpy or cupy array."""
-    return backend.to_device(array, backend.Device("cpu")).astype(np.float64)
+    """A float64 (complex128 for complex) numpy copy of a numpy or cupy array."""
+    host = backend.to_device(array, backend.Device("cpu"))
+    return host.astype(np.complex128 if host.dtype.kind == "c" else np.float64)
+
+
+def _as_real(array):
+    """``array`` flattened into real numbers: a complex element as its real and imaginary
+    parts, one after the other (the layout of the Jacobians' rows and columns)."""
+    if array.dtype.kind == "c":
+        return np.stack([array.real, array.imag], axis=-1).ravel()
+    return array.ravel()
 
 
 def _as_tuple(x):
@@ -25,38 +34,49 @@ def _as_tuple(x):
 
 
 def _outputs_of(func, inputs):
-    return [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.is_floating_point()]
+    return [
+        o
+        for o in _as_tuple(func(*inputs))
+        if isinstance(o, Tensor) and (o.is_floating_point() or o.is_complex())
+    ]
 
 
 def _numerical_jacobian(func, inputs, wrt, eps):
-    """d(flattened output j)/d(input element i), by central differences."""
-    columns = []
+    """d(output j)/d(input element i), by central differences, inputs and outputs counted
+    as real numbers (a complex one as its real and imaginary parts)."""
+    rows = []
     x = wrt._data
     flat = x.reshape(-1)  # a view: wrt must be contiguous
+    steps = (eps, eps * 1j) if x.dtype.kind == "c" else (eps,)
     for i in range(flat.size):
         orig = flat[i].item()
-        flat[i] = orig + eps
-        plus = [_host(o._data).ravel() for o in _outputs_of(func, inputs)]
-        flat[i] = orig - eps
-        minus = [_host(o._data).ravel() for o in _outputs_of(func, inputs)]
-        flat[i] = orig
-        columns.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
-    return np.stack(columns, axis=0) if columns else np.zeros((0, 0))
+        for step in steps:
+            flat[i] = orig + step
+            plus = [_as_real(_host(o._data)) for o in _outputs_of(func, inputs)]
+            flat[i] = orig - step
+            minus = [_as_real(_host(o._data)) for o in _outputs_of(func, inputs)]
+            flat[i] = orig
+            rows.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
+    return np.stack(rows, axis=0) if rows else np.zeros((0, 0))
 
 
 def _analytical_jacobian(func, inputs, wanted, create_graph=False):
+    """The same Jacobians by autograd. torch's convention makes it direct: for a real loss L,
+    the gradient of a complex input is dL/dx + i dL/dy (its two rows), and seeding a complex
+    output with 1 or with i gives the loss Re(o) or Im(o) (its two columns)."""
     outputs = _outputs_of(func, inputs)
-    sizes = [o._data.size for o in outputs]
-    rows = {id(t): np.zeros((t._data.size, sum(sizes))) for t in wanted}
+    sizes = [_as_real(o._data).size for o in outputs]
+    rows = {id(t): np.zeros((_as_real(t._data).size, sum(sizes))) for t in wanted}
     offset = 0
     for out, n in zip(outputs, sizes):
         if not out.requires_grad:  # independent of every input: a zero block
             offset += n
             continue
+        parts = (1, 1j) if out._data.dtype.kind == "c" else (1,)
+        xp = backend.array_module(out._data)
         for j in range(n):
-            xp = backend.array_module(out._data)
-            seed = xp.zeros(n, dtype=out._data.dtype)
-            seed[j] = 1
+            seed = xp.zeros(out._data.size, dtype=out._data.dtype)
+            seed[j // len(parts)] = parts[j % len(parts)]
             grads = _grad(
                 out,
                 wanted,
@@ -67,7 +87,10 @@ def _analytical_jacobian(func, inputs, wanted, create_graph=False):
             )
             for t, g in zip(wanted, grads):
                 if g is not None:
-                    rows[id(t)][:, offset + j] = _host(g._data).ravel()
+                    gradient = _host(g._data)
+                    if t._data.dtype.kind == "c" and gradient.dtype.kind != "c":
+                        gradient = gradient.astype(np.complex128)
+                    rows[id(t)][:, offset + j] = _as_real(gradient)
         offset += n
     return rows
 
@@ -119,7 +142,7 @@ def gradgradcheck(
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = [
-            Tensor._make(backend.to_device(rng.standard_normal(o._data.shape), o.device))
+            Tensor._make(backend.to_device(_random_like(rng, o._data), o.device))
             for o in outputs
         ]
 
@@ -132,6 +155,14 @@ def gradgradcheck(
     return gradcheck(
         first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
     )
+
+
+def _random_like(rng, array):
+    """Standard normal numbers of ``array``'s shape (complex for a complex array)."""
+    values = rng.standard_normal(array.shape)
+    if array.dtype.kind == "c":
+        values = values + 1j * rng.standard_normal(array.shape)
+    return values
 
 
 class GradcheckError(RuntimeError):

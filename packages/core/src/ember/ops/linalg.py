@@ -486,6 +486,8 @@ class Einsum(Function):
     """``einsum`` with every subscript explicit: ``inputs`` holds one label string per
     operand, ``output`` the result's (ellipses already spelled out as letters)."""
 
+    holomorphic = True  # (linear in each operand)
+
     @staticmethod
     def forward(ctx, *arrays, inputs, output):
         ctx.inputs, ctx.output = inputs, output
