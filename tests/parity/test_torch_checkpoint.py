@@ -241,7 +241,9 @@ def test_embervision_builders_take_a_torch_weights_file(tmp_path):
 
     source = models.lenet5().eval()
     path = tmp_path / "lenet5.pth"
-    torch.save({k: torch.from_numpy(v.numpy().copy()) for k, v in source.state_dict().items()}, path)
+    torch.save(
+        {k: torch.from_numpy(v.numpy().copy()) for k, v in source.state_dict().items()}, path
+    )
     loaded = models.lenet5(weights=path).eval()
     x = ember.randn(2, 1, 32, 32)
     np.testing.assert_array_equal(loaded(x).detach().numpy(), source(x).detach().numpy())

@@ -142,8 +142,7 @@ def gradgradcheck(
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = [
-            Tensor._make(backend.to_device(_random_like(rng, o._data), o.device))
-            for o in outputs
+            Tensor._make(backend.to_device(_random_like(rng, o._data), o.device)) for o in outputs
         ]
 
     def first_derivative(*xs):
