@@ -439,7 +439,7 @@ def test_weights_round_trip_mobilenet_v3(tmp_path):
     x = ember.randn(2, 3, 32, 32)
     with ember.no_grad():
         np.testing.assert_array_equal(loaded(x).numpy(), source(x).numpy())
-    with pytest.raises(FileNotFoundError, match=r"local \.safetensors file"):
+    with pytest.raises(FileNotFoundError, match=r"local \.safetensors or \.pth file"):
         models.efficientnet_b0(weights="DEFAULT")
 
 
@@ -552,7 +552,7 @@ def test_segmentation_weights_and_backbone_weights(tmp_path):
     np.testing.assert_array_equal(
         _np(model.backbone["16"][0].weight), _np(backbone.features[16][0].weight)
     )
-    with pytest.raises(FileNotFoundError, match=r"local \.safetensors file"):
+    with pytest.raises(FileNotFoundError, match=r"local \.safetensors or \.pth file"):
         models.segmentation.fcn_resnet50(weights_backbone="IMAGENET1K_V1")
 
 

@@ -22,35 +22,27 @@ from .functional import InterpolationMode
 __all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"]
 
 
-def _apply_op(img, op_name, magnitude, interpolation, fill):
-    """Apply the operation ``op_name`` at ``magnitude``."""
-    if op_name == "ShearX":
+def _apply_op(img, op_name, magnitude, interpolation, fill, functional=F):
+    """Apply the operation ``op_name`` at ``magnitude``, with the kernels of ``functional``:
+    this package's ``functional``, or ``transforms.v2.functional`` (whose functions of these
+    names take the same arguments)."""
+    if op_name in ("ShearX", "ShearY"):
         # torchvision shears by the angle atan(magnitude), i.e. x' = x + magnitude * y as in
         # the original AutoAugment, about the top-left corner
-        return F.affine(
+        angle = math.degrees(math.atan(magnitude))
+        return functional.affine(
             img,
             angle=0.0,
             translate=[0, 0],
             scale=1.0,
-            shear=[math.degrees(math.atan(magnitude)), 0.0],
-            interpolation=interpolation,
-            fill=fill,
-            center=[0, 0],
-        )
-    if op_name == "ShearY":
-        return F.affine(
-            img,
-            angle=0.0,
-            translate=[0, 0],
-            scale=1.0,
-            shear=[0.0, math.degrees(math.atan(magnitude))],
+            shear=[angle, 0.0] if op_name == "ShearX" else [0.0, angle],
             interpolation=interpolation,
             fill=fill,
             center=[0, 0],
         )
     if op_name in ("TranslateX", "TranslateY"):
         translate = [int(magnitude), 0] if op_name == "TranslateX" else [0, int(magnitude)]
-        return F.affine(
+        return functional.affine(
             img,
             angle=0.0,
             translate=translate,
@@ -60,28 +52,29 @@ def _apply_op(img, op_name, magnitude, interpolation, fill):
             fill=fill,
         )
     if op_name == "Rotate":
-        return F.rotate(img, magnitude, interpolation=interpolation, fill=fill)
+        return functional.rotate(img, magnitude, interpolation=interpolation, fill=fill)
     if op_name in _ENHANCEMENTS:
-        return _ENHANCEMENTS[op_name](img, 1.0 + magnitude)
+        return getattr(functional, _ENHANCEMENTS[op_name])(img, 1.0 + magnitude)
     if op_name == "Posterize":
-        return F.posterize(img, int(magnitude))
+        return functional.posterize(img, int(magnitude))
     if op_name == "Solarize":
-        return F.solarize(img, magnitude)
+        return functional.solarize(img, magnitude)
     if op_name in _PARAMETERLESS:
-        return _PARAMETERLESS[op_name](img)
+        return getattr(functional, _PARAMETERLESS[op_name])(img)
     if op_name == "Identity":
         return img
     raise ValueError(f"The provided operator {op_name} is not recognized.")
 
 
-# the operations that blend with a degenerate image by the factor 1 + magnitude
+# the operations that blend with a degenerate image by the factor 1 + magnitude, and those
+# without a magnitude: their functions' names
 _ENHANCEMENTS = {
-    "Brightness": F.adjust_brightness,
-    "Color": F.adjust_saturation,
-    "Contrast": F.adjust_contrast,
-    "Sharpness": F.adjust_sharpness,
+    "Brightness": "adjust_brightness",
+    "Color": "adjust_saturation",
+    "Contrast": "adjust_contrast",
+    "Sharpness": "adjust_sharpness",
 }
-_PARAMETERLESS = {"AutoContrast": F.autocontrast, "Equalize": F.equalize, "Invert": F.invert}
+_PARAMETERLESS = {"AutoContrast": "autocontrast", "Equalize": "equalize", "Invert": "invert"}
 
 
 def _posterize_bits(num_bins, max_drop, most=8):

@@ -11,8 +11,6 @@ so float images work too.
 
 from __future__ import annotations
 
-import math
-
 from PIL import Image as PILImage
 
 import ember
@@ -21,7 +19,7 @@ from ember.distributions import Dirichlet
 
 from ... import tv_tensors
 from .. import _functional_tensor as _F_t
-from ..autoaugment import _POLICIES, AutoAugmentPolicy, _posterize_bits
+from ..autoaugment import _ENHANCEMENTS, _POLICIES, AutoAugmentPolicy, _apply_op, _posterize_bits
 from . import functional as F
 from ._transform import Transform
 from ._utils import (
@@ -38,16 +36,6 @@ __all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWid
 
 def _no_magnitudes(num_bins, height, width):
     return None
-
-
-# the operations that blend with a degenerate image by the factor 1 + magnitude
-_ENHANCEMENTS = {
-    "Brightness": F.adjust_brightness,
-    "Color": F.adjust_saturation,
-    "Contrast": F.adjust_contrast,
-    "Sharpness": F.adjust_sharpness,
-}
-_PARAMETERLESS = {"AutoContrast": F.autocontrast, "Equalize": F.equalize, "Invert": F.invert}
 
 
 class _AutoAugmentBase(Transform):
@@ -114,47 +102,10 @@ class _AutoAugmentBase(Transform):
     def _apply_image_or_video_transform(self, image, transform_id, magnitude, interpolation, fill):
         """The operation ``transform_id`` at ``magnitude``."""
         fill = _get_fill(fill, type(image))
-        if transform_id == "Identity":
-            return image
-        if transform_id in ("ShearX", "ShearY"):
-            # torchvision shears by the angle atan(magnitude), i.e. x' = x + magnitude * y as
-            # in the original AutoAugment, about the top-left corner
-            angle = math.degrees(math.atan(magnitude))
-            shear = [angle, 0.0] if transform_id == "ShearX" else [0.0, angle]
-            return F.affine(
-                image,
-                angle=0.0,
-                translate=[0, 0],
-                scale=1.0,
-                shear=shear,
-                interpolation=interpolation,
-                fill=fill,
-                center=[0, 0],
-            )
-        if transform_id in ("TranslateX", "TranslateY"):
-            shift = int(magnitude)
-            translate = [shift, 0] if transform_id == "TranslateX" else [0, shift]
-            return F.affine(
-                image,
-                angle=0.0,
-                translate=translate,
-                scale=1.0,
-                interpolation=interpolation,
-                shear=[0.0, 0.0],
-                fill=fill,
-            )
-        if transform_id == "Rotate":
-            return F.rotate(image, angle=magnitude, interpolation=interpolation, fill=fill)
-        if transform_id in _ENHANCEMENTS:
-            return _ENHANCEMENTS[transform_id](image, 1.0 + magnitude)
-        if transform_id == "Posterize":
-            return F.posterize(image, bits=int(magnitude))
-        if transform_id == "Solarize":
+        if transform_id == "Solarize":  # (v2's magnitudes are fractions of the largest value)
             bound = _F_t._max_value(image.dtype) if isinstance(image, Tensor) else 255.0
-            return F.solarize(image, threshold=bound * magnitude)
-        if transform_id in _PARAMETERLESS:
-            return _PARAMETERLESS[transform_id](image)
-        raise ValueError(f"No transform available for {transform_id}")
+            magnitude = bound * magnitude
+        return _apply_op(image, transform_id, magnitude, interpolation, fill, functional=F)
 
 
 def _enhancement_space(end):
