@@ -84,28 +84,28 @@ class Vad(nn.Module):
             to the detected trigger point. (Default: 0.25)
         pre_trigger_time (float, optional): The amount of audio (in seconds) to preserve
             before the trigger point and any found quieter/shorter bursts. (Default: 0.0)
-        boot_time (float, optional) The algorithm (internally) uses adaptive noise
+        boot_time (float, optional): The algorithm (internally) uses adaptive noise
             estimation/reduction in order to detect the start of the wanted audio.
             This option sets the time for the initial noise estimate. (Default: 0.35)
-        noise_up_time (float, optional) Time constant used by the adaptive noise estimator
+        noise_up_time (float, optional): Time constant used by the adaptive noise estimator
             for when the noise level is increasing. (Default: 0.1)
-        noise_down_time (float, optional) Time constant used by the adaptive noise estimator
+        noise_down_time (float, optional): Time constant used by the adaptive noise estimator
             for when the noise level is decreasing. (Default: 0.01)
-        noise_reduction_amount (float, optional) Amount of noise reduction to use in
+        noise_reduction_amount (float, optional): Amount of noise reduction to use in
             the detection algorithm (e.g. 0, 0.5, ...). (Default: 1.35)
-        measure_freq (float, optional) Frequency of the algorithm's
+        measure_freq (float, optional): Frequency of the algorithm's
             processing/measurements. (Default: 20.0)
         measure_duration: (float or None, optional) Measurement duration.
             (Default: Twice the measurement period; i.e. with overlap.)
-        measure_smooth_time (float, optional) Time constant used to smooth
+        measure_smooth_time (float, optional): Time constant used to smooth
             spectral measurements. (Default: 0.4)
-        hp_filter_freq (float, optional) "Brick-wall" frequency of high-pass filter applied
+        hp_filter_freq (float, optional): "Brick-wall" frequency of high-pass filter applied
             at the input to the detector algorithm. (Default: 50.0)
-        lp_filter_freq (float, optional) "Brick-wall" frequency of low-pass filter applied
+        lp_filter_freq (float, optional): "Brick-wall" frequency of low-pass filter applied
             at the input to the detector algorithm. (Default: 6000.0)
-        hp_lifter_freq (float, optional) "Brick-wall" frequency of high-pass lifter used
+        hp_lifter_freq (float, optional): "Brick-wall" frequency of high-pass lifter used
             in the detector algorithm. (Default: 150.0)
-        lp_lifter_freq (float, optional) "Brick-wall" frequency of low-pass lifter used
+        lp_lifter_freq (float, optional): "Brick-wall" frequency of low-pass lifter used
             in the detector algorithm. (Default: 2000.0)
 
     Example:

@@ -156,8 +156,7 @@ def deform_conv2d(
 
     Args:
         input (Tensor[batch_size, in_channels, in_height, in_width]): input tensor
-        offset (Tensor[batch_size, 2 * offset_groups * kernel_height * kernel_width, out_height,
-            out_width]): offsets to be applied for each position in the convolution kernel,
+        offset (Tensor[batch_size, 2 * offset_groups * kernel_height * kernel_width, out_height, out_width]): offsets to be applied for each position in the convolution kernel,
             ``(dy, dx)`` pairs, tap-major within each offset group.
         weight (Tensor[out_channels, in_channels // groups, kernel_height, kernel_width]):
             convolution weights, split into groups of size (in_channels // groups)
@@ -166,8 +165,7 @@ def deform_conv2d(
         padding (int or Tuple[int, int]): height/width of padding of zeroes around each image.
             Default: 0
         dilation (int or Tuple[int, int]): the spacing between kernel elements. Default: 1
-        mask (Tensor[batch_size, offset_groups * kernel_height * kernel_width, out_height,
-            out_width]): masks to be applied for each position in the convolution kernel.
+        mask (Tensor[batch_size, offset_groups * kernel_height * kernel_width, out_height, out_width]): masks to be applied for each position in the convolution kernel.
             Default: None
 
     Returns:
@@ -259,11 +257,10 @@ class DeformConv2d(nn.Module):
         """
         Args:
             input (Tensor[batch_size, in_channels, in_height, in_width]): input tensor
-            offset (Tensor[batch_size, 2 * offset_groups * kernel_height * kernel_width,
-                out_height, out_width]): offsets to be applied for each position in the
-                convolution kernel.
-            mask (Tensor[batch_size, offset_groups * kernel_height * kernel_width, out_height,
-                out_width]): masks to be applied for each position in the convolution kernel.
+            offset (Tensor[batch_size, 2 * offset_groups * kernel_height * kernel_width, out_height, out_width]): offsets
+                to be applied for each position in the convolution kernel.
+            mask (Tensor[batch_size, offset_groups * kernel_height * kernel_width, out_height, out_width]): masks
+                to be applied for each position in the convolution kernel.
         """
         return deform_conv2d(
             input,
