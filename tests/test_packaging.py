@@ -42,6 +42,8 @@ OPTIONAL_IMPORT_HOMES = {
     ("ember", "mpi4py"): {"distributed/_mpi.py"},
     ("embervision", "matplotlib"): {"train.py"},
     ("embervision", "emberserve"): {"train.py"},
+    ("embervision", "scipy"): {"datasets/_optional.py"},
+    ("embervision", "h5py"): {"datasets/_optional.py"},
     ("emberserve", "PIL"): {"handlers/image_classifier.py"},
     ("emberserve", "embervision"): {"handlers/image_classifier.py"},
     ("emberserve", "embertext"): {"handlers/text_classifier.py"},
