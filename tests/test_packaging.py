@@ -44,6 +44,8 @@ OPTIONAL_IMPORT_HOMES = {
     ("embervision", "emberserve"): {"train.py"},
     ("embervision", "scipy"): {"datasets/_optional.py"},
     ("embervision", "h5py"): {"datasets/_optional.py"},
+    ("embertext", "sentencepiece"): {"models/_assets.py"},
+    ("emberaudio", "sentencepiece"): {"pipelines/_rnnt.py"},
     ("emberserve", "PIL"): {"handlers/image_classifier.py"},
     ("emberserve", "embervision"): {"handlers/image_classifier.py"},
     ("emberserve", "embertext"): {"handlers/text_classifier.py"},

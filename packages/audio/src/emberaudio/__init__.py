@@ -8,7 +8,7 @@ documented extras.
 
 __version__ = "0.1.0"
 
-from . import datasets, functional, models, transforms  # isort: skip
+from . import datasets, functional, models, pipelines, transforms  # isort: skip
 from ._backend import AudioMetaData, info, load, save
 
 __all__ = [
