@@ -111,12 +111,14 @@ PAGES = [
     ("embertext.functional", "embertext.functional", "The transforms as functions."),
     ("embertext.datasets", "embertext.datasets", "Text classification datasets."),
     ("embertext.nn", "embertext.nn", "Multi-head attention containers."),
+    ("embertext.models", "embertext.models", "RoBERTa, XLM-R and T5 with their bundles."),
     ("embertext.utils", "embertext.utils", "Downloads and archives."),
     ("emberaudio", "emberaudio", "Loading and saving audio."),
     ("emberaudio.functional", "emberaudio.functional", "Audio operations as functions."),
     ("emberaudio.transforms", "emberaudio.transforms", "Audio transforms."),
-    ("emberaudio.datasets", "emberaudio.datasets", "Speech datasets."),
+    ("emberaudio.datasets", "emberaudio.datasets", "Speech, music and dictionary datasets."),
     ("emberaudio.models", "emberaudio.models", "Audio models."),
+    ("emberaudio.pipelines", "emberaudio.pipelines", "Pretrained model bundles."),
 ]
 
 # Section headings for the modules that define public names; others get their module's name.
