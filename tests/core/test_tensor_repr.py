@@ -285,3 +285,12 @@ def test_format_of_a_number_and_of_a_tensor():
     assert f"{ember.tensor([1.0, 2.0])}" == repr(ember.tensor([1.0, 2.0]))
     with pytest.raises(TypeError):
         f"{ember.tensor([1.0, 2.0]):.2f}"
+
+
+def test_size_slices_and_sums_stay_sizes():
+    s = ember.zeros(1, 2, 3).shape
+    assert isinstance(s[1:], ember.Size) and s[1:] == (2, 3) and s[-1] == 3
+    assert isinstance(s + (4,), ember.Size) and isinstance((0,) + s, ember.Size)
+    assert repr(s[:2] * 2) == "ember.Size([1, 2, 1, 2])"
+    with pytest.raises(TypeError):
+        [0] + s

@@ -33,6 +33,24 @@ class Size(tuple):
             n *= s
         return n
 
+    # slices, concatenations and repeats stay sizes, as torch.Size's do
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, times):
+        return Size(tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
+
 
 def _sizes(args):
     """Accept sizes both as ``f(2, 3)`` and ``f((2, 3))`` / ``f([2, 3])``, like torch."""
