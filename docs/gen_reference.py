@@ -216,6 +216,20 @@ SECTIONS = {
     "embervision.models.segmentation.fcn": "FCN",
     "embervision.models.segmentation.deeplabv3": "DeepLabV3",
     "embervision.models.segmentation.lraspp": "LR-ASPP",
+    "emberaudio.models.wav2letter": "Wav2Letter",
+    "emberaudio.models.wav2vec2.model": "Wav2Vec2, HuBERT and WavLM",
+    "emberaudio.models.conformer": "Conformer",
+    "emberaudio.models.conv_tasnet": "Conv-TasNet",
+    "emberaudio.models.deepspeech": "DeepSpeech",
+    "emberaudio.models.wavernn": "WaveRNN",
+    "emberaudio.models.tacotron2": "Tacotron2",
+    "emberaudio.models.emformer": "Emformer",
+    "emberaudio.models.rnnt": "RNN-T",
+    "emberaudio.models.rnnt_decoder": "RNN-T beam search",
+    "typing": "Type aliases",
+    "emberaudio.models._hdemucs": "Hybrid Demucs",
+    "emberaudio.models.squim.objective": "SQUIM objective",
+    "emberaudio.models.squim.subjective": "SQUIM subjective",
 }
 
 

@@ -1,9 +1,14 @@
-"""Wav2Vec2Model (wav2vec 2.0, HuBERT) and its builders."""
+"""Wav2Vec2Model (wav2vec 2.0, HuBERT, WavLM), HuBERTPretrainModel and their builders."""
 
 from .model import (
+    HuBERTPretrainModel,
     Wav2Vec2Model,
     hubert_base,
     hubert_large,
+    hubert_pretrain_base,
+    hubert_pretrain_large,
+    hubert_pretrain_model,
+    hubert_pretrain_xlarge,
     hubert_xlarge,
     wav2vec2_base,
     wav2vec2_large,
@@ -12,10 +17,17 @@ from .model import (
     wav2vec2_xlsr_1b,
     wav2vec2_xlsr_2b,
     wav2vec2_xlsr_300m,
+    wavlm_base,
+    wavlm_large,
+    wavlm_model,
 )
 
 __all__ = [
     "Wav2Vec2Model",
+    "HuBERTPretrainModel",
+    "wavlm_model",
+    "wavlm_base",
+    "wavlm_large",
     "wav2vec2_model",
     "wav2vec2_base",
     "wav2vec2_large",
@@ -23,6 +35,10 @@ __all__ = [
     "hubert_base",
     "hubert_large",
     "hubert_xlarge",
+    "hubert_pretrain_model",
+    "hubert_pretrain_base",
+    "hubert_pretrain_large",
+    "hubert_pretrain_xlarge",
     "wav2vec2_xlsr_300m",
     "wav2vec2_xlsr_1b",
     "wav2vec2_xlsr_2b",

@@ -8,6 +8,8 @@ import ember
 from ember import nn
 from ember.nn import functional as F
 
+from .wavlm_attention import WavLMSelfAttention
+
 
 class LayerNorm(nn.LayerNorm):
     """Layer norm with transpose: normalizes the channel dimension of ``[batch, channel, frame]``."""
@@ -421,13 +423,47 @@ def _get_encoder(
 ):
     """The Encoder of Wav2Vec2Model; the arguments are those of ``wav2vec2_model`` without
     their ``encoder_`` prefix (``dropout_input`` is ``encoder_projection_dropout``)."""
+
+    def attention(index):
+        return SelfAttention(embed_dim=embed_dim, num_heads=num_heads, dropout=attention_dropout)
+
+    return _encoder_with_attention(
+        attention,
+        num_layers,
+        in_features,
+        embed_dim,
+        dropout_input,
+        pos_conv_kernel,
+        pos_conv_groups,
+        ff_interm_features,
+        ff_interm_dropout,
+        dropout,
+        layer_norm_first,
+        layer_drop,
+    )
+
+
+def _encoder_with_attention(
+    attention,
+    num_layers,
+    in_features,
+    embed_dim,
+    dropout_input,
+    pos_conv_kernel,
+    pos_conv_groups,
+    ff_interm_features,
+    ff_interm_dropout,
+    dropout,
+    layer_norm_first,
+    layer_drop,
+):
+    """The Encoder whose layer ``i`` attends with ``attention(i)`` (wav2vec 2.0's
+    SelfAttention or WavLM's), its modules made in torchaudio's order."""
     feature_projection = FeatureProjection(in_features, embed_dim, dropout_input)
     pos_conv = ConvolutionalPositionalEmbedding(embed_dim, pos_conv_kernel, pos_conv_groups)
     encoder_layers = nn.ModuleList()
-    for _ in range(num_layers):
-        attention = SelfAttention(
-            embed_dim=embed_dim, num_heads=num_heads, dropout=attention_dropout
-        )
+    for index in range(num_layers):
+        layer_attention = attention(index)
         feed_forward = FeedForward(
             io_features=embed_dim,
             intermediate_features=ff_interm_features,
@@ -436,7 +472,7 @@ def _get_encoder(
         )
         encoder_layers.append(
             EncoderLayer(
-                attention=attention,
+                attention=layer_attention,
                 dropout=dropout,
                 layer_norm_first=layer_norm_first,
                 feed_forward=feed_forward,
@@ -450,3 +486,391 @@ def _get_encoder(
         layer_drop=layer_drop,
     )
     return Encoder(feature_projection, transformer)
+
+
+def _get_wavlm_encoder(
+    in_features,
+    embed_dim,
+    dropout_input,
+    pos_conv_kernel,
+    pos_conv_groups,
+    num_layers,
+    num_heads,
+    num_buckets,
+    max_distance,
+    attention_dropout,
+    ff_interm_features,
+    ff_interm_dropout,
+    dropout,
+    layer_norm_first,
+    layer_drop,
+):
+    """The Encoder of WavLM: ``_get_encoder``'s, with ``WavLMSelfAttention`` (whose relative
+    position bias, ``num_buckets`` buckets up to ``max_distance``, is embedded in the first
+    layer only and passed on to the others) in place of ``SelfAttention``."""
+
+    def attention(index):
+        return WavLMSelfAttention(
+            embed_dim=embed_dim,
+            num_heads=num_heads,
+            num_buckets=num_buckets,
+            max_distance=max_distance,
+            dropout=attention_dropout,
+            has_relative_attention_bias=index == 0,
+        )
+
+    return _encoder_with_attention(
+        attention,
+        num_layers,
+        in_features,
+        embed_dim,
+        dropout_input,
+        pos_conv_kernel,
+        pos_conv_groups,
+        ff_interm_features,
+        ff_interm_dropout,
+        dropout,
+        layer_norm_first,
+        layer_drop,
+    )
+
+
+def _init_transformer_params(module):
+    """Initialize the weights of Transformer module in Wav2Vec2/HuBERT (fairseq's
+    ``init_bert_params``): ``nn.Linear`` and ``nn.Embedding`` weights from N(0, 0.02²),
+    biases and the padding embedding zero."""
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    if isinstance(module, nn.Embedding):
+        nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if module.padding_idx is not None:
+            with ember.no_grad():
+                module.weight[module.padding_idx].zero_()
+
+
+def _span_lengths(shape, mask_type, mask_length, mask_other):
+    """Random span lengths of ``shape`` for each ``mask_type`` of ``_compute_mask_indices``."""
+    if mask_type == "static":
+        return ember.full(shape, mask_length)
+    if mask_type == "uniform":
+        return ember.randint(int(mask_other), mask_length * 2 + 1, shape)
+    if mask_type == "normal":
+        lengths = ember.normal(float(mask_length), float(mask_other), size=shape)
+        return lengths.round().clamp(min=1).long()
+    if mask_type == "poisson":
+        return ember.poisson(ember.full(shape, float(mask_length))).round().long()
+    raise Exception(f"unknown mask selection: {mask_type}")
+
+
+def _non_overlapping_spans(size, lengths, min_space):
+    """fairseq's placement of spans that keep ``min_space`` frames apart, in ``[0, size)``:
+    each span, longest first, goes in a part drawn with probability proportional to its
+    length, which it splits in two. The draws depend on the parts left, so the spans are
+    placed one after another."""
+    starts = []
+    parts = [(0, size)]
+    min_length = min(lengths)
+    for length in sorted(lengths, reverse=True):
+        free = ember.tensor([e - s for s, e in parts])
+        free = free.masked_fill(free < length + min_space, 0)
+        if free.sum().item() == 0:
+            break
+        s, e = parts.pop(int(ember.multinomial(free / free.sum(), 1).item()))
+        start = int(ember.randint(s, e - length, (1,)).item())
+        starts.extend(range(start, start + length))
+        if start - s - min_space >= min_length:
+            parts.append((s, start - min_space + 1))
+        if e - start - min_length - min_space > min_length:
+            parts.append((start + length + min_space, e))
+    return starts
+
+
+def _compute_mask_indices(
+    shape,
+    padding_mask,
+    mask_prob,
+    mask_length,
+    mask_type="static",
+    mask_other=0.0,
+    min_masks=0,
+    no_overlap=False,
+    min_space=0,
+):
+    """Computes random mask spans for a given shape.
+
+    Each row gets ``mask_prob * size / mask_length`` spans (rounded at random, at least
+    ``min_masks``), ``size`` being its unpadded length; then every row keeps a random subset
+    of its masked frames, as many as the row with the fewest.
+
+    Args:
+        shape (int, int): The shape for which to compute masks. The first element is batch
+            size and second is the number of frames.
+        padding_mask (Tensor or None): The padding mask of the same dimension as shape, which
+            will prevent masking padded elements.
+        mask_prob (float): Probability for each token to be chosen as start of the span to be
+            masked. This will be multiplied by number of timesteps divided by length of mask
+            span to mask approximately this percentage of all elements. However due to
+            overlaps, the actual number will be smaller (unless no_overlap is True).
+        mask_length (int): The length of each span.
+        mask_type (str): How to compute mask lengths. Options: [``static``, ``uniform``,
+            ``normal``, ``poisson``]. ``static``: Fixed size. ``uniform``: Sample from uniform
+            distribution [mask_other, mask_length*2]. ``normal``: Sample from normal
+            distribution with mean ``mask_length`` and stdev ``mask_other``. ``poisson``:
+            Sample from possion distribution with lambda = ``mask_length``.
+        mask_other (float): Secondary mask argument (used for more complex distributions).
+        min_masks (int): Minimum number of masked spans.
+        no_overlap (bool): If ``True``, use an alternative recursive algorithm that prevents
+            spans from overlapping.
+        min_space (int): How many frames to keep unmasked between spans (Only used if
+            no_overlap is True).
+
+    Returns:
+        (Tensor): The mask indices of dimension `[batch, frame]`.
+    """
+    batch_size, frame = shape
+    if padding_mask is None:
+        sizes = ember.full((batch_size,), frame)
+        noise = ember.rand(1)  # one rounding draw for the whole batch
+    else:
+        sizes = frame - padding_mask.long().sum(-1).cpu()
+        noise = ember.rand(batch_size)
+    num_mask = (mask_prob * sizes / float(mask_length) + noise).long().clamp(min=min_masks)
+    max_spans = int(num_mask.max().item())
+    if max_spans == 0:
+        return ember.zeros(batch_size, frame, dtype=ember.bool)
+
+    spans = ember.arange(max_spans)
+    valid = spans < num_mask[:, None]  # (batch, span)
+    lengths = _span_lengths((batch_size, max_spans), mask_type, mask_length, mask_other)
+    lengths = lengths.masked_fill(~valid, 0)
+    # a row whose spans all came out empty gets one span of mask_length (at most size - 1)
+    first = ember.where(lengths.sum(-1) == 0, (sizes - 1).clamp(max=mask_length), lengths[:, 0])
+    lengths = ember.cat([first[:, None], lengths[:, 1:]], dim=1).masked_fill(~valid, 0)
+
+    if no_overlap:
+        # the spans of a row are placed one after another (_non_overlapping_spans)
+        positions = ember.arange(frame)
+        rows = []
+        for size, count, row_lengths in zip(sizes.tolist(), num_mask.tolist(), lengths.tolist()):
+            starts = ember.tensor(_non_overlapping_spans(size, row_lengths[:count], min_space))
+            rows.append((positions[:, None] == starts[None, :]).any(-1) & (positions < size))
+        mask = ember.stack(rows)
+    else:
+        # distinct span starts in [0, size - min_len): the first num_mask of a random
+        # permutation (a row's keys sorted, with the keys beyond its range pushed last)
+        min_len = lengths.masked_fill(~valid, mask_length * 2 + frame + 1).min(-1).values
+        min_len = ember.where(sizes - min_len <= num_mask, sizes - num_mask - 1, min_len)
+        num_starts = sizes - min_len
+        width = max(frame, int(num_starts.max().item()))
+        keys = ember.rand(batch_size, width)
+        keys = keys.masked_fill(ember.arange(width) >= num_starts[:, None], 2.0)
+        starts = keys.argsort(-1)[:, :max_spans]
+        valid = valid & (spans < num_starts[:, None])
+        offsets = ember.arange(max(int(lengths.max().item()), 1))
+        positions = starts[:, :, None] + offsets  # (batch, span, offset)
+        keep = valid[:, :, None] & (offsets < lengths[:, :, None])
+        keep = keep & (positions < sizes[:, None, None])
+        # frames out of any span are written to an extra column, dropped after
+        index = ember.where(keep, positions, frame).reshape(batch_size, -1)
+        mask = ember.zeros(batch_size, frame + 1, dtype=ember.bool).scatter(1, index, True)
+        mask = mask[:, :frame]
+
+    # each row keeps a random subset of its masked frames, as many as the sparsest row has
+    min_count = int(mask.sum(-1).min().item())
+    keys = ember.rand(batch_size, frame).masked_fill(~mask, 2.0)
+    return mask & (keys.argsort(-1).argsort(-1) < min_count)
+
+
+def _get_padding_mask(input, lengths):
+    """The padding mask of the padded ``input`` ``[batch, max_len, frequency]``: True at the
+    frames at and beyond ``lengths``, shape ``[batch, max_len]``."""
+    batch_size, max_len, _ = input.shape
+    positions = ember.arange(max_len, device=lengths.device).expand(batch_size, max_len)
+    return positions >= lengths[:, None]
+
+
+class MaskGenerator(nn.Module):
+    """Generate the masks for masked prediction.
+
+    Args:
+        encoder_embed_dim (int): The dimension of the transformer embedding output.
+        mask_prob (float): Probability for each token to be chosen as start of the span to be
+            masked. This will be multiplied by number of timesteps divided by length of mask
+            span to mask approximately this percentage of all elements. However due to
+            overlaps, the actual number will be smaller (unless no_overlap is True).
+        mask_selection (str): How to choose the mask length. Options: [``static``,
+            ``uniform``, ``normal``, ``poisson``].
+        mask_other (float): Secondary mask argument (used for more complex distributions).
+        mask_length (int): The lengths of the mask.
+        no_mask_overlap (bool): Whether to allow masks to overlap.
+        mask_min_space (int): Minimum space between spans (if no overlap is enabled).
+        mask_channel_prob (float): The probability of replacing a feature with 0.
+        mask_channel_selection (str): How to choose the mask length for channel masking.
+            Options: [``static``, ``uniform``, ``normal``, ``poisson``].
+        mask_channel_other (float): Secondary mask argument for channel masking (used for
+            more complex distributions).
+        mask_channel_length (int): Minimum space between spans (if no overlap is enabled) for
+            channel masking.
+        no_mask_channel_overlap (bool): Whether to allow channel masks to overlap.
+        mask_channel_min_space (int): Minimum space between spans for channel masking (if no
+            overlap is enabled).
+    """
+
+    def __init__(
+        self,
+        encoder_embed_dim,
+        mask_prob,
+        mask_selection,
+        mask_other,
+        mask_length,
+        no_mask_overlap,
+        mask_min_space,
+        mask_channel_prob,
+        mask_channel_selection,
+        mask_channel_other,
+        mask_channel_length,
+        no_mask_channel_overlap,
+        mask_channel_min_space,
+    ):
+        super().__init__()
+        self.mask_prob = mask_prob
+        self.mask_selection = mask_selection
+        self.mask_other = mask_other
+        self.mask_length = mask_length
+        self.no_mask_overlap = no_mask_overlap
+        self.mask_min_space = mask_min_space
+        self.mask_channel_prob = mask_channel_prob
+        self.mask_channel_selection = mask_channel_selection
+        self.mask_channel_other = mask_channel_other
+        self.mask_channel_length = mask_channel_length
+        self.no_mask_channel_overlap = no_mask_channel_overlap
+        self.mask_channel_min_space = mask_channel_min_space
+        self.mask_embedding = nn.Parameter(ember.empty(encoder_embed_dim))
+        nn.init.uniform_(self.mask_embedding)
+
+    def forward(self, x, padding_mask):
+        """
+        Args:
+            x (Tensor): The encoded representations after feature extraction module.
+            padding_mask (Tensor or None): The padding mask of the same dimension as shape,
+                which will prevent masking padded elements.
+
+        Returns:
+            Tensor: The feature representations after masking.
+            Tensor: The generated mask indices.
+        """
+        B, T, C = x.shape
+        mask_indices = None
+        if self.mask_prob > 0:
+            mask_indices = _compute_mask_indices(
+                (B, T),
+                padding_mask,
+                self.mask_prob,
+                self.mask_length,
+                self.mask_selection,
+                self.mask_other,
+                min_masks=2,
+                no_overlap=self.no_mask_overlap,
+                min_space=self.mask_min_space,
+            ).to(x.device)
+            x = ember.where(mask_indices[:, :, None], self.mask_embedding.to(x.dtype), x)
+
+        if self.mask_channel_prob > 0:
+            mask_channel_indices = _compute_mask_indices(
+                (B, C),
+                None,
+                self.mask_channel_prob,
+                self.mask_channel_length,
+                self.mask_channel_selection,
+                self.mask_channel_other,
+                no_overlap=self.no_mask_channel_overlap,
+                min_space=self.mask_channel_min_space,
+            ).to(x.device)
+            x = x.masked_fill(mask_channel_indices[:, None, :], 0)
+
+        return x, mask_indices
+
+
+def _compute_logits(proj_x, target, label_embeddings):
+    """Compute the logits of the embeddings: cosine similarities / 0.1 of each frame to its
+    target's embedding (column 0) and to every class embedding (the others), with ``-inf``
+    where a class embedding equals the target's.
+
+    Args:
+        proj_x (Tensor): The projected masked representations ``[num_x, final_dim]``.
+        target (Tensor): The targets ``[num_x]``.
+        label_embeddings (Parameter): The trainable embeddings of target of dimension
+            ``[num_class, final_dim]``.
+
+    Returns:
+        (Tensor): The logits of the inputs, ``[num_x, num_class + 1]``.
+    """
+    logit_temp = 0.1
+    pos = ember.index_select(label_embeddings, 0, target.long())
+    negs = label_embeddings.unsqueeze(1).expand(-1, proj_x.size(0), -1)
+    neg_is_pos = (pos == negs).all(-1)
+    targets = ember.cat([pos.unsqueeze(0), negs], dim=0)
+
+    logits = F.cosine_similarity(proj_x.float(), targets.float(), dim=-1).type_as(proj_x)
+    logits = logits / logit_temp
+    logits = logits.masked_fill(
+        ember.cat([ember.zeros_like(neg_is_pos[:1]), neg_is_pos]), float("-inf")
+    )
+    return logits.transpose(0, 1)  # (num_x, num_cls+1)
+
+
+class LogitGenerator(nn.Module):
+    """Generate the logits of masked and unmasked inputs.
+
+    Args:
+        encoder_embed_dim (int): The dimension of the transformer embedding output.
+        num_classes (int): The number of classes in the labels.
+        final_dim (int): Project final representations and targets to `final_dim`.
+        skip_masked (bool): If True, skip computing losses over masked frames.
+        skip_nomask (bool): If True, skip computing losses over unmasked frames.
+    """
+
+    def __init__(self, encoder_embed_dim, num_classes, final_dim, skip_masked, skip_nomask):
+        super().__init__()
+        self.label_embeddings = nn.Parameter(ember.empty(num_classes, final_dim))
+        nn.init.uniform_(self.label_embeddings)
+        self.final_proj = nn.Linear(encoder_embed_dim, final_dim)
+        self.skip_masked = skip_masked
+        self.skip_nomask = skip_nomask
+
+    def forward(self, x, label, mask_m, mask_u):
+        """
+        Args:
+            x (Tensor): The feature representation of the last transformer layer.
+            label (Tensor): The label Tensor of dimension `[batch, frame]`.
+            mask_m (Tensor): The masked indices of dimension `[batch, frame]`.
+            mask_u (Tensor): The unmasked indices of dimension `[batch, frame]`.
+
+        Returns:
+            Tensor: The logits of masked frames. Tensor of dimension
+            `[masked_frame, num_classes + 1]`.
+            Tensor: The logits of unmasked frames. Tensor of dimension
+            `[unmasked_frame, num_classes + 1]`.
+        """
+        proj_x = self.final_proj(x)
+        logit_m = logit_u = None
+        if not self.skip_masked:
+            logit_m = _compute_logits(proj_x[mask_m], label[mask_m], self.label_embeddings)
+        if not self.skip_nomask:
+            logit_u = _compute_logits(proj_x[mask_u], label[mask_u], self.label_embeddings)
+        return logit_m, logit_u
+
+
+class GradMultiply(ember.autograd.Function):
+    """The identity, whose backward scales the gradient by ``scale``."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.scale, None
