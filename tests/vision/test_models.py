@@ -511,13 +511,27 @@ SEGMENTATION_MODELS = [
     "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet101", "deeplabv3_resnet50",
     "fcn_resnet101", "fcn_resnet50", "lraspp_mobilenet_v3_large",
 ]  # fmt: skip
+DETECTION_MODELS = [
+    "fasterrcnn_mobilenet_v3_large_320_fpn", "fasterrcnn_mobilenet_v3_large_fpn",
+    "fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2", "keypointrcnn_resnet50_fpn",
+    "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2",
+]  # fmt: skip
+VIDEO_MODELS = [
+    "mc3_18", "mvit_v1_b", "mvit_v2_s", "r2plus1d_18", "r3d_18", "s3d",
+    "swin3d_b", "swin3d_s", "swin3d_t",
+]  # fmt: skip
+OPTICAL_FLOW_MODELS = ["raft_large", "raft_small"]
 
 
 def test_list_models():
-    # as torchvision: without module=, every registered model, segmentation included
-    assert models.list_models() == sorted(ALL_MODELS + SEGMENTATION_MODELS)
+    # as torchvision: without module=, every registered model, the subpackages' included
+    subpackages = SEGMENTATION_MODELS + DETECTION_MODELS + VIDEO_MODELS + OPTICAL_FLOW_MODELS
+    assert models.list_models() == sorted(ALL_MODELS + subpackages)
     assert models.list_models(module=models) == ALL_MODELS
     assert models.list_models(module=models.segmentation) == SEGMENTATION_MODELS
+    assert models.list_models(module=models.detection) == DETECTION_MODELS
+    assert models.list_models(module=models.video) == VIDEO_MODELS
+    assert models.list_models(module=models.optical_flow) == OPTICAL_FLOW_MODELS
     assert models.list_models(module=ember.nn) == []
     assert models.list_models(include="vgg1[16]") == ["vgg11", "vgg16"]
     assert models.list_models(include=["resnet*", "lenet*"]) == [
@@ -527,7 +541,7 @@ def test_list_models():
         "vgg11", "vgg13", "vgg16", "vgg19",
     ]  # fmt: skip
     assert models.list_models(exclude=["*_*", "vgg*", "resnet*", "densenet*"]) == [
-        "alexnet", "googlenet", "lenet5",
+        "alexnet", "googlenet", "lenet5", "s3d",
     ]  # fmt: skip
 
 

@@ -2,9 +2,11 @@
 SqueezeNet, ShuffleNet V2, MobileNet V2 and V3, EfficientNet (V1 and V2), MNASNet, GoogLeNet,
 Inception v3, ConvNeXt, RegNet, Vision Transformer, Swin Transformer (V1 and V2) and MaxViT,
 with torchvision's names and state-dict keys, and the registry (``get_model``,
-``list_models``). The segmentation models are in ``embervision.models.segmentation``."""
+``list_models``). The detection, segmentation, video and optical flow models are in
+``embervision.models.detection``, ``embervision.models.segmentation``,
+``embervision.models.video`` and ``embervision.models.optical_flow``."""
 
-from . import segmentation
+from . import detection, optical_flow, segmentation, video
 from ._api import get_model, get_model_builder, list_models, register_model
 from .alexnet import *
 from .convnext import *
