@@ -99,6 +99,21 @@ PAGES = [
         "Semantic segmentation: FCN, DeepLabV3, LR-ASPP.",
     ),
     (
+        "embervision.models.detection",
+        "embervision.models.detection",
+        "Object detection: Faster, Mask and Keypoint R-CNN and their parts.",
+    ),
+    (
+        "embervision.models.video",
+        "embervision.models.video",
+        "Video classification: 3-d ResNets, S3D, MViT, Video Swin.",
+    ),
+    (
+        "embervision.models.optical_flow",
+        "embervision.models.optical_flow",
+        "Optical flow: RAFT.",
+    ),
+    (
         "embervision.ops",
         "embervision.ops",
         "Boxes, NMS, RoI Align/Pool, deformable convolution, FPN, detection losses.",
