@@ -918,3 +918,12 @@ def test_modules_on_device(device):
         "mean",
     )
     assert_close(loss, np.float32(expected))
+
+
+def test_bce_with_logits_takes_the_targets_dtype():
+    x = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, ember.rand(3))
+    assert loss.dtype is ember.float32  # as torch: computed into the target's dtype
+    loss.backward()
+    assert x.grad.dtype is ember.float64
+    assert F.binary_cross_entropy_with_logits(ember.rand(3), x.detach()).dtype is ember.float64

@@ -694,6 +694,8 @@ def binary_cross_entropy_with_logits(
     loss = (1 - target) * input - log_sig
     if weight is not None:
         loss = loss * weight
+    if target.is_floating_point() and loss.dtype != target.dtype:
+        loss = loss.to(target.dtype)  # (torch computes into the target's dtype, in place)
     return _reduce(loss, reduction)
 
 
