@@ -169,7 +169,7 @@ class RNNTBundle:
     instances (representing pre-trained models) that exist within the module, e.g.
     :data:`emberaudio.pipelines.EMFORMER_RNNT_BASE_LIBRISPEECH`.
 
-    Example
+    Examples:
         >>> from emberaudio.pipelines import EMFORMER_RNNT_BASE_LIBRISPEECH as bundle
         >>> feature_extractor = bundle.get_feature_extractor()
         >>> decoder = bundle.get_decoder()

@@ -312,11 +312,9 @@ class Wav2Vec2FABundle(Wav2Vec2ASRBundle):
         Returns:
             Variation of :py:class:`~emberaudio.models.Wav2Vec2Model`.
 
-            .. note::
-
-               The model created with this method returns probability in log-domain,
-               (i.e. :py:func:`ember.nn.functional.log_softmax` is applied), whereas
-               the other Wav2Vec2 models returns logit.
+            The model created with this method returns probability in log-domain
+            (i.e. :py:func:`ember.nn.functional.log_softmax` is applied), whereas the
+            other Wav2Vec2 models returns logit.
         """
         factory = _get_factory(self._model_type)
         state_dict = self._get_state_dict(dl_kwargs)

@@ -18,11 +18,10 @@ __all__ = ["RobertaEncoderConf", "RobertaEncoder", "RobertaClassificationHead", 
 class RobertaEncoderConf:
     """The encoder's configuration (defaults: RoBERTa base).
 
-    Attributes:
-        vocab_size, embedding_dim, ffn_dimension, padding_idx, max_seq_len,
-        num_attention_heads, num_encoder_layers, dropout, normalize_before: as in
-            :class:`~embertext.models.roberta.modules.TransformerEncoder`.
-        scaling: attention scaling (default ``head_dim ** -0.5``); torchtext ignores it.
+    The fields ``vocab_size``, ``embedding_dim``, ``ffn_dimension``, ``padding_idx``,
+    ``max_seq_len``, ``num_attention_heads``, ``num_encoder_layers``, ``dropout`` and
+    ``normalize_before`` are as in :class:`~embertext.models.roberta.modules.TransformerEncoder`;
+    ``scaling`` is the attention scaling (default ``head_dim ** -0.5``), which torchtext ignores.
     """
 
     vocab_size: int = 50265
