@@ -154,6 +154,15 @@ def _load_json(path: str) -> dict:
         return json.load(f)
 
 
+def _tokenizer_json(path: str, model_type: str) -> dict:
+    """A Hugging Face ``tokenizer.json`` file, checked to hold a ``model_type`` model."""
+    config = _load_json(path)
+    found = config["model"].get("type")
+    if found != model_type:
+        raise ValueError(f"Expected a {model_type} model in {path}, got model type {found!r}")
+    return config
+
+
 @functools.cache
 def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible map from the 256 byte values to printable unicode characters.
@@ -384,11 +393,48 @@ class GPT2BPETokenizer(_TextTokenizer):
     ]
 
     def __init__(self, encoder_json_path: str, vocab_bpe_path: str, return_tokens: bool = False):
+        self._init(_load_json(encoder_json_path), _read_merges(vocab_bpe_path), return_tokens)
+
+    def _init(
+        self, encoder: dict[str, int], merges: list[tuple[str, ...]], return_tokens: bool = False
+    ) -> None:
         super().__init__()
-        self.bpe = _GPT2BPEEncoder(
-            _load_json(encoder_json_path), _merge_ranks(_read_merges(vocab_bpe_path))
-        )
+        self.bpe = _GPT2BPEEncoder(encoder, _merge_ranks(merges))
         self._return_tokens = return_tokens
+
+    @classmethod
+    def from_tokenizer_json(cls, path: str, **kwargs: Any) -> "GPT2BPETokenizer":
+        """Build the tokenizer from a Hugging Face ``tokenizer.json`` file.
+
+        The file must hold a ``BPE`` model with a ``ByteLevel`` pre-tokenizer (GPT-2's regex,
+        no prefix space); ``model.vocab`` plays the part of ``encoder.json`` and
+        ``model.merges`` (``"a b"`` strings or ``["a", "b"]`` pairs) that of ``vocab.bpe``.
+        Added tokens are not registered: pass them to :meth:`add_special_tokens`.
+
+        Args:
+            path (str): path to the ``tokenizer.json`` file.
+            **kwargs: the other arguments of the constructor (``return_tokens``).
+
+        Raises:
+            ValueError: when the model is not ``BPE`` or the pre-tokenizer is not GPT-2's.
+        """
+        config = _tokenizer_json(path, "BPE")
+        pre_tokenizer = config.get("pre_tokenizer") or {}
+        if (
+            pre_tokenizer.get("type") != "ByteLevel"
+            or pre_tokenizer.get("add_prefix_space")
+            or not pre_tokenizer.get("use_regex", True)
+        ):
+            raise ValueError(
+                "GPT2BPETokenizer needs a ByteLevel pre-tokenizer with use_regex and without "
+                f"add_prefix_space, got {pre_tokenizer}"
+            )
+        model = config["model"]
+        # tokenizers < 0.20 writes "a b" strings (split on single spaces), later versions pairs
+        merges = [tuple(m.split(" ") if isinstance(m, str) else m) for m in model["merges"]]
+        tokenizer = cls.__new__(cls)
+        tokenizer._init(model["vocab"], merges, **kwargs)
+        return tokenizer
 
     def _encode(self, text: str) -> list[str]:
         """Encode text into a list of token ids, as strings.

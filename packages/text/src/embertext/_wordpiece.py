@@ -8,8 +8,16 @@ character classes come from Unicode general categories.
 import functools
 import re
 import unicodedata
+from typing import Any
 
-from ._bpe import _cached, _category_ranges, _char_class, _TextTokenizer, _token_ids
+from ._bpe import (
+    _cached,
+    _category_ranges,
+    _char_class,
+    _TextTokenizer,
+    _token_ids,
+    _tokenizer_json,
+)
 
 __all__ = ["BERTTokenizer"]
 
@@ -131,14 +139,69 @@ class BERTTokenizer(_TextTokenizer):
         return_tokens: bool = False,
         never_split: list[str] | None = None,
     ) -> None:
+        self._init(
+            _read_vocab(vocab_path), do_lower_case, strip_accents, return_tokens, never_split
+        )
+
+    def _init(
+        self,
+        vocab: dict[str, int],
+        do_lower_case: bool = True,
+        strip_accents: bool | None = None,
+        return_tokens: bool = False,
+        never_split: list[str] | None = None,
+    ) -> None:
         super().__init__()
-        self._vocab = _read_vocab(vocab_path)
+        self._vocab = vocab
         self._return_tokens = return_tokens
         self._do_lower_case = do_lower_case
         self._strip_accents = strip_accents
         self._never_split = frozenset(never_split or ())
         self._patterns = _patterns()
         self._cache = {}
+
+    @classmethod
+    def from_tokenizer_json(cls, path: str, **kwargs: Any) -> "BERTTokenizer":
+        """Build the tokenizer from a Hugging Face ``tokenizer.json`` file.
+
+        The file must hold a ``WordPiece`` model; ``model.vocab`` plays the part of
+        ``vocab.txt``. ``do_lower_case`` and ``strip_accents`` default to the ``lowercase`` and
+        ``strip_accents`` of its ``BertNormalizer`` (to no lower-casing when it has no
+        normalizer); keyword arguments override them.
+
+        Args:
+            path (str): path to the ``tokenizer.json`` file.
+            **kwargs: the other arguments of the constructor (``do_lower_case``,
+                ``strip_accents``, ``return_tokens``, ``never_split``).
+
+        Raises:
+            ValueError: when the model is not ``WordPiece``, sets another ``unk_token``,
+                ``continuing_subword_prefix`` or ``max_input_chars_per_word`` than BERT's
+                (``[UNK]``, ``##``, 100), or the normalizer is neither a ``BertNormalizer`` nor
+                absent.
+        """
+        config = _tokenizer_json(path, "WordPiece")
+        model = config["model"]
+        for key, value in (
+            ("unk_token", "[UNK]"),
+            ("continuing_subword_prefix", "##"),
+            ("max_input_chars_per_word", 100),
+        ):
+            if model.get(key, value) != value:  # (the settings this class has fixed)
+                raise ValueError(
+                    f"{path}: its WordPiece model has {key}={model[key]!r}; BERTTokenizer "
+                    f"supports {value!r} only"
+                )
+        normalizer = config.get("normalizer") or {"type": "BertNormalizer", "lowercase": False}
+        if normalizer["type"] != "BertNormalizer":
+            raise ValueError(f"Expected a BertNormalizer in {path}, got {normalizer['type']!r}")
+        defaults = {
+            "do_lower_case": normalizer.get("lowercase", True),
+            "strip_accents": normalizer.get("strip_accents"),
+        }
+        tokenizer = cls.__new__(cls)
+        tokenizer._init(model["vocab"], **{**defaults, **kwargs})
+        return tokenizer
 
     def _basic_tokenize(self, text: str) -> list[str]:
         """Words of a stripped text, before WordPiece."""
