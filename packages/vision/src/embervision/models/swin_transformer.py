@@ -501,6 +501,47 @@ class SwinTransformerBlockV2(SwinTransformerBlock):
         return x + self.stochastic_depth(self.norm2(self.mlp(x)))
 
 
+def _stages(
+    block,
+    downsample_layer,
+    embed_dim,
+    depths,
+    num_heads,
+    window_size,
+    *,
+    stochastic_depth_prob,
+    norm_layer,
+    **block_kwargs,
+):
+    """The stages of a Swin Transformer (2-d or 3-d): per stage, its blocks (windows shifted
+    in every other block, the stochastic depth growing linearly with the block's depth) as one
+    ``nn.Sequential``, then a patch merging but after the last stage."""
+    layers = []
+    total_stage_blocks = sum(depths)
+    stage_block_id = 0
+    for i_stage in range(len(depths)):
+        stage = []
+        dim = embed_dim * 2**i_stage
+        for i_layer in range(depths[i_stage]):
+            sd_prob = stochastic_depth_prob * float(stage_block_id) / (total_stage_blocks - 1)
+            stage.append(
+                block(
+                    dim,
+                    num_heads[i_stage],
+                    window_size=window_size,
+                    shift_size=[0 if i_layer % 2 == 0 else w // 2 for w in window_size],
+                    stochastic_depth_prob=sd_prob,
+                    norm_layer=norm_layer,
+                    **block_kwargs,
+                )
+            )
+            stage_block_id += 1
+        layers.append(nn.Sequential(*stage))
+        if i_stage < len(depths) - 1:
+            layers.append(downsample_layer(dim, norm_layer))
+    return layers
+
+
 class SwinTransformer(nn.Module):
     """Implements Swin Transformer from the `"Swin Transformer: Hierarchical Vision
     Transformer using Shifted Windows" <https://arxiv.org/abs/2103.14030>`_ paper.
@@ -570,31 +611,19 @@ class SwinTransformer(nn.Module):
                 norm_layer(embed_dim),
             )
         ]
-        total_stage_blocks = sum(depths)
-        stage_block_id = 0
-        for i_stage in range(len(depths)):
-            stage = []
-            dim = embed_dim * 2**i_stage
-            for i_layer in range(depths[i_stage]):
-                # the drop probability grows linearly with the block's depth
-                sd_prob = stochastic_depth_prob * float(stage_block_id) / (total_stage_blocks - 1)
-                stage.append(
-                    block(
-                        dim,
-                        num_heads[i_stage],
-                        window_size=window_size,
-                        shift_size=[0 if i_layer % 2 == 0 else w // 2 for w in window_size],
-                        mlp_ratio=mlp_ratio,
-                        dropout=dropout,
-                        attention_dropout=attention_dropout,
-                        stochastic_depth_prob=sd_prob,
-                        norm_layer=norm_layer,
-                    )
-                )
-                stage_block_id += 1
-            layers.append(nn.Sequential(*stage))
-            if i_stage < len(depths) - 1:
-                layers.append(downsample_layer(dim, norm_layer))
+        layers += _stages(
+            block,
+            downsample_layer,
+            embed_dim,
+            depths,
+            num_heads,
+            window_size,
+            mlp_ratio=mlp_ratio,
+            dropout=dropout,
+            attention_dropout=attention_dropout,
+            stochastic_depth_prob=stochastic_depth_prob,
+            norm_layer=norm_layer,
+        )
         self.features = nn.Sequential(*layers)
 
         num_features = embed_dim * 2 ** (len(depths) - 1)

@@ -14,7 +14,7 @@ from ember import nn
 from ember.nn import functional as F
 
 from .._api import _load_weights, register_model
-from ..swin_transformer import PatchMerging, SwinTransformerBlock, _shift_regions
+from ..swin_transformer import PatchMerging, SwinTransformerBlock, _shift_regions, _stages
 
 __all__ = ["SwinTransformer3d", "swin3d_t", "swin3d_s", "swin3d_b"]
 
@@ -359,35 +359,20 @@ class SwinTransformer3d(nn.Module):
         )
         self.pos_drop = nn.Dropout(p=dropout)
 
-        layers = []
-        total_stage_blocks = sum(depths)
-        stage_block_id = 0
-        # build SwinTransformer blocks
-        for i_stage in range(len(depths)):
-            stage = []
-            dim = embed_dim * 2**i_stage
-            for i_layer in range(depths[i_stage]):
-                # adjust stochastic depth probability based on the depth of the stage block
-                sd_prob = stochastic_depth_prob * float(stage_block_id) / (total_stage_blocks - 1)
-                stage.append(
-                    block(
-                        dim,
-                        num_heads[i_stage],
-                        window_size=window_size,
-                        shift_size=[0 if i_layer % 2 == 0 else w // 2 for w in window_size],
-                        mlp_ratio=mlp_ratio,
-                        dropout=dropout,
-                        attention_dropout=attention_dropout,
-                        stochastic_depth_prob=sd_prob,
-                        norm_layer=norm_layer,
-                        attn_layer=ShiftedWindowAttention3d,
-                    )
-                )
-                stage_block_id += 1
-            layers.append(nn.Sequential(*stage))
-            # add patch merging layer
-            if i_stage < (len(depths) - 1):
-                layers.append(downsample_layer(dim, norm_layer))
+        layers = _stages(
+            block,
+            downsample_layer,
+            embed_dim,
+            depths,
+            num_heads,
+            window_size,
+            mlp_ratio=mlp_ratio,
+            dropout=dropout,
+            attention_dropout=attention_dropout,
+            stochastic_depth_prob=stochastic_depth_prob,
+            norm_layer=norm_layer,
+            attn_layer=ShiftedWindowAttention3d,
+        )
         self.features = nn.Sequential(*layers)
 
         self.num_features = embed_dim * 2 ** (len(depths) - 1)
