@@ -318,7 +318,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError(
             "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
         )
-    if bool((probs < 0).any()) or not bool(xp.isfinite(probs).all()):
+    if bool(((probs < 0) | ~xp.isfinite(probs)).any()):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     totals = probs.sum(-1, keepdims=True)
     if bool((totals <= 0).any()):

@@ -86,12 +86,10 @@ def sum_rows(rows, values, n):
     m = n if touched is None else touched.size
     flat = rows if r == 1 else (rows[:, None] * r + xp.arange(r)).ravel()
     weights = values.ravel()
-    if weights.dtype.kind == "c":  # (cupy's bincount adds real weights only)
-        sums = xp.bincount(flat, weights.real.astype(np.float64), m * r) + 1j * xp.bincount(
-            flat, weights.imag.astype(np.float64), m * r
-        )
+    if weights.dtype.kind == "c":  # (cupy's bincount adds real weights only: the parts apart)
+        sums = xp.bincount(flat, weights.real, m * r) + 1j * xp.bincount(flat, weights.imag, m * r)
     else:
-        sums = xp.bincount(flat, weights.astype(np.float64, copy=False), m * r)
+        sums = xp.bincount(flat, weights, m * r)
     sums = sums.reshape(m, r).astype(values.dtype, copy=False)
     if touched is None:
         return sums
