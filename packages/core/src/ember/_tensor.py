@@ -143,6 +143,9 @@ class Tensor:
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy defers binary operators to Tensor
+    # set by the first post-accumulate-grad hook: from then on backward passes count the edges
+    # into leaves (see autograd.function._backward_pass)
+    _post_accumulate_grad_hooks_used = False
     __array_ufunc__ = None
 
     def __init__(self, *args):
@@ -417,6 +420,7 @@ class Tensor:
             )
         if self._post_accumulate_grad_hooks is None:
             self._post_accumulate_grad_hooks = []
+        Tensor._post_accumulate_grad_hooks_used = True
         self._post_accumulate_grad_hooks.append(hook)
         return _RemovableHandle(self._post_accumulate_grad_hooks, hook)
 
@@ -922,12 +926,12 @@ class Tensor:
         return _pw.pow(self, exponent)
 
     def neg(self):
-        return _pw.neg(self)
+        return _pw.Neg.apply(self)
 
     negative = neg
 
     def abs(self):
-        return _pw.abs(self)
+        return _pw.Abs.apply(self)
 
     absolute = abs
 
@@ -970,14 +974,15 @@ class Tensor:
     def sign(self):
         return _pw.sign(self)
 
+    # (the common unary methods call their Function directly: one Python call less per op)
     def exp(self):
-        return _pw.exp(self)
+        return _pw.Exp.apply(self)
 
     def exp2(self):
         return _pw.exp2(self)
 
     def log(self):
-        return _pw.log(self)
+        return _pw.Log.apply(self)
 
     def log2(self):
         return _pw.log2(self)
@@ -992,7 +997,7 @@ class Tensor:
         return _pw.expm1(self)
 
     def sqrt(self):
-        return _pw.sqrt(self)
+        return _pw.Sqrt.apply(self)
 
     def rsqrt(self):
         return _pw.rsqrt(self)
@@ -1001,22 +1006,22 @@ class Tensor:
         return _pw.square(self)
 
     def sin(self):
-        return _pw.sin(self)
+        return _pw.Sin.apply(self)
 
     def cos(self):
-        return _pw.cos(self)
+        return _pw.Cos.apply(self)
 
     def tan(self):
         return _pw.tan(self)
 
     def tanh(self):
-        return _pw.tanh(self)
+        return _pw.Tanh.apply(self)
 
     def sigmoid(self):
-        return _pw.sigmoid(self)
+        return _pw.Sigmoid.apply(self)
 
     def relu(self):
-        return _pw.relu(self)
+        return _pw.Relu.apply(self)
 
     def floor(self):
         return _pw.floor(self)

@@ -51,22 +51,29 @@ class Function(_function.Function):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        ctx = _function.Node(cls)
-        recording = is_grad_enabled()
-        ctx.needs_input_grad = tuple(
-            recording and isinstance(a, _function.Tensor) and a.requires_grad for a in args
-        )
+        tensors = [a for a in args if isinstance(a, _function.Tensor)]
+        if is_grad_enabled() and any(t.requires_grad for t in tensors):
+            return _UserForward.apply(*args, _call=(cls, args, kwargs))
+        ctx = _function.Node._new(cls)
+        ctx.needs_input_grad = (False,) * len(args)
+        with no_grad():
+            return cls.forward(ctx, *args, **kwargs)
+
+
+class _UserForward(_function.Function):
+    """Runs a user-defined Function's forward inside ``Function.apply``, which records it like
+    any operation; the node then belongs to the user's class, whose backward the engine calls.
+    """
+
+    @staticmethod
+    def forward(ctx, *arrays, _call):
+        cls, args, kwargs = _call
+        ctx.fn = cls
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
-        if not any(ctx.needs_input_grad):
-            return out
-        multi = isinstance(out, tuple)
-        outs = out if multi else (out,)
-        # Hand the engine arrays, as built-in ops do: saved input/output tensors are matched
-        # by their arrays and come back graph-connected in backward.
+        # the engine gets arrays, as from built-in operations: saved input and output tensors
+        # are matched by their arrays and come back graph-connected in backward
         ctx._to_save = tuple(
             t._data if isinstance(t, _function.Tensor) else t for t in ctx._to_save
         )
-        raw = [a._data if isinstance(a, _function.Tensor) else a for a in args]
-        arrays = tuple(o._data for o in outs)
-        return _function._record(ctx, args, raw, arrays if multi else arrays[0])
+        return tuple(o._data for o in out) if isinstance(out, tuple) else out._data

@@ -14,6 +14,9 @@ receives and returns tensors, exactly as in torch.
 
 from __future__ import annotations
 
+from heapq import heapify, heappop, heappush
+from itertools import count
+
 import numpy as np
 
 from .. import _versions, backend
@@ -25,6 +28,7 @@ from .grad_mode import _state as _grad_mode
 __all__ = ["Function", "Node", "backward", "grad"]
 
 _make = Tensor._make  # a module global is found faster than a class attribute
+_next_seq = count().__next__  # the order nodes are recorded in (see _backward_pass)
 _anomaly = _anomaly_mode._state
 
 _FREED = (
@@ -43,12 +47,19 @@ class Node:
     ``save_for_backward``; backward reads them and ``saved_tensors``.
     """
 
-    def __init__(self, fn):
+    @staticmethod
+    def _new(fn):
+        """A node for an application of ``fn``. (Made by a function rather than ``__init__``:
+        calling a class that has a Python ``__init__`` costs more than calling a function.)"""
         # Every attribute set here, on one class of node: the interpreter then specialises the
         # attribute reads of recording and of the engine (instance attributes of one type):
         # 2.5% fewer instructions on a chain of small operations than class-level defaults
         # or a node class per Function.
+        self = Node()  # (no __init__: the interpreter's cheapest way to make one)
         self.fn = fn
+        # after every node its inputs come from (a view's history rebuilt while connecting it
+        # gets a later one: the node then takes another, see Function.apply)
+        self._seq = _next_seq()
         # One edge per input that needs a gradient: (position among forward's arguments,
         # grad_fn, output_nr, the tensor if it is a leaf else None, shape, numpy dtype).
         # Edges, not the input tensors, so the graph keeps alive only what backward saved.
@@ -56,7 +67,7 @@ class Node:
         self.needs_input_grad = ()
         self._to_save = ()
         self._saved = None  # what forward saved, as it saved it
-        self._sources = ()  # where each saved value came from (see _record)
+        self._sources = ()  # where each saved value came from (see apply)
         self._saved_at = None  # the in-place write clock when they were saved (see _versions)
         self._freed = False
         # {output_nr: [hook]}: tensor hooks of non-leaf outputs; at least {} when _retained
@@ -65,6 +76,7 @@ class Node:
         self._retained = None  # {output_nr: tensor}: outputs that called retain_grad()
         self._n_outputs = 1
         self._output_meta = None  # [(shape, dtype, array module)] of a multi-output node
+        return self
 
     def save_for_backward(self, *values):
         """Keep inputs, outputs or intermediates of forward for backward.
@@ -122,6 +134,9 @@ class Node:
         raise NotImplementedError("Node hooks are not supported; use Tensor.register_hook")
 
 
+_new_node = Node._new
+
+
 def _as_array(y):
     # numpy reductions and 0-d arithmetic return numpy scalars; a tensor always holds an array
     return np.asarray(y) if isinstance(y, np.generic) else y
@@ -157,103 +172,100 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        ctx = Node(cls)
+        """Run ``forward`` on the arguments (tensors as their arrays) and, if any input
+        requires grad, record the application for backward.
+
+        The hot path of every operation, written out in one function: each Python call it
+        saves (such as a helper to connect the inputs or one to wrap the output) takes 1-2% off
+        a chain of small operations.
+        """
+        ctx = _new_node(cls)
         if _grad_mode.enabled:
-            raw = _connect(ctx, args)
+            # Connect the inputs: one edge per input that requires grad (see Node._new)
+            raw = []
+            edges = []
+            needs = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    if a._base is not None and getattr(a._base, "_history_at", 0) > a._history_at:
+                        _refresh_view(a)  # the base was rebased by an in-place write since
+                        ctx._seq = _next_seq()  # after the history just made
+                    data = a._data
+                    if a._requires_grad:
+                        fn = a._grad_fn
+                        edges.append(
+                            (len(raw), fn, a._output_nr, None if fn else a, data.shape, data.dtype)
+                        )
+                        needs.append(True)
+                    else:
+                        needs.append(False)
+                    raw.append(data)
+                else:
+                    needs.append(False)
+                    raw.append(a)
+            ctx._edges = edges
+            ctx.needs_input_grad = tuple(needs)
         else:
             raw = [a._data if isinstance(a, Tensor) else a for a in args]
         if backend.cp is not None:
             raw = _check_same_device(raw)
         y = cls.forward(ctx, *raw, **kwargs)
-        if ctx._edges:
-            return _record(ctx, args, raw, y)
-        # nothing to record: the ctx is dropped
-        if y.__class__ is tuple:
-            return tuple([_viewed(_make(_as_array(o)), args) for o in y])
+        multi = y.__class__ is tuple
+        if not ctx._edges:  # nothing to record: the ctx is dropped
+            if multi:
+                return tuple([_viewed(_make(_as_array(o)), args) for o in y])
+            out = y if y.__class__ is np.ndarray else _as_array(y)
+            return _make(out) if out.base is None else _viewed(_make(out), args)
+        if _anomaly.enabled:
+            _anomaly_mode.record_forward(ctx)
+        to_save = ctx._to_save
+        if to_save:
+            # Saved values are kept as forward gave them, with where each came from: an input
+            # (its position) or an output (-1 - its number) comes back from saved_tensors as a
+            # graph-connected tensor. An output is held as its array, never its tensor, which
+            # would make a reference cycle tensor -> grad_fn -> tensor.
+            sources = []
+            for value in to_save:
+                i = 0
+                for a in raw:
+                    if a is value:
+                        break
+                    i += 1
+                else:
+                    i = _output_number(value, y) if multi else -1 if value is y else None
+                sources.append(i)
+            ctx._saved = to_save
+            ctx._sources = sources
+            ctx._saved_at = _versions.clock
+            ctx._to_save = ()
+        if multi:
+            return _record_outputs(ctx, args, raw, y)
         out = y if y.__class__ is np.ndarray else _as_array(y)
-        return _make(out) if out.base is None else _viewed(_make(out), args)
-
-
-def _connect(ctx, args):
-    """Give ``ctx`` its edges and ``needs_input_grad``; returns the arguments with tensors
-    replaced by their arrays, as forward takes them."""
-    raw = []
-    edges = []
-    needs = []
-    for a in args:
-        if isinstance(a, Tensor):
-            base = a._base
-            if base is not None and getattr(base, "_history_at", 0) > a._history_at:
-                _refresh_view(a)  # the base was rebased by an in-place write since
-            data = a._data
-            if a._requires_grad:
-                fn = a._grad_fn
-                leaf = a if fn is None else None
-                edges.append((len(raw), fn, a._output_nr, leaf, data.shape, data.dtype))
-            needs.append(a._requires_grad)
-            raw.append(data)
+        for a in raw:
+            if a is out:  # forward handed an input back unchanged: the output gets its own view
+                out = out.view()
+        kind = out.dtype.kind
+        if kind == "f":
+            t = _make(out, True, ctx)
+        elif kind == "c":
+            t = _make(out, True, _for_complex(ctx))
         else:
-            needs.append(False)
-            raw.append(a)
-    ctx._edges = edges
-    ctx.needs_input_grad = tuple(needs)
-    return raw
+            t = _make(out)
+        return t if out.base is None else _viewed(t, args)
+
+
+def _output_number(value, outputs):
+    """-1 - the position of ``value`` among ``outputs``, or None."""
+    for k, out in enumerate(outputs):
+        if out is value:
+            return -1 - k
+    return None
 
 
 def _refresh_view(view):
     from ..ops.indexing import refresh_view  # (ops import this module)
 
     refresh_view(view)
-
-
-def _record(ctx, args, raw, y):
-    """Wrap forward's array(s) in tensors and record ``ctx`` as their ``grad_fn`` (only
-    floating-point outputs require grad). The hot path of every differentiable operation."""
-    if _anomaly.enabled:
-        _anomaly_mode.record_forward(ctx)
-    if not ctx._edges:  # a user-defined Function (ember.autograd.Function) is connected here
-        _connect(ctx, args)
-    multi = y.__class__ is tuple
-    if ctx._to_save:
-        # Saved values are kept as forward gave them, with where each came from: an input
-        # (its position) or an output (-1 - its number) comes back from saved_tensors as a
-        # graph-connected tensor. An output is held as its array, never its tensor, which
-        # would make a reference cycle tensor -> grad_fn -> tensor.
-        sources = []
-        for value in ctx._to_save:
-            source = None
-            if value is not None:
-                i = 0
-                for a in raw:
-                    if a is value:
-                        source = i
-                        break
-                    i += 1
-                else:
-                    i = -1
-                    for out in y if multi else (y,):
-                        if out is value:
-                            source = i
-                            break
-                        i -= 1
-            sources.append(source)
-        ctx._saved = ctx._to_save
-        ctx._sources = sources
-        ctx._saved_at = _versions.clock
-        ctx._to_save = ()
-    if multi:
-        return _record_outputs(ctx, args, raw, y)
-    out = y if y.__class__ is np.ndarray else _as_array(y)
-    for a in raw:
-        if a is out:  # forward handed an input back unchanged: the output gets a view of its own
-            out = out.view()
-    if out.dtype.kind == "f":
-        t = _make(out, True, ctx)
-    elif out.dtype.kind == "c":
-        t = _make(out, True, _for_complex(ctx))
-    else:
-        t = _make(out)
-    return t if out.base is None else _viewed(t, args)
 
 
 def _for_complex(ctx):
@@ -298,7 +310,7 @@ def _conjugated(fn):
 
 
 def _record_outputs(ctx, args, raw, ys):
-    """The end of ``_record`` for a forward that returned a tuple of arrays."""
+    """The end of ``Function.apply`` for a forward that returned a tuple of arrays."""
     outputs = []
     for y in ys:
         out = _as_array(y)
@@ -404,11 +416,11 @@ def _shared(data, incoming, returned):
     return any(g is data for g in incoming) or sum(g is data for g in returned) > 1
 
 
-def _graph_dependencies(roots):
-    """For each node reachable from ``roots``: how many edges lead into it; and for each leaf
-    with post-accumulate-grad hooks, by id: ``[edges into it, the leaf, got a gradient]``."""
-    deps = dict.fromkeys(roots, 0)
+def _hooked_leaf_edges(roots):
+    """For each leaf with post-accumulate-grad hooks reachable from ``roots``, by id:
+    ``[edges into it, the leaf, got a gradient]``."""
     hooked = {}
+    seen = set(roots)
     stack = list(roots)
     while stack:
         for edge in stack.pop()._edges:
@@ -417,13 +429,10 @@ def _graph_dependencies(roots):
                 leaf = edge[3]
                 if leaf._post_accumulate_grad_hooks:
                     hooked.setdefault(id(leaf), [0, leaf, False])[0] += 1
-                continue
-            if child in deps:
-                deps[child] += 1
-            else:
-                deps[child] = 1
+            elif child not in seen:
+                seen.add(child)
                 stack.append(child)
-    return deps, hooked
+    return hooked
 
 
 class _Pass:
@@ -505,11 +514,7 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
             for slot in capture.get(id(leaf), ()):
                 results[slot] = t if results[slot] is None else results[slot] + t
             return
-        grad = leaf._grad
-        if grad is None or create_graph or grad._requires_grad:
-            _accumulate(leaf, g, create_graph, handed_out, incoming, returned)
-        else:  # _accumulate's common case, inline: one call less per leaf gradient
-            grad._data += g
+        _accumulate(leaf, g, create_graph, handed_out, incoming, returned)
 
     def leaf_done(leaf, got_grad):
         """Count down the edges into a hooked leaf; its last one runs its post-accumulate-grad
@@ -536,64 +541,78 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
         buf[k] = g if buf[k] is None else buf[k] + g
         if node not in roots:
             roots.append(node)
-    deps, hooked = _graph_dependencies(roots)
-    ready = [n for n in roots if deps[n] == 0]
+    # Nodes run in the reverse of the order they were recorded in (highest ``_seq`` first, as
+    # torch's engine prefers): every consumer of a node was recorded after it, so by the time
+    # a node runs, all the gradient it can get has arrived. A node enters the queue when its
+    # first gradient does; one that no gradient reaches never runs.
+    queue = [(-node._seq, node) for node in roots]
+    heapify(queue)
+    # (a leaf's post-accumulate-grad hooks wait for every edge into it: counted only while
+    # such hooks exist, which the common case never pays for)
+    hooked = _hooked_leaf_edges(roots) if Tensor._post_accumulate_grad_hooks_used else None
 
     prev_mode = _grad_mode.enabled
     _grad_mode.enabled = create_graph
     check_nan = _anomaly.enabled and _anomaly.check_nan
     try:
         with np.errstate(all="ignore"):  # torch never warns about inf/nan gradients
-            while ready:
-                node = ready.pop()
+            while queue:
+                node = heappop(queue)[1]
                 if node._freed:
                     raise RuntimeError(_FREED)
-                grads = buffers.pop(node, None)
-                if grads is None:  # no gradient reached the node: its inputs get none either
-                    input_grads = (None,) * len(node.needs_input_grad)
+                grads = buffers.pop(node)
+                saved_at = node._saved_at
+                if saved_at is not None and saved_at != _versions.clock:
+                    _check_saved(node)
+                if node._hooks is not None or capture is not None:
+                    _visit_outputs(node, grads, create_graph, capture, results)
+                formula = node.fn.formula
+                if formula is not None and not create_graph:  # the common case, inline
+                    input_grads = formula(node, grads[0], node._saved)
+                    if input_grads.__class__ is not tuple:
+                        input_grads = (input_grads,)
                 else:
-                    saved_at = node._saved_at
-                    if saved_at is not None and saved_at != _versions.clock:
-                        _check_saved(node)
-                    if node._hooks is not None or capture is not None:
-                        _visit_outputs(node, grads, create_graph, capture, results)
-                    formula = node.fn.formula
-                    if formula is not None and not create_graph:  # the common case, inline
-                        input_grads = formula(node, grads[0], node._saved)
-                        if input_grads.__class__ is not tuple:
-                            input_grads = (input_grads,)
-                    else:
-                        input_grads = _call_backward(node, grads, create_graph)
-                    if check_nan:
-                        _anomaly_mode.check_nan(node, input_grads)
+                    input_grads = _call_backward(node, grads, create_graph)
+                if check_nan:
+                    _anomaly_mode.check_nan(node, input_grads)
                 if not retain_graph:  # free what forward saved
                     node._saved = None
                     node._freed = True
                 for i, child, k, leaf, shape, dtype in node._edges:
                     g = input_grads[i]
-                    if g is not None:
-                        data = g._data if create_graph else g
-                        # (`is not`: numpy's dtypes of one kind are one object; another
-                        # object of an equal dtype only costs _conform's checks)
-                        if data.shape != shape or data.dtype is not dtype:
-                            g = _conform(g, shape, dtype, create_graph)
-                        if child is None:
-                            deliver_leaf(leaf, g, grads, input_grads)
-                            if hooked and id(leaf) in hooked:
-                                leaf_done(leaf, True)
-                            continue
-                        buf = buffers.get(child)
-                        if buf is None:
-                            buf = buffers[child] = [None] * child._n_outputs
-                        buf[k] = g if buf[k] is None else buf[k] + g
-                    elif child is None:
-                        if hooked and id(leaf) in hooked:
+                    if g is None:
+                        if hooked and child is None and id(leaf) in hooked:
                             leaf_done(leaf, False)
                         continue
-                    remaining = deps[child] - 1
-                    deps[child] = remaining
-                    if remaining == 0:
-                        ready.append(child)
+                    data = g._data if create_graph else g
+                    # (`is not`: numpy's dtypes of one kind are one object; another object of
+                    # an equal dtype only costs _conform's checks)
+                    if data.shape != shape or data.dtype is not dtype:
+                        g = _conform(g, shape, dtype, create_graph)
+                    if child is None:
+                        grad = leaf._grad
+                        if (
+                            grad is None
+                            or leaf._hooks
+                            or create_graph
+                            or capture is not None
+                            or grad._requires_grad
+                        ):
+                            deliver_leaf(leaf, g, grads, input_grads)
+                        else:  # deliver_leaf's common case, inline: one call less per gradient
+                            grad._data += g
+                        if hooked and id(leaf) in hooked:
+                            leaf_done(leaf, True)
+                        continue
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buffers[child] = buf = [None] * child._n_outputs
+                        heappush(queue, (-child._seq, child))
+                    buf[k] = g if buf[k] is None else buf[k] + g
+            if hooked:  # leaves some of whose edges no gradient reached
+                for count, leaf, got_grad in hooked.values():
+                    if count and got_grad and capture is None:
+                        _run_post_accumulate_grad_hooks(leaf)
     except Exception:
         if _anomaly.enabled:  # (then torch warns with the failing node's forward traceback)
             _anomaly_mode.report(node)

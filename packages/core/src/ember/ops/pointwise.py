@@ -480,7 +480,7 @@ def _unary(name, kernel, grad, saves="x", may_warn=False, operators_only=True, r
     """
 
     def forward(ctx, x):
-        xp = backend.array_module(x)
+        xp = np if x.__class__ is np.ndarray else backend.array_module(x)  # (one call less)
         kind = x.dtype.kind
         if kind != "f" and kind != "c":
             x = x.astype(get_default_dtype().np)
@@ -492,7 +492,7 @@ def _unary(name, kernel, grad, saves="x", may_warn=False, operators_only=True, r
         else:
             y = kernel(xp, x)
         if saves:
-            ctx.save_for_backward(x if saves == "x" else y)
+            ctx._to_save = (x if saves == "x" else y,)  # save_for_backward's work, inline
         return y
 
     def formula(ctx, gy, saved):
