@@ -101,7 +101,7 @@ PAGES = [
     (
         "embervision.models.detection",
         "embervision.models.detection",
-        "Object detection: Faster, Mask and Keypoint R-CNN and their parts.",
+        "Object detection: Faster, Mask and Keypoint R-CNN, RetinaNet, FCOS, SSD and SSDlite, and their parts.",
     ),
     (
         "embervision.models.video",

@@ -64,17 +64,19 @@ def nms(boxes, scores, iou_threshold):
     suppressed = xp.zeros(n, dtype=bool)
     kept = []
     i = 0
-    while i < n:
-        kept.append(i)
-        rest = slice(i + 1, n)
-        w = xp.maximum(xp.minimum(x2[i], x2[rest]) - xp.maximum(x1[i], x1[rest]), 0)
-        h = xp.maximum(xp.minimum(y2[i], y2[rest]) - xp.maximum(y1[i], y1[rest]), 0)
-        inter = w * h
-        overlap = inter / (areas[i] + areas[rest] - inter)
-        # the kernel compares the box dtype's IoU with the threshold as a double
-        suppressed[rest] |= overlap.astype(np.float64) > float(iou_threshold)
-        remaining = xp.flatnonzero(~suppressed[rest])
-        i = i + 1 + int(remaining[0]) if remaining.size else n
+    # two boxes without area have an IoU of 0/0, which compares False, as in the kernel
+    with np.errstate(invalid="ignore"):
+        while i < n:
+            kept.append(i)
+            rest = slice(i + 1, n)
+            w = xp.maximum(xp.minimum(x2[i], x2[rest]) - xp.maximum(x1[i], x1[rest]), 0)
+            h = xp.maximum(xp.minimum(y2[i], y2[rest]) - xp.maximum(y1[i], y1[rest]), 0)
+            inter = w * h
+            overlap = inter / (areas[i] + areas[rest] - inter)
+            # the kernel compares the box dtype's IoU with the threshold as a double
+            suppressed[rest] |= overlap.astype(np.float64) > float(iou_threshold)
+            remaining = xp.flatnonzero(~suppressed[rest])
+            i = i + 1 + int(remaining[0]) if remaining.size else n
     keep = order[xp.asarray(kept, dtype=np.int64)]
     return ember.Tensor._make(keep.astype(np.int64, copy=False))
 

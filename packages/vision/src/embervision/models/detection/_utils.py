@@ -1,5 +1,7 @@
 """The box machinery the detection models share (torchvision's ``models/detection/_utils.py``):
-the positive/negative sampler, the box coder, the matchers and two model helpers."""
+the positive/negative sampler, the box coders, the matchers and two model helpers; then the
+steps the one-stage detectors (RetinaNet, FCOS, SSD) share: input checks, anchor matching, box
+losses, the selection of the detections and the freezing of backbone stages."""
 
 from __future__ import annotations
 
@@ -7,7 +9,12 @@ import math
 from collections import OrderedDict
 
 import ember
+from ember.nn import functional as F
 
+from ...ops import boxes as box_ops
+from ...ops.ciou_loss import complete_box_iou_loss
+from ...ops.diou_loss import distance_box_iou_loss
+from ...ops.giou_loss import generalized_box_iou_loss
 from ...ops.misc import FrozenBatchNorm2d
 
 # the largest dw, dh BoxCoder decodes: boxes grow at most 1000 / 16 times
@@ -354,3 +361,300 @@ def retrieve_out_channels(model, size):
         model.train()
 
     return out_channels
+
+
+class BoxLinearCoder:
+    """The linear box-to-box transform defined in FCOS. The transformation is parameterized by
+    the distance from the center of (square) src box to 4 edges of the target box.
+
+    Args:
+        normalize_by_size (bool): normalize deltas by the size of src (anchor) boxes.
+            Default: True.
+    """
+
+    def __init__(self, normalize_by_size=True):
+        self.normalize_by_size = normalize_by_size
+
+    def encode(self, reference_boxes, proposals):
+        """Encode a set of proposals with respect to some reference boxes.
+
+        Args:
+            reference_boxes (Tensor[..., 4]): reference boxes
+            proposals (Tensor[..., 4]): boxes to be encoded
+
+        Returns:
+            Tensor[..., 4]: the distances ``(left, top, right, bottom)`` from the reference
+            boxes' centres to the proposals' edges, over the reference boxes' sizes when
+            ``normalize_by_size``.
+        """
+        ctr_x, ctr_y = _centres(reference_boxes)
+        targets = ember.stack(
+            (
+                ctr_x - proposals[..., 0],
+                ctr_y - proposals[..., 1],
+                proposals[..., 2] - ctr_x,
+                proposals[..., 3] - ctr_y,
+            ),
+            dim=-1,
+        )
+        if self.normalize_by_size:
+            targets = targets / _sizes(reference_boxes)
+        return targets
+
+    def decode(self, rel_codes, boxes):
+        """From a set of original boxes and encoded relative box offsets, get the decoded boxes.
+
+        Args:
+            rel_codes (Tensor[..., 4]): encoded boxes
+            boxes (Tensor[..., 4]): reference boxes, as many as ``rel_codes``.
+
+        Returns:
+            Tensor[..., 4]: the predicted boxes with the encoded relative box offsets.
+        """
+        boxes = boxes.to(dtype=rel_codes.dtype)
+        ctr_x, ctr_y = _centres(boxes)
+        if self.normalize_by_size:
+            rel_codes = rel_codes * _sizes(boxes)
+        return ember.stack(
+            (
+                ctr_x - rel_codes[..., 0],
+                ctr_y - rel_codes[..., 1],
+                ctr_x + rel_codes[..., 2],
+                ctr_y + rel_codes[..., 3],
+            ),
+            dim=-1,
+        )
+
+
+def _centres(boxes):
+    """The centres ``x, y`` of ``boxes`` ``[..., 4]``."""
+    return 0.5 * (boxes[..., 0] + boxes[..., 2]), 0.5 * (boxes[..., 1] + boxes[..., 3])
+
+
+def _sizes(boxes):
+    """``(w, h, w, h)`` of ``boxes`` ``[..., 4]``: the scale of each coordinate."""
+    w = boxes[..., 2] - boxes[..., 0]
+    h = boxes[..., 3] - boxes[..., 1]
+    return ember.stack((w, h, w, h), dim=-1)
+
+
+# the IoU losses _box_loss takes by name; they compare decoded boxes
+_IOU_LOSSES = {
+    "giou": generalized_box_iou_loss,
+    "diou": distance_box_iou_loss,
+    "ciou": complete_box_iou_loss,
+}
+
+
+def _box_loss(type, box_coder, anchors, matched_gt_boxes, bbox_regression):
+    """The box loss ``type`` of each predicted box: ``"l1"`` or ``"smooth_l1"`` (beta 1) of the
+    encoded targets, summed over the four coordinates, or ``"giou"``, ``"diou"`` or ``"ciou"``
+    of the decoded boxes. torchvision's ``_box_loss`` returns the sum of these.
+
+    Args:
+        type (str): the loss.
+        box_coder (BoxCoder): encodes ``matched_gt_boxes`` and decodes ``bbox_regression``
+            against ``anchors``.
+        anchors (Tensor[K, 4]), matched_gt_boxes (Tensor[K, 4]), bbox_regression (Tensor[K, 4]):
+            the anchors, their ground-truth boxes and their predicted deltas.
+
+    Returns:
+        Tensor[K]
+    """
+    if type in ("l1", "smooth_l1"):
+        target_regression = box_coder.encode_single(matched_gt_boxes, anchors)
+        loss = F.l1_loss if type == "l1" else F.smooth_l1_loss
+        return loss(bbox_regression, target_regression, reduction="none").sum(-1)
+    if type not in _IOU_LOSSES:
+        raise AssertionError(f"Unsupported loss: {type}")
+    bbox = box_coder.decode_single(bbox_regression, anchors)
+    return _IOU_LOSSES[type](bbox, matched_gt_boxes)
+
+
+def _match_anchors(matcher, anchors, targets):
+    """For every image, the index of the ground-truth box that ``matcher`` gives each anchor
+    from their IoU (negative: unmatched; -1 everywhere in an image without boxes).
+
+    Args:
+        matcher (Matcher): takes the ``[boxes, anchors]`` IoU matrix.
+        anchors (list[Tensor[A, 4]]): the anchors of every image.
+        targets (list[dict[str, Tensor]]): the ``"boxes"`` of every image.
+
+    Returns:
+        list[Tensor[A]]: int64 indices.
+    """
+    matched_idxs = []
+    for anchors_per_image, targets_per_image in zip(anchors, targets):
+        if targets_per_image["boxes"].numel() == 0:
+            matched_idxs.append(
+                ember.full(
+                    (anchors_per_image.size(0),),
+                    -1,
+                    dtype=ember.int64,
+                    device=anchors_per_image.device,
+                )
+            )
+            continue
+        match_quality_matrix = box_ops.box_iou(targets_per_image["boxes"], anchors_per_image)
+        matched_idxs.append(matcher(match_quality_matrix))
+    return matched_idxs
+
+
+def _foreground_targets(targets, matched_idxs, key):
+    """``targets[key]`` of the ground truth each matched anchor (``matched_idxs >= 0``) is
+    matched to, image after image: the order of ``ember.where(stack(matched_idxs) >= 0)``.
+
+    Returns:
+        Tensor[F, ...]: one entry per matched anchor.
+    """
+    return ember.cat(
+        [t[key][m[m >= 0]] for t, m in zip(targets, matched_idxs)],
+        dim=0,
+    )
+
+
+def _check_inputs(model, images, targets):
+    """The start of a detector's forward: the targets checked (in training),
+    ``model.transform`` applied, the boxes checked for positive sizes, and ``model.backbone``
+    run on the batch.
+
+    Returns:
+        (ImageList, list[dict[str, Tensor]] or None, list[tuple[int, int]], list[Tensor]):
+        the transformed images and targets, the images' original ``(height, width)``, and the
+        backbone's feature maps (an ``OrderedDict``).
+    """
+    if model.training:
+        if targets is None:
+            raise AssertionError("targets should not be none when in training mode")
+        for target in targets:
+            boxes = target["boxes"]
+            if not isinstance(boxes, ember.Tensor):
+                raise AssertionError(
+                    f"Expected target boxes to be of type Tensor, got {type(boxes)}."
+                )
+            if not (len(boxes.shape) == 2 and boxes.shape[-1] == 4):
+                raise AssertionError(
+                    f"Expected target boxes to be a tensor of shape [N, 4], got {boxes.shape}."
+                )
+
+    original_image_sizes = []
+    for img in images:
+        val = img.shape[-2:]
+        if len(val) != 2:
+            raise AssertionError(
+                "expecting the last two dimensions of the Tensor to be H and W instead got "
+                f"{img.shape[-2:]}"
+            )
+        original_image_sizes.append((val[0], val[1]))
+
+    images, targets = model.transform(images, targets)
+
+    if targets is not None:
+        for target_idx, target in enumerate(targets):
+            boxes = target["boxes"]
+            degenerate_boxes = boxes[:, 2:] <= boxes[:, :2]
+            if degenerate_boxes.any():
+                # print the first degenerate box
+                bb_idx = ember.where(degenerate_boxes.any(dim=1))[0][0]
+                degen_bb = boxes[bb_idx].tolist()
+                raise AssertionError(
+                    "All bounding boxes should have positive height and width."
+                    f" Found invalid box {degen_bb} for target at index {target_idx}."
+                )
+
+    features = model.backbone(images.tensors)
+    if isinstance(features, ember.Tensor):
+        features = OrderedDict([("0", features)])
+    return images, targets, original_image_sizes, features
+
+
+def _split_levels(head_outputs, anchors, num_anchors_per_level):
+    """The head outputs (``[N, sum(HWA), C]`` each) and every image's anchors split per
+    feature level, as ``postprocess_detections`` takes them."""
+    split_head_outputs = {
+        k: list(v.split(num_anchors_per_level, dim=1)) for k, v in head_outputs.items()
+    }
+    split_anchors = [list(a.split(num_anchors_per_level)) for a in anchors]
+    return split_head_outputs, split_anchors
+
+
+def _top_per_level(scores, box_regression, anchors, decode, score_thresh, topk_candidates):
+    """The candidate detections of RetinaNet and FCOS: on every level, the
+    ``topk_candidates`` best (anchor, class) scores above ``score_thresh`` of every image,
+    with their decoded boxes.
+
+    Args:
+        scores (list[Tensor[N, HWA, K]]): the class scores of every level.
+        box_regression (list[Tensor[N, HWA, 4]]): the box deltas of every level.
+        anchors (list[list[Tensor[HWA, 4]]]): every image's anchors of every level.
+        decode (callable): ``(rel_codes [M, 4], anchors [M, 4]) -> boxes [M, 4]``.
+
+    Returns:
+        (Tensor[N, M, 4], Tensor[N, M], Tensor[N, M]): boxes, scores and labels, level after
+        level, each level's by decreasing score; a score of ``-inf`` marks no candidate.
+    """
+    num_images = len(anchors)
+    image_idx = ember.arange(num_images, device=scores[0].device)[:, None]
+    all_boxes, all_scores, all_labels = [], [], []
+    for level, (scores_per_level, regression_per_level) in enumerate(zip(scores, box_regression)):
+        num_classes = scores_per_level.shape[-1]
+        scores_per_level = scores_per_level.flatten(1)
+        # scores not above the threshold (NaN included) can only come after the candidates
+        candidates = ember.where(scores_per_level > score_thresh, scores_per_level, -math.inf)
+        num_topk = min(topk_candidates, candidates.shape[1])
+        top_scores, topk_idxs = candidates.topk(num_topk, dim=1)
+        anchor_idxs = ember.div(topk_idxs, num_classes, rounding_mode="floor")
+        anchors_per_level = ember.stack([a[level] for a in anchors])
+        boxes = decode(
+            regression_per_level[image_idx, anchor_idxs].reshape(-1, 4),
+            anchors_per_level[image_idx, anchor_idxs].reshape(-1, 4),
+        )
+        all_boxes.append(boxes.reshape(num_images, -1, 4))
+        all_scores.append(top_scores)
+        all_labels.append(topk_idxs % num_classes)
+    return ember.cat(all_boxes, dim=1), ember.cat(all_scores, dim=1), ember.cat(all_labels, dim=1)
+
+
+def _nms_detections(
+    boxes, scores, labels, image_shapes, score_thresh, nms_thresh, detections_per_img
+):
+    """The detections of every image: its candidates scoring above ``score_thresh``, clipped
+    to the image, suppressed class by class (``batched_nms``) and cut to the
+    ``detections_per_img`` best.
+
+    Args:
+        boxes (Tensor[N, M, 4]), scores (Tensor[N, M]), labels (Tensor[N, M]): the candidates.
+        image_shapes (list[tuple[int, int]]): the ``(height, width)`` of every image.
+
+    Returns:
+        list[dict[str, Tensor]]: ``boxes``, ``scores`` and ``labels`` of every image.
+    """
+    detections = []
+    for image_boxes, image_scores, image_labels, image_shape in zip(
+        boxes, scores, labels, image_shapes
+    ):
+        keep = image_scores > score_thresh
+        image_boxes = box_ops.clip_boxes_to_image(image_boxes[keep], image_shape)
+        image_scores, image_labels = image_scores[keep], image_labels[keep]
+        keep = box_ops.batched_nms(image_boxes, image_scores, image_labels, nms_thresh)
+        keep = keep[:detections_per_img]
+        detections.append(
+            {
+                "boxes": image_boxes[keep],
+                "scores": image_scores[keep],
+                "labels": image_labels[keep],
+            }
+        )
+    return detections
+
+
+def _freeze_stages(layers, stage_indices, trainable_layers):
+    """Freeze the parameters of ``layers`` (a Sequential) before the last
+    ``trainable_layers`` of the stages that start at ``stage_indices`` (all of them for 0)."""
+    num_stages = len(stage_indices)
+    freeze_before = (
+        len(layers) if trainable_layers == 0 else stage_indices[num_stages - trainable_layers]
+    )
+    for b in layers[:freeze_before]:
+        for parameter in b.parameters():
+            parameter.requires_grad_(False)

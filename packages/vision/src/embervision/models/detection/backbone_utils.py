@@ -12,6 +12,7 @@ from ...ops import misc as misc_nn_ops
 from ...ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelMaxPool
 from .. import mobilenetv2, mobilenetv3, resnet
 from .._utils import IntermediateLayerGetter
+from ._utils import _freeze_stages
 
 __all__ = ["BackboneWithFPN", "resnet_fpn_backbone", "mobilenet_backbone"]
 
@@ -222,13 +223,7 @@ def _mobilenet_extractor(
         raise ValueError(
             f"Trainable layers should be in the range [0,{num_stages}], got {trainable_layers} "
         )
-    freeze_before = (
-        len(backbone) if trainable_layers == 0 else stage_indices[num_stages - trainable_layers]
-    )
-
-    for b in backbone[:freeze_before]:
-        for parameter in b.parameters():
-            parameter.requires_grad_(False)
+    _freeze_stages(backbone, stage_indices, trainable_layers)
 
     out_channels = 256
     if fpn:
