@@ -219,10 +219,14 @@ def test_copying_operations_never_alias(op):
     assert_close(y, before)
 
 
-def test_transforms_do_not_copy_needlessly():
+def test_shape_preserving_views_are_new_views():
+    # as in torch: not the tensor itself (a new tensor object), but its memory (no copy)
     x = ember.zeros(2, 3)
-    assert x.squeeze() is x and x.reshape(2, 3) is x and x.permute(0, 1) is x
-    assert x.expand(2, 3) is x and x.unflatten(1, (3,)) is x
+    views = [x.squeeze(), x.reshape(2, 3), x.view(2, 3), x.permute(0, 1), x.expand(2, 3)]
+    views += [x.unflatten(1, (3,)), ember.tensor(1.0).t()]
+    for y in views[:-1]:
+        assert y is not x and _shares(x, y) and y._base is x
+    assert views[-1].shape == ()
 
 
 # -------------------------------------------------------------------------- cat and stack

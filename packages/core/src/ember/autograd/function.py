@@ -14,7 +14,7 @@ receives and returns tensors, exactly as in torch.
 
 from __future__ import annotations
 
-from heapq import heapify, heappop, heappush
+from heapq import heapify, heappop, heappush, heapreplace
 from itertools import count
 
 import numpy as np
@@ -545,8 +545,13 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
     # torch's engine prefers): every consumer of a node was recorded after it, so by the time
     # a node runs, all the gradient it can get has arrived. A node enters the queue when its
     # first gradient does; one that no gradient reaches never runs.
+    # The queue is a heap of (-seq, node), but the node the last one made ready is held aside
+    # (in ``fresh``): in a chain each node is then run straight after the one before it, with
+    # no heap operation.
     queue = [(-node._seq, node) for node in roots]
     heapify(queue)
+    node = heappop(queue)[1] if queue else None
+    fresh = None
     # (a leaf's post-accumulate-grad hooks wait for every edge into it: counted only while
     # such hooks exist, which the common case never pays for)
     hooked = _hooked_leaf_edges(roots) if Tensor._post_accumulate_grad_hooks_used else None
@@ -556,8 +561,7 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
     check_nan = _anomaly.enabled and _anomaly.check_nan
     try:
         with np.errstate(all="ignore"):  # torch never warns about inf/nan gradients
-            while queue:
-                node = heappop(queue)[1]
+            while node is not None:
                 if node._freed:
                     raise RuntimeError(_FREED)
                 grads = buffers.pop(node)
@@ -607,8 +611,20 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
                     buf = buffers.get(child)
                     if buf is None:
                         buffers[child] = buf = [None] * child._n_outputs
-                        heappush(queue, (-child._seq, child))
+                        if fresh is None:
+                            fresh = child
+                        else:
+                            heappush(queue, (-child._seq, child))
                     buf[k] = g if buf[k] is None else buf[k] + g
+                # the next node: the latest-recorded of ``fresh`` and the heap's first
+                if fresh is not None:
+                    if queue and queue[0][0] < -fresh._seq:
+                        node = heapreplace(queue, (-fresh._seq, fresh))[1]
+                    else:
+                        node = fresh
+                    fresh = None
+                else:
+                    node = heappop(queue)[1] if queue else None
             if hooked:  # leaves some of whose edges no gradient reached
                 for count, leaf, got_grad in hooked.values():
                     if count and got_grad and capture is None:

@@ -104,7 +104,7 @@ class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
-        return backend.array_module(x).broadcast_to(x, shape)
+        return backend.broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx, gy):
@@ -313,8 +313,8 @@ class DiagEmbed(Function):
 
 
 def _view(input, shape):
-    shape = tuple(shape)
-    return input if shape == input._data.shape else Reshape.apply(input, shape)
+    # a new tensor even for the same shape: torch's views are never the tensor itself
+    return Reshape.apply(input, tuple(shape))
 
 
 def _infer_shape(shape, numel):
@@ -463,8 +463,6 @@ def expand(input, sizes):
     shape = tuple(
         input._data.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
     )
-    if shape == input._data.shape:
-        return input
     for i in range(ndim):
         have, want = input._data.shape[i], shape[lead + i]
         if have != want and have != 1:
@@ -537,8 +535,6 @@ def permute(input, dims):
         )
     if len(set(dims)) != ndim:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    if dims == tuple(range(ndim)):
-        return input
     return Permute.apply(input, dims)
 
 
@@ -547,7 +543,7 @@ def transpose(input, dim0, dim1):
     ndim = input._data.ndim
     a, b = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)  # a 0-d tensor accepts dims 0 and -1
     if ndim == 0:
-        return input
+        return Permute.apply(input, ())
     dims = list(range(ndim))
     dims[a], dims[b] = dims[b], dims[a]
     return permute(input, dims)
@@ -759,13 +755,15 @@ def _at_least(tensors, ndim):
     out = []
     for x in tensors:
         shape = x._data.shape
-        if len(shape) < ndim:
-            if ndim == 3 and len(shape) == 2:
-                shape = shape + (1,)
-            elif ndim == 3 and len(shape) == 1:
-                shape = (1,) + shape + (1,)
-            else:
-                shape = (1,) * (ndim - len(shape)) + shape
+        if len(shape) >= ndim:
+            out.append(x)  # the tensor itself, as in torch
+            continue
+        if ndim == 3 and len(shape) == 2:
+            shape = shape + (1,)
+        elif ndim == 3 and len(shape) == 1:
+            shape = (1,) + shape + (1,)
+        else:
+            shape = (1,) * (ndim - len(shape)) + shape
         out.append(_view(x, shape))
     return out
 
