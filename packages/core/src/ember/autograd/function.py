@@ -560,7 +560,7 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
     _grad_mode.enabled = create_graph
     check_nan = _anomaly.enabled and _anomaly.check_nan
     try:
-        with np.errstate(all="ignore"):  # torch never warns about inf/nan gradients
+        with backend.quiet():  # torch never warns about inf/nan gradients
             while node is not None:
                 if node._freed:
                     raise RuntimeError(_FREED)

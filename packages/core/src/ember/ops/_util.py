@@ -6,9 +6,9 @@ import numbers
 
 import numpy as np
 
-from .. import backend
 from .._dtype import from_numpy, result_type
 from .._tensor import Tensor, _wrap_dim
+from ..backend import exp_quietly, quiet
 from .conversion import ToDtype
 
 _PYTHON_NUMBERS = (int, float)
@@ -27,47 +27,6 @@ __all__ = [
 ]
 
 wrap_dim = _wrap_dim
-
-
-def quiet():
-    """numpy's floating-point warnings off: torch returns inf/nan silently (1/0, log(0))."""
-    return _Quiet() if _IGNORE is not None else np.errstate(all="ignore")
-
-
-def exp_quietly(y):
-    """``exp`` of the array ``y`` in place, overflow to inf without numpy's warning: ``quiet``
-    inlined, for the one small-array hot path that needs it (sigmoid)."""
-    if _IGNORE is None or not isinstance(y, np.ndarray):
-        with quiet():
-            return backend.array_module(y).exp(y, out=y)
-    token = _errstate.set(_IGNORE)
-    try:
-        return np.exp(y, out=y)
-    finally:
-        _errstate.reset(token)
-
-
-class _Quiet:
-    """``np.errstate(all="ignore")`` for numpy >= 2, where the error state is a context
-    variable: set to one prepared value (0.2 µs where ``np.errstate`` takes ~1 µs, which
-    small-array operations such as sigmoid pay on every call)."""
-
-    __slots__ = ("_token",)
-
-    def __enter__(self):
-        self._token = _errstate.set(_IGNORE)
-
-    def __exit__(self, *exc):
-        _errstate.reset(self._token)
-
-
-try:  # numpy's private names: any change there falls back on np.errstate
-    from numpy._core._ufunc_config import _extobj_contextvar as _errstate
-    from numpy._core.umath import _make_extobj
-
-    _IGNORE = _make_extobj(all="ignore")
-except Exception:  # numpy 1.x, or names that moved
-    _IGNORE = None
 
 
 def not_implemented(kernel, dtype):

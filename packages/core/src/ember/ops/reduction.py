@@ -140,12 +140,14 @@ class Sum(Function):
             return x.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
-    def backward(ctx, gy):
+    def formula(ctx, gy, saved):
         # broadcasting restores leading reduced dimensions by itself (a full sum's 0-d gradient
         # expands directly); only reduced dimensions after a kept one need a size-1 axis back
         if not ctx.keepdim and ctx.dims != tuple(range(len(ctx.dims))):
             gy = gy.reshape(_kept_shape(ctx.shape, ctx.dims))
-        return gy.expand(ctx.shape), None, None, None
+        return (
+            gy.expand(ctx.shape) if isinstance(gy, Tensor) else backend.broadcast_to(gy, ctx.shape)
+        )
 
 
 class SumToSize(Function):
