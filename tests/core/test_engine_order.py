@@ -378,11 +378,11 @@ def test_random_dag_forward_matches_numpy_replay(seed):
 
 @pytest.mark.parametrize("seed", _SEEDS)
 def test_random_dag_gradients(seed, monkeypatch):
-    # odd seeds: no post-accumulate-grad hook was ever registered, so the engine counts no
+    # odd seeds: no leaf hook was ever registered, so the engine counts no
     # edges into leaves (the common case); even seeds hook every leaf
     hook_leaves = seed % 2 == 0
     if not hook_leaves:
-        monkeypatch.setattr(ember.Tensor, "_post_accumulate_grad_hooks_used", False)
+        monkeypatch.setattr(ember.Tensor, "_leaf_hooks_used", False)
     prog = _Program(seed)
     leaf_ids = list(range(prog.n_leaves))
     clean = prog.clean[-2:]
@@ -694,11 +694,6 @@ def test_inplace_errors_still_raised():
         x[0:1].mul_(2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ember frees every node a pass runs (retain_graph=False), torch only the saved "
-    "tensors: a second pass through nodes that saved nothing raises in ember",
-)
 def test_second_pass_through_nodes_that_saved_nothing():
     x = _t([1.0, 2.0], True)
     y = x + 1
@@ -707,11 +702,6 @@ def test_second_pass_through_nodes_that_saved_nothing():
     _close(x.grad, [2.0, 2.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ember's Mul by a Python number saves the tensor input (torch saves only the "
-    "number), so writing that input in place afterwards makes backward raise",
-)
 def test_inplace_after_multiplying_by_a_number():
     x = _t([1.0, 2.0], True)
     a = x * 1
@@ -721,11 +711,6 @@ def test_inplace_after_multiplying_by_a_number():
     _close(x.grad, [2.0, 2.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ember's Div (and mean, through it) saves its output where torch saves only its "
-    "inputs, so writing the quotient in place raises in backward where torch computes",
-)
 def test_inplace_on_quotient_like_torch():
     a, b = _t([1.0, 2.0], True), _t([3.0, 4.0], True)
     y = a / b
@@ -734,11 +719,6 @@ def test_inplace_on_quotient_like_torch():
     _close(a.grad, [1 / 3, 1 / 4])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backward from a view whose base was written in place after the view was taken "
-    "uses the view's stale grad_fn (only Function.apply refreshes a view's history)",
-)
 def test_backward_from_a_stale_view():
     x = _t([1.0, 2.0, 3.0], True)
     b = x * 1
@@ -748,11 +728,6 @@ def test_backward_from_a_stale_view():
     _close(x.grad, [2.0, 2.0, 0.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="retain_grad on a stale view registers on its old grad_fn, which the refreshed "
-    "history no longer reaches: .grad stays None",
-)
 def test_retain_grad_on_a_stale_view():
     x = _t([1.0, 2.0, 3.0], True)
     b = x * 1
@@ -943,11 +918,6 @@ def test_post_accumulate_hook_with_create_graph():
     _close(x.grad, 3 * np.array([1.0, 4.0]) + 2 + 6 * np.array([1.0, 2.0]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a leaf passed as a root of backward gets its post-accumulate-grad hooks run as "
-    "soon as its root gradient is delivered, and again when its edges in the graph are done",
-)
 def test_post_accumulate_hook_once_when_a_leaf_is_also_a_root():
     x = _t([1.0, 2.0], True)
     seen = []
@@ -977,11 +947,6 @@ def test_post_accumulate_hook_registered_during_backward():
     _close(calls[0], [2.0, 4.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a leaf's tensor hooks (register_hook) run once per edge into the leaf, on each "
-    "partial gradient, where torch runs them once on the summed gradient",
-)
 def test_leaf_tensor_hook_once_on_the_summed_gradient():
     x = _t([1.0, 2.0], True)
     seen = []
@@ -991,11 +956,6 @@ def test_leaf_tensor_hook_once_on_the_summed_gradient():
     _close(seen[0], [5.0, 5.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="autograd.grad with an intermediate input runs the whole graph below it: hooks "
-    "and retain_grad of tensors it does not need fire (torch runs only what the inputs need)",
-)
 def test_autograd_grad_does_not_run_below_its_inputs():
     x = _t([1.0, 2.0], True)
     calls = []
@@ -1008,10 +968,6 @@ def test_autograd_grad_does_not_run_below_its_inputs():
     assert calls == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="retain_grad overwrites .grad on every pass, where torch accumulates it",
-)
 def test_retained_grad_accumulates_across_passes():
     x = _t([1.0, 2.0], True)
     y = x * 2
@@ -1240,12 +1196,6 @@ def test_user_function_with_keyword_arguments_forward():
     _close(x.grad, [3.0, 3.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keyword arguments of a user Function are not bound to forward's positional "
-    "parameters as torch does (bind_default_args), so a backward that returns a gradient "
-    "slot for them is refused as returning too many",
-)
 def test_user_function_keyword_argument_counts_as_an_input():
     class Scale(Function):
         @staticmethod
@@ -1262,11 +1212,6 @@ def test_user_function_keyword_argument_counts_as_an_input():
     _close(x.grad, [3.0, 3.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a user Function's backward returning more gradients than inputs, the extra ones "
-    "None, is refused; torch accepts trailing Nones",
-)
 def test_user_function_extra_trailing_none_gradients():
     class Scale(Function):
         @staticmethod
@@ -1367,11 +1312,6 @@ def test_user_function_under_no_grad_and_without_inputs_that_require_grad():
     assert calls == [False, False]  # forward always runs without recording
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="under no_grad a user Function that returns its input unchanged hands back the "
-    "input itself (requiring grad); torch returns a new tensor that does not require grad",
-)
 def test_user_function_returning_input_under_no_grad():
     class Identity(Function):
         @staticmethod
@@ -1388,11 +1328,6 @@ def test_user_function_returning_input_under_no_grad():
     assert y is not x and not y.requires_grad
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a user Function's forward may not return non-tensor values among its outputs "
-    "(torch passes them through): _UserForward reads ._data of every output",
-)
 def test_user_function_with_a_non_tensor_output():
     class WithCount(Function):
         @staticmethod

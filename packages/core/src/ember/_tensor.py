@@ -143,9 +143,9 @@ class Tensor:
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy defers binary operators to Tensor
-    # set by the first post-accumulate-grad hook: from then on backward passes count the edges
-    # into leaves (see autograd.function._backward_pass)
-    _post_accumulate_grad_hooks_used = False
+    # set by the first hook on a leaf (a tensor hook or a post-accumulate-grad hook): from then
+    # on backward passes count the edges into leaves (see autograd.function._backward_pass)
+    _leaf_hooks_used = False
     __array_ufunc__ = None
 
     def __init__(self, *args):
@@ -372,7 +372,15 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        return self._grad_fn
+        return self._fresh()._grad_fn
+
+    def _fresh(self):
+        """This tensor, with its history rebuilt first if it is a view whose base was written
+        in place after the view was taken (see ``ops.indexing.refresh_view``)."""
+        base = self._base
+        if base is not None and getattr(base, "_history_at", 0) > self._history_at:
+            _index.refresh_view(self)
+        return self
 
     @property
     def is_leaf(self):
@@ -392,12 +400,13 @@ class Tensor:
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return value
         replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
-        if not self._requires_grad:
+        if not self._fresh()._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
             hooks = self._hooks
+            Tensor._leaf_hooks_used = True
         else:
             node = self._grad_fn
             if node._hooks is None:
@@ -420,13 +429,13 @@ class Tensor:
             )
         if self._post_accumulate_grad_hooks is None:
             self._post_accumulate_grad_hooks = []
-        Tensor._post_accumulate_grad_hooks_used = True
+        Tensor._leaf_hooks_used = True
         self._post_accumulate_grad_hooks.append(hook)
         return _RemovableHandle(self._post_accumulate_grad_hooks, hook)
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor after backward (a no-op on leaves)."""
-        if not self._requires_grad:
+        if not self._fresh()._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         node = self._grad_fn
         if node is not None:

@@ -57,7 +57,15 @@ class Function(_function.Function):
         ctx = _function.Node._new(cls)
         ctx.needs_input_grad = (False,) * len(args)
         with no_grad():
-            return cls.forward(ctx, *args, **kwargs)
+            out = cls.forward(ctx, *args, **kwargs)
+        # an input handed back comes out as a new tensor that does not require grad, as in torch
+        if isinstance(out, tuple):
+            return tuple(_unaliased(o, tensors) for o in out)
+        return _unaliased(out, tensors)
+
+
+def _unaliased(output, inputs):
+    return output.detach() if any(output is t for t in inputs) else output
 
 
 class _UserForward(_function.Function):
@@ -76,4 +84,6 @@ class _UserForward(_function.Function):
         ctx._to_save = tuple(
             t._data if isinstance(t, _function.Tensor) else t for t in ctx._to_save
         )
-        return tuple(o._data for o in out) if isinstance(out, tuple) else out._data
+        if isinstance(out, tuple):  # (other values than tensors pass through)
+            return tuple(o._data if isinstance(o, _function.Tensor) else o for o in out)
+        return out._data

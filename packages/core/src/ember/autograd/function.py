@@ -310,7 +310,8 @@ def _conjugated(fn):
 
 
 def _record_outputs(ctx, args, raw, ys):
-    """The end of ``Function.apply`` for a forward that returned a tuple of arrays."""
+    """The end of ``Function.apply`` for a forward that returned a tuple of arrays (a
+    user-defined Function's may hold other values too, passed through as torch does)."""
     outputs = []
     for y in ys:
         out = _as_array(y)
@@ -319,13 +320,21 @@ def _record_outputs(ctx, args, raw, ys):
                 out = out.view()
         outputs.append(out)
     ctx._n_outputs = len(outputs)
-    ctx._output_meta = [(o.shape, o.dtype, backend.array_module(o)) for o in outputs]
+    ctx._output_meta = [
+        (o.shape, o.dtype, backend.array_module(o)) if _is_array(o) else None for o in outputs
+    ]
     return tuple(
         [
-            _viewed(_make(o, True, ctx, k) if o.dtype.kind in "fc" else _make(o), args)
+            o
+            if not _is_array(o)
+            else _viewed(_make(o, True, ctx, k) if o.dtype.kind in "fc" else _make(o), args)
             for k, o in enumerate(outputs)
         ]
     )
+
+
+def _is_array(value):
+    return isinstance(value, np.ndarray) or backend.is_cuda_array(value)
 
 
 def _viewed(t, args):
@@ -416,23 +425,55 @@ def _shared(data, incoming, returned):
     return any(g is data for g in incoming) or sum(g is data for g in returned) > 1
 
 
-def _hooked_leaf_edges(roots):
-    """For each leaf with post-accumulate-grad hooks reachable from ``roots``, by id:
-    ``[edges into it, the leaf, got a gradient]``."""
+def _hooked_leaves(roots, leaf_roots):
+    """For each leaf with tensor or post-accumulate-grad hooks among ``leaf_roots`` or reachable
+    from ``roots``, by id: ``[gradients still to come (one per edge into it, one per time it is
+    a root), the leaf, their sum so far]``."""
     hooked = {}
+
+    def count(leaf):
+        if leaf._hooks or leaf._post_accumulate_grad_hooks:
+            hooked.setdefault(id(leaf), [0, leaf, None])[0] += 1
+
+    for leaf in leaf_roots:
+        count(leaf)
     seen = set(roots)
     stack = list(roots)
     while stack:
         for edge in stack.pop()._edges:
             child = edge[1]
             if child is None:
-                leaf = edge[3]
-                if leaf._post_accumulate_grad_hooks:
-                    hooked.setdefault(id(leaf), [0, leaf, False])[0] += 1
+                count(edge[3])
             elif child not in seen:
                 seen.add(child)
                 stack.append(child)
     return hooked
+
+
+def _paths_to_inputs(roots, capture):
+    """For ``autograd.grad``: the nodes on a path from ``roots`` to one of its inputs (whose
+    nodes, and leaves by id, are ``capture``'s keys), and those of them that must run. An
+    input's node whose own inputs lead to no other input is only visited, for the gradient
+    captured at its output, as torch runs only what the inputs need."""
+    input_nodes = {key[0] for key in capture if key.__class__ is tuple}
+    leads = {}  # node -> whether it is on a path to an input (None: being visited)
+    runs = set()
+    stack = [(root, False) for root in roots]
+    while stack:
+        node, visited = stack.pop()
+        if visited:
+            run = any(
+                id(leaf) in capture if child is None else leads[child]
+                for _, child, _, leaf, _, _ in node._edges
+            )
+            if run:
+                runs.add(node)
+            leads[node] = run or id(node) in input_nodes
+        elif node not in leads:
+            leads[node] = None
+            stack.append((node, True))
+            stack.extend((edge[1], False) for edge in node._edges if edge[1] is not None)
+    return {node for node, lead in leads.items() if lead}, runs
 
 
 class _Pass:
@@ -505,8 +546,9 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
             capture.setdefault(key, []).append(i)
         results = [None] * len(inputs)
 
-    def deliver_leaf(leaf, g, incoming=(), returned=()):
-        if leaf._hooks:
+    def deliver_leaf(leaf, g, incoming=(), returned=(), run_hooks=True):
+        """Hand ``g`` to ``leaf``: into ``autograd.grad``'s result, else into ``.grad``."""
+        if run_hooks and leaf._hooks:  # (registered during this pass: edges were not counted)
             g = _run_hooks(leaf._hooks, g, create_graph)
             handed_out.add(id(g))  # hooks may keep the gradient, or return one of their own
         if capture is not None:
@@ -516,31 +558,59 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
             return
         _accumulate(leaf, g, create_graph, handed_out, incoming, returned)
 
-    def leaf_done(leaf, got_grad):
-        """Count down the edges into a hooked leaf; its last one runs its post-accumulate-grad
-        hooks (if it got a gradient and accumulates one: not for ``autograd.grad``)."""
+    def to_hooked_leaf(leaf, g):
+        """One of the gradients (or None) of a leaf with hooks: they are summed until the last
+        has come (or the pass ends), then delivered as one, as torch's AccumulateGrad does."""
         entry = hooked[id(leaf)]
         entry[0] -= 1
-        entry[2] = entry[2] or got_grad
-        if entry[0] == 0 and entry[2] and capture is None:
+        if g is not None:
+            entry[2] = g if entry[2] is None else entry[2] + g
+        if entry[0] == 0:
+            finish_leaf(entry)
+
+    def finish_leaf(entry):
+        """A hooked leaf's whole gradient: its tensor hooks run once on it, it is delivered,
+        then the post-accumulate-grad hooks run (when it accumulates into ``.grad``)."""
+        _, leaf, g = entry
+        entry[2] = None
+        if g is None:
+            return
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g, create_graph)
+        handed_out.add(id(g))  # it may be another node's gradient too, or a hook's
+        deliver_leaf(leaf, g, run_hooks=False)
+        if leaf._post_accumulate_grad_hooks and capture is None:
             _run_post_accumulate_grad_hooks(leaf)
 
     handed_out = {id(g._data) for g in grad_outputs}  # (see _accumulate)
     buffers = {}  # node -> [gradient or None per output], filled as its consumers run
     roots = []
+    leaf_roots = []
     for t, g in zip(outputs, grad_outputs):
         g = g if create_graph else g._data
         node = t._grad_fn
         if node is None:
-            deliver_leaf(t, g)
-            if t._post_accumulate_grad_hooks and capture is None:
-                _run_post_accumulate_grad_hooks(t)
+            leaf_roots.append((t, g))
             continue
         buf = buffers.setdefault(node, [None] * node._n_outputs)
         k = t._output_nr
         buf[k] = g if buf[k] is None else buf[k] + g
         if node not in roots:
             roots.append(node)
+    # (leaves with hooks wait for all their gradients: counted only once such hooks exist,
+    # which the common case never pays for)
+    hooked = None
+    if Tensor._leaf_hooks_used:
+        hooked = _hooked_leaves(roots, [t for t, _ in leaf_roots])
+    for t, g in leaf_roots:
+        if hooked and id(t) in hooked:
+            to_hooked_leaf(t, g)
+        else:
+            deliver_leaf(t, g)
+    needed = runs = None
+    if capture is not None:
+        needed, runs = _paths_to_inputs(roots, capture)
+        roots = [node for node in roots if node in needed]
     # Nodes run in the reverse of the order they were recorded in (highest ``_seq`` first, as
     # torch's engine prefers): every consumer of a node was recorded after it, so by the time
     # a node runs, all the gradient it can get has arrived. A node enters the queue when its
@@ -552,9 +622,6 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
     heapify(queue)
     node = heappop(queue)[1] if queue else None
     fresh = None
-    # (a leaf's post-accumulate-grad hooks wait for every edge into it: counted only while
-    # such hooks exist, which the common case never pays for)
-    hooked = _hooked_leaf_edges(roots) if Tensor._post_accumulate_grad_hooks_used else None
 
     prev_mode = _grad_mode.enabled
     _grad_mode.enabled = create_graph
@@ -565,28 +632,32 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
                 if node._freed:
                     raise RuntimeError(_FREED)
                 grads = buffers.pop(node)
-                saved_at = node._saved_at
-                if saved_at is not None and saved_at != _versions.clock:
-                    _check_saved(node)
                 if node._hooks is not None or capture is not None:
                     _visit_outputs(node, grads, create_graph, capture, results)
-                formula = node.fn.formula
-                if formula is not None and not create_graph:  # the common case, inline
-                    input_grads = formula(node, grads[0], node._saved)
-                    if input_grads.__class__ is not tuple:
-                        input_grads = (input_grads,)
+                edges = node._edges
+                if runs is not None and node not in runs:
+                    edges = ()  # an input of autograd.grad that leads to no other: not run
                 else:
-                    input_grads = _call_backward(node, grads, create_graph)
-                if check_nan:
-                    _anomaly_mode.check_nan(node, input_grads)
-                if not retain_graph:  # free what forward saved
-                    node._saved = None
-                    node._freed = True
-                for i, child, k, leaf, shape, dtype in node._edges:
+                    saved_at = node._saved_at
+                    if saved_at is not None and saved_at != _versions.clock:
+                        _check_saved(node)
+                    formula = node.fn.formula
+                    if formula is not None and not create_graph:  # the common case, inline
+                        input_grads = formula(node, grads[0], node._saved)
+                        if input_grads.__class__ is not tuple:
+                            input_grads = (input_grads,)
+                    else:
+                        input_grads = _call_backward(node, grads, create_graph)
+                    if check_nan:
+                        _anomaly_mode.check_nan(node, input_grads)
+                    if not retain_graph and node._saved is not None:  # free what it saved
+                        node._saved = None
+                        node._freed = True
+                for i, child, k, leaf, shape, dtype in edges:
                     g = input_grads[i]
                     if g is None:
                         if hooked and child is None and id(leaf) in hooked:
-                            leaf_done(leaf, False)
+                            to_hooked_leaf(leaf, None)
                         continue
                     data = g._data if create_graph else g
                     # (`is not`: numpy's dtypes of one kind are one object; another object of
@@ -595,7 +666,9 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
                         g = _conform(g, shape, dtype, create_graph)
                     if child is None:
                         grad = leaf._grad
-                        if (
+                        if hooked and id(leaf) in hooked:
+                            to_hooked_leaf(leaf, g)
+                        elif (
                             grad is None
                             or leaf._hooks
                             or create_graph
@@ -605,11 +678,11 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
                             deliver_leaf(leaf, g, grads, input_grads)
                         else:  # deliver_leaf's common case, inline: one call less per gradient
                             grad._data += g
-                        if hooked and id(leaf) in hooked:
-                            leaf_done(leaf, True)
                         continue
                     buf = buffers.get(child)
                     if buf is None:
+                        if needed is not None and child not in needed:
+                            continue  # autograd.grad: leads to none of its inputs
                         buffers[child] = buf = [None] * child._n_outputs
                         if fresh is None:
                             fresh = child
@@ -625,10 +698,10 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
                     fresh = None
                 else:
                     node = heappop(queue)[1] if queue else None
-            if hooked:  # leaves some of whose edges no gradient reached
-                for count, leaf, got_grad in hooked.values():
-                    if count and got_grad and capture is None:
-                        _run_post_accumulate_grad_hooks(leaf)
+            if hooked:  # leaves some of whose gradients never came (their nodes did not run)
+                for entry in hooked.values():
+                    if entry[0]:
+                        finish_leaf(entry)
     except Exception:
         if _anomaly.enabled:  # (then torch warns with the failing node's forward traceback)
             _anomaly_mode.report(node)
@@ -674,8 +747,10 @@ def _visit_outputs(node, grads, create_graph, capture, results):
         if node._hooks and k in node._hooks:
             t = _run_hooks(node._hooks[k], t, True)
             grads[k] = t if create_graph else t._data
-        if node._retained and k in node._retained:
-            node._retained[k].grad = t if create_graph else t.detach()
+        if node._retained and k in node._retained:  # accumulated over passes, as in torch
+            kept = node._retained[k]
+            t_kept = t if create_graph else t.detach()
+            kept.grad = t_kept if kept._grad is None else kept._grad + t_kept
         if capture is not None:
             for slot in capture.get((id(node), k), ()):
                 results[slot] = t
@@ -694,8 +769,8 @@ def _call_backward(node, grads, create_graph):
         if node._n_outputs > 1:
             # outputs that received no gradient contribute zeros
             grads = [
-                g if g is not None else Tensor._make(xp.zeros(shape, dtype))
-                for g, (shape, dtype, xp) in zip(grads, node._output_meta)
+                g if g is not None or meta is None else Tensor._make(meta[2].zeros(*meta[:2]))
+                for g, meta in zip(grads, node._output_meta)
             ]
         input_grads = fn.backward(node, *grads)
         if not create_graph:  # back to arrays
@@ -705,8 +780,11 @@ def _call_backward(node, grads, create_graph):
                 input_grads = input_grads._data
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
-    # backward may leave out trailing arguments that need no gradient (dims, dtypes, flags)
+    # backward may leave out trailing arguments that need no gradient (dims, dtypes, flags),
+    # or return extra trailing Nones
     n, expected = len(input_grads), len(node.needs_input_grad)
+    if n > expected and all(g is None for g in input_grads[expected:]):
+        input_grads, n = input_grads[:expected], expected
     if n > expected or (node._edges and node._edges[-1][0] >= n):
         # torch's message for a Function whose backward returns the wrong number of grads
         raise RuntimeError(
@@ -757,7 +835,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         create_graph: record the backward pass, for higher-order gradients.
         inputs: accumulate only into these tensors' ``.grad`` (default: every leaf).
     """
-    tensors = _as_tuple(tensors)
+    tensors = tuple(t._fresh() for t in _as_tuple(tensors))
     grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
     for t in tensors:
         if not t._requires_grad:
@@ -797,8 +875,8 @@ def grad(
         A tuple with one gradient per input (``None`` for an unused input when
         ``allow_unused=True``; zeros when ``materialize_grads=True``).
     """
-    outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
+    outputs = tuple(t._fresh() for t in _as_tuple(outputs))
+    inputs = tuple(t._fresh() for t in _as_tuple(inputs))
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if allow_unused is None:
         allow_unused = materialize_grads

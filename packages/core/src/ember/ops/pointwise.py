@@ -72,7 +72,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        needs = ctx.needs_input_grad  # (empty when nothing is recorded)
+        if needs:  # each factor only for the other's gradient, as torch saves them
+            ctx.save_for_backward(x if needs[1] else None, y if needs[0] else None)
         try:
             return x * y
         except ValueError:
@@ -98,15 +100,17 @@ class Div(Function):
         except ValueError:
             check_broadcast(x, y)
             raise
-        ctx.save_for_backward(y, out)
+        needs = ctx.needs_input_grad
+        if needs:  # the inputs, not the quotient (which may then be written in place), as torch
+            ctx.save_for_backward(x if needs[1] else None, y)
         return out
 
     @staticmethod
     def backward(ctx, gy):
-        y, out = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         gx = gy / y
-        # d(x/y)/dy = -x/y^2 = -out/y
-        return gx, -gx * out if ctx.needs_input_grad[1] else None
+        # d(x/y)/dy = -x/y^2
+        return gx, -gx * x / y if ctx.needs_input_grad[1] else None
 
 
 class Pow(Function):
