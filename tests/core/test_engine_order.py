@@ -1470,3 +1470,15 @@ def test_non_reentrant_checkpoint_with_autograd_grad_and_hooks():
     _close(x.grad, 3 * gh)
     assert len(seen) == 1  # once, after both of w's edges (through the checkpoint and beside)
     _close(seen[0], gw)
+
+
+def test_inplace_composite_whose_inner_step_saved_the_input():
+    # logit_ is computed as log(x / (1 - x)): Div saves x, which the write then overwrites;
+    # it must keep a copy (d logit / dx = 1 / (x (1 - x)))
+    x0 = np.array([0.2, 0.5, 0.7])
+    x = _t(x0, True)
+    a = x * 1
+    a.logit_()
+    a.sum().backward()
+    _close(x.grad, 1 / (x0 * (1 - x0)))
+    _close(a, np.log(x0 / (1 - x0)))

@@ -1777,9 +1777,9 @@ class Tensor:
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
         old = self._snapshot()
+        since = _function._next_seq()
         out = op(old, *args, **kwargs)
-        if out._grad_fn is not None:
-            out._grad_fn._keep_saved_copy(old._data)
+        _function.keep_saved_copies(out, old._data, since)
         self._write(out._data)
         self._rebase(out)
         return self

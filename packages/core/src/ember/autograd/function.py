@@ -112,12 +112,6 @@ class Node:
                     return leaf if leaf is not None else Tensor._make(value, True, *edge[1:3])
         return Tensor._make(_as_array(value))
 
-    def _keep_saved_copy(self, array):
-        """``array``, an input about to be overwritten in place, is saved as a copy instead."""
-        if any(v is array for v in self._saved or ()):
-            copy = array.copy()
-            self._saved = tuple([copy if v is array else v for v in self._saved])
-
     def name(self):
         return f"{self.fn.__name__}Backward0"
 
@@ -135,6 +129,25 @@ class Node:
 
 
 _new_node = Node._new
+
+
+def keep_saved_copies(out, array, since):
+    """Before ``array`` is overwritten in place by ``out``, computed from it: the nodes
+    recorded on the way (those after the sequence number ``since``) that saved ``array`` keep
+    one copy of it instead. Nothing is copied when none saved it."""
+    copy = None
+    seen = set()
+    stack = [out._grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node._seq <= since or node in seen:
+            continue
+        seen.add(node)
+        if node._saved is not None and any(v is array for v in node._saved):
+            if copy is None:
+                copy = array.copy()
+            node._saved = tuple([copy if v is array else v for v in node._saved])
+        stack.extend(edge[1] for edge in node._edges)
 
 
 def _as_array(y):

@@ -26,6 +26,7 @@ from .. import _versions, backend
 from .._dtype import bool_, int32, int64
 from .._tensor import Tensor
 from ..amp.autocast_mode import autocast_op
+from ..autograd import function as _function
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_mode
 from . import pointwise as _pw
@@ -561,9 +562,9 @@ def write_through_view(view, op, args, kwargs):
     if getattr(base, "_history_at", 0) > view._history_at:
         refresh_view(view)
     old = view._snapshot()
+    since = _function._next_seq()
     out = op(old, *args, **kwargs)
-    if out._grad_fn is not None:
-        out._grad_fn._keep_saved_copy(old._data)
+    _function.keep_saved_copies(out, old._data, since)
     index = _view_index(view)
     view._write(out._data)
     flat = IndexPut.apply(base._snapshot().reshape(-1), out, index)
