@@ -1362,12 +1362,6 @@ def test_user_function_named_by_anomaly_detection():
             y.backward()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a user Function's output that is a view of its input is refreshed as a plain view "
-    "once the input is written in place, silently replacing the custom backward (torch "
-    "refuses: 'This view was created inside a custom Function')",
-)
 def test_user_function_view_output_after_its_input_is_written():
     class Head(Function):
         @staticmethod

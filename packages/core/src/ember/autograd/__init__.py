@@ -49,6 +49,8 @@ class Function(_function.Function):
         ...         return gy * y
     """
 
+    _user_defined = True
+
     @classmethod
     def apply(cls, *args, **kwargs):
         tensors = [a for a in args if isinstance(a, _function.Tensor)]

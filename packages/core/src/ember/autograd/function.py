@@ -171,6 +171,7 @@ class Function:
     """
 
     formula = None
+    _user_defined = False  # (True for subclasses of ember.autograd.Function)
     # f(z) is complex-differentiable and backward writes gy * f'(z) as for real numbers; the
     # engine conjugates it into the complex rule (see _for_complex)
     holomorphic = False

@@ -546,6 +546,17 @@ def refresh_view(view):
     """Give ``view`` its history again as a view of its base's current history (the base was
     rebased by an in-place write since ``view`` got its own), as torch regenerates a view's
     ``grad_fn``. Its values are already in place."""
+    node = view._grad_fn
+    if node is not None and node.fn._user_defined:
+        # the new history would bypass the custom backward: refused, as torch refuses it
+        raise RuntimeError(
+            f"Output {view._output_nr} of {node.name()} is a view and its base or another view "
+            "of its base has been modified inplace. This view was created inside a custom "
+            "Function (or because an input was returned as-is) and the autograd logic to "
+            "handle view+inplace would override the custom backward associated with the custom "
+            "Function, leading to incorrect gradients. This behavior is forbidden. You can fix "
+            "this by cloning the output of the custom Function."
+        )
     view._rebase(_apply(view._base._snapshot().reshape(-1), _view_index(view)))
 
 
