@@ -1476,3 +1476,13 @@ def test_inplace_composite_whose_inner_step_saved_the_input():
     a.sum().backward()
     _close(x.grad, 1 / (x0 * (1 - x0)))
     _close(a, np.log(x0 / (1 - x0)))
+
+
+def test_autograd_grad_runs_no_hook_of_a_leaf_it_does_not_ask_for():
+    x, w = _t([1.0, 2.0], True), _t([3.0, 4.0], True)
+    calls = []
+    w.register_hook(lambda g: calls.append("w"))
+    x.register_hook(lambda g: calls.append("x"))
+    (gx,) = ember.autograd.grad((x * w).sum(), x)
+    _close(gx, [3.0, 4.0])
+    assert calls == ["x"] and w.grad is None and x.grad is None

@@ -587,8 +587,8 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
         then the post-accumulate-grad hooks run (when it accumulates into ``.grad``)."""
         _, leaf, g = entry
         entry[2] = None
-        if g is None:
-            return
+        if g is None or (capture is not None and id(leaf) not in capture):
+            return  # (autograd.grad runs no hook of a leaf that is not one of its inputs)
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, create_graph)
         handed_out.add(id(g))  # it may be another node's gradient too, or a hook's
