@@ -248,7 +248,43 @@ class PatchMergingV2(nn.Module):
         return self.norm(x)
 
 
-class ShiftedWindowAttention(nn.Module):
+class _WindowAttention(nn.Module):
+    """What the 2-d and the 3-d (video) shifted-window attentions share: their arguments, the
+    query/key/value and output projections, and a relative position bias table and index that
+    each defines for its number of window dimensions (``_window_dims``)."""
+
+    _window_dims = 2
+
+    def __init__(
+        self,
+        dim,
+        window_size,
+        shift_size,
+        num_heads,
+        qkv_bias=True,
+        proj_bias=True,
+        attention_dropout=0.0,
+        dropout=0.0,
+    ):
+        super().__init__()
+        dims = self._window_dims
+        if len(window_size) != dims or len(shift_size) != dims:
+            # torchvision's message, for the 3-d attention too
+            raise ValueError("window_size and shift_size must be of length 2")
+        self.window_size = window_size
+        self.shift_size = shift_size
+        self.num_heads = num_heads
+        self.attention_dropout = attention_dropout
+        self.dropout = dropout
+
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim, bias=proj_bias)
+
+        self.define_relative_position_bias_table()
+        self.define_relative_position_index()
+
+
+class ShiftedWindowAttention(_WindowAttention):
     """See :func:`shifted_window_attention`; the bias of each head and token pair is looked up
     in ``relative_position_bias_table`` (one learned entry per relative offset, initialised
     ``trunc_normal_(std=0.02)``) through the ``relative_position_index`` buffer.
@@ -266,32 +302,6 @@ class ShiftedWindowAttention(nn.Module):
     Shape:
         ``(B, H, W, C)`` → ``(B, H, W, C)``.
     """
-
-    def __init__(
-        self,
-        dim,
-        window_size,
-        shift_size,
-        num_heads,
-        qkv_bias=True,
-        proj_bias=True,
-        attention_dropout=0.0,
-        dropout=0.0,
-    ):
-        super().__init__()
-        if len(window_size) != 2 or len(shift_size) != 2:
-            raise ValueError("window_size and shift_size must be of length 2")
-        self.window_size = window_size
-        self.shift_size = shift_size
-        self.num_heads = num_heads
-        self.attention_dropout = attention_dropout
-        self.dropout = dropout
-
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim, bias=proj_bias)
-
-        self.define_relative_position_bias_table()
-        self.define_relative_position_index()
 
     def define_relative_position_bias_table(self):
         # (2*Wh-1) * (2*Ww-1), nH

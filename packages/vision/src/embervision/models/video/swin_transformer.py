@@ -14,7 +14,13 @@ from ember import nn
 from ember.nn import functional as F
 
 from .._api import _load_weights, register_model
-from ..swin_transformer import PatchMerging, SwinTransformerBlock, _shift_regions, _stages
+from ..swin_transformer import (
+    PatchMerging,
+    SwinTransformerBlock,
+    _shift_regions,
+    _stages,
+    _WindowAttention,
+)
 
 __all__ = ["SwinTransformer3d", "swin3d_t", "swin3d_s", "swin3d_b"]
 
@@ -164,7 +170,7 @@ def shifted_window_attention_3d(
     return x[:, :t, :h, :w, :].contiguous()
 
 
-class ShiftedWindowAttention3d(nn.Module):
+class ShiftedWindowAttention3d(_WindowAttention):
     """See :func:`shifted_window_attention_3d`; the bias of each head and token pair is
     looked up in ``relative_position_bias_table`` (one learned entry per relative offset,
     initialised ``trunc_normal_(std=0.02)``) through the 2-d ``relative_position_index``
@@ -185,33 +191,7 @@ class ShiftedWindowAttention3d(nn.Module):
         ``(B, T, H, W, C)`` → ``(B, T, H, W, C)``.
     """
 
-    def __init__(
-        self,
-        dim,
-        window_size,
-        shift_size,
-        num_heads,
-        qkv_bias=True,
-        proj_bias=True,
-        attention_dropout=0.0,
-        dropout=0.0,
-    ):
-        super().__init__()
-        if len(window_size) != 3 or len(shift_size) != 3:
-            # torchvision's message
-            raise ValueError("window_size and shift_size must be of length 2")
-
-        self.window_size = window_size  # Wd, Wh, Ww
-        self.shift_size = shift_size
-        self.num_heads = num_heads
-        self.attention_dropout = attention_dropout
-        self.dropout = dropout
-
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim, bias=proj_bias)
-
-        self.define_relative_position_bias_table()
-        self.define_relative_position_index()
+    _window_dims = 3
 
     def define_relative_position_bias_table(self):
         # 2*Wd-1 * 2*Wh-1 * 2*Ww-1, nH
