@@ -37,6 +37,24 @@ def test_linear_matches_numpy_and_gradients(batch, out, device):
     check_op(F.linear, _linear_ref, x, w[0], b[0], device=device)  # a 1-D weight: dot products
 
 
+@pytest.mark.parametrize("rows", [0, 1, 3, 4])
+def test_linear_row_by_row_over_weight_blocks(rows, monkeypatch):
+    # few rows against a large weight run as matrix-vector products over blocks of the
+    # weight's rows; blocks of 5 rows of 7 leave a short last block
+    from ember.ops import linear as linear_ops
+
+    monkeypatch.setattr(linear_ops, "_ROW_BY_ROW_MIN_BYTES", 0)
+    monkeypatch.setattr(linear_ops, "_ROW_BY_ROW_BLOCK_BYTES", 5 * 6 * 4)
+    x = rng.standard_normal((rows, 6)).astype(np.float32)
+    w = rng.standard_normal((17, 6)).astype(np.float32)
+    b = rng.standard_normal(17).astype(np.float32)
+    y = F.linear(ember.tensor(x), ember.tensor(w), ember.tensor(b))
+    assert y.shape == (rows, 17) and y.dtype == ember.float32
+    assert_close(y, _linear_ref(x.astype(np.float64), w, b), rtol=1e-5, atol=1e-5)
+    # a transposed (not C-contiguous) weight takes the GEMM
+    assert_close(F.linear(ember.tensor(x), ember.tensor(w.T.copy()).t()), x @ w.T, rtol=1e-5)
+
+
 def test_linear_grad_of_one_input():
     # only some inputs require grad: the others get none
     x = ember.randn(4, 3)
