@@ -303,12 +303,16 @@ def _conv_transpose(y, w, geom, in_size):
     k = cg * kh * kw
     wmat = w.reshape(g, oc // g, k).swapaxes(1, 2)
     ys = y.reshape(n, g, oc // g, oh * ow)
+    blocks = _blocks(xp, n, oh, g * k * ow * y.itemsize, ow)
     on_gpu = xp is not np  # one col2im kernel per block, not one array operation per tap
     if on_gpu:
         out = xp.zeros((n, g * cg, *in_size), dtype=y.dtype)
     else:
         out = zero_canvas(xp, (n, g * cg, *in_size), (kh, kw), geom, (oh, ow), y.dtype)
-    for n0, n1, r0, r1 in _blocks(xp, n, oh, g * k * ow * y.itemsize, ow):
+        if n * g * cg * kw * out.shape[-2] * ow * y.itemsize <= _CPU_BLOCK_BYTES:
+            out = _col2im_by_kernel_rows(out, ys, w, geom, ow, blocks)
+            return crop_canvas(out, geom, in_size)
+    for n0, n1, r0, r1 in blocks:
         cols = xp.matmul(wmat, _side_by_side(ys[n0:n1, ..., r0 * ow : r1 * ow]))
         if on_gpu:
             _cuda.col2im_add(out[n0:n1], cols, (kh, kw), geom, r0, r1 - r0, ow)
@@ -316,6 +320,36 @@ def _conv_transpose(y, w, geom, in_size):
         cols = cols.reshape(g * cg, kh, kw, n1 - n0, r1 - r0, ow).transpose(3, 0, 1, 2, 4, 5)
         col2im_add(out[n0:n1], cols, geom, r0)
     return out if on_gpu else crop_canvas(out, geom, in_size)
+
+
+def _col2im_by_kernel_rows(out, ys, w, geom, ow, blocks):
+    """The CPU's col2im of ``_conv_transpose`` in two passes, into the zero canvas ``out``
+    (N, C, Hp, Wp), for output gradients ``ys`` (N, G, O/G, OH * OW) taken in ``blocks``.
+
+    One GEMM per block and kernel row makes that row's columns, which are added at once into
+    ``sums`` (N, C, KW, Hp, OW), in runs of whole window rows; then each kernel column's sums
+    are added into place. This is for small images, where ``sums`` stays in cache: LeNet-5's
+    6->16 5x5 input gradient (batch 64) took 0.72-0.80x the time of one GEMM per block whose
+    3.8 MB of columns are then added tap by tap (at batch 256, 4.3 MB of sums, no faster)."""
+    n, c, hp, _ = out.shape
+    oc, cg, kh, kw = w.shape
+    g = geom.groups
+    (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    # rows[i]: (G, C/G * KW, O/G), the weight of kernel row i
+    rows = w.reshape(g, oc // g, cg, kh, kw).transpose(3, 0, 2, 4, 1).reshape(kh, g, cg * kw, -1)
+    rows = np.ascontiguousarray(rows)
+    sums = np.zeros((n, c, kw, hp, ow), dtype=out.dtype)
+    for n0, n1, r0, r1 in blocks:
+        grads = _side_by_side(ys[n0:n1, ..., r0 * ow : r1 * ow])
+        for i in range(kh):
+            cols = np.matmul(rows[i], grads).reshape(c, kw, n1 - n0, r1 - r0, ow)
+            top = i * dh + r0 * sh
+            sums[n0:n1, :, :, top : top + (r1 - r0 - 1) * sh + 1 : sh] += cols.transpose(
+                2, 0, 1, 3, 4
+            )
+    for j in range(kw):
+        out[..., j * dw : j * dw + (ow - 1) * sw + 1 : sw] += sums[:, :, j]
+    return out
 
 
 def _conv_weight(x, gy, geom, kernel, patches=None):
