@@ -154,6 +154,48 @@ def test_max_pool_gradient_goes_to_the_first_maximum():
     assert x.grad.tolist() == [[[[0.0, 2.0, 1.0, 0.0]]]]
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"kernel_size": 2}, {"kernel_size": (2, 3)}, {"kernel_size": 2, "ceil_mode": True}],
+    ids=str,
+)
+def test_max_pool_gradient_of_windows_that_tile_the_input(kwargs):
+    # kernel == stride: the gradient goes through each window's tap (uint8, not flat indices),
+    # to its first maximum (ties everywhere here), NaN's last; the last case's windows hang
+    # over the input and take the flat indices
+    def ref(x):
+        return _max_pool2d_ref(x, *_max_args(kwargs), kwargs.get("ceil_mode", False))
+
+    x = rng.integers(-2, 3, (2, 3, 7, 9)).astype(np.float32)
+    x[0, 0, :2, :3] = [[np.nan, 1.0, np.nan], [2.0, np.nan, 0.0]]
+    y_ref, idx = ref(x)
+    g = rng.standard_normal(y_ref.shape).astype(np.float32)
+    g.flat[:3] = [np.inf, -0.0, -np.inf]
+    xt = ember.tensor(x, requires_grad=True)
+    y = F.max_pool2d(xt, **kwargs)
+    y.backward(ember.tensor(g))
+    np.testing.assert_array_equal(y.detach().numpy(), y_ref.astype(np.float32))
+    expected = np.zeros((6, 63), np.float32)
+    np.put_along_axis(expected, idx.reshape(6, -1), g.reshape(6, -1), axis=1)
+    # bit for bit: the gradient's -0.0 and infinities where they land, +0.0 elsewhere
+    grad = xt.grad.numpy().reshape(6, 63)
+    np.testing.assert_array_equal(grad.view(np.uint32), expected.view(np.uint32))
+    # the gradient's gradient with respect to the output gradient: gathered at the maxima
+    gt = ember.tensor(g, requires_grad=True)
+    (gx,) = ember.autograd.grad(F.max_pool2d(xt, **kwargs), xt, gt, create_graph=True)
+    w = rng.standard_normal(x.shape).astype(np.float32)
+    (gg,) = ember.autograd.grad((gx * ember.tensor(w)).sum(), gt)
+    picked = np.take_along_axis(w.reshape(6, -1), idx.reshape(6, -1), axis=1)
+    np.testing.assert_array_equal(gg.numpy(), picked.reshape(g.shape))
+    # and second order, by finite differences (ties broken)
+    check_op(
+        lambda x: F.max_pool2d(x, **kwargs),
+        lambda x: ref(x)[0],
+        rng.standard_normal((2, 3, 7, 9)),
+        gradgrad=True,
+    )
+
+
 def test_max_pool_integers_and_float32(device):
     x = ember.tensor(np.arange(16).reshape(1, 1, 4, 4), device=device)
     y, i = F.max_pool2d(x, 2, return_indices=True)
