@@ -928,13 +928,26 @@ def test_post_accumulate_hook_once_when_a_leaf_is_also_a_root():
     _close(seen[0], [3.0, 3.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the leaves whose post-accumulate-grad hooks run are found when the pass starts: "
-    "a hook registered during backward, before the leaf's gradient arrives, is not run",
-)
-def test_post_accumulate_hook_registered_during_backward():
+@pytest.mark.parametrize("uses", [1, 2])
+def test_post_accumulate_hook_registered_during_backward(uses):
+    # registered before the leaf's gradient arrives: run once, on its whole gradient (w is
+    # used twice in the second case: two gradients summed into one)
     x, w = _t([1.0, 2.0], True), _t([3.0, 4.0], True)
+    calls = []
+    h = x * w if uses == 1 else x * w + w
+
+    def register(g):
+        w.register_post_accumulate_grad_hook(lambda t: calls.append(t.grad.clone()))
+
+    h.register_hook(register)
+    (h * 2).sum().backward()
+    assert len(calls) == 1
+    _close(calls[0], [2.0, 4.0] if uses == 1 else [4.0, 6.0])
+
+
+def test_post_accumulate_hook_registered_during_backward_sees_the_accumulated_grad():
+    x, w = _t([1.0, 2.0], True), _t([3.0, 4.0], True)
+    w.grad = _t([1.0, 1.0])  # accumulated into in place, the engine's fast path
     calls = []
     h = x * w
 
@@ -944,7 +957,8 @@ def test_post_accumulate_hook_registered_during_backward():
     h.register_hook(register)
     (h * 2).sum().backward()
     assert len(calls) == 1
-    _close(calls[0], [2.0, 4.0])
+    _close(calls[0], [3.0, 5.0])
+    _close(w.grad, [3.0, 5.0])
 
 
 def test_leaf_tensor_hook_once_on_the_summed_gradient():

@@ -632,6 +632,7 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
     # The queue is a heap of (-seq, node), but the node the last one made ready is held aside
     # (in ``fresh``): in a chain each node is then run straight after the one before it, with
     # no heap operation.
+    late = {}  # id -> leaf given a post-accumulate-grad hook during the pass (see the end)
     queue = [(-node._seq, node) for node in roots]
     heapify(queue)
     node = heappop(queue)[1] if queue else None
@@ -688,8 +689,11 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
                             or create_graph
                             or capture is not None
                             or grad._requires_grad
+                            or leaf._post_accumulate_grad_hooks
                         ):
                             deliver_leaf(leaf, g, grads, input_grads)
+                            if leaf._post_accumulate_grad_hooks and capture is None:
+                                late[id(leaf)] = leaf
                         else:  # deliver_leaf's common case, inline: one call less per gradient
                             grad._data += g
                         continue
@@ -716,6 +720,10 @@ def _backward_pass(outputs, grad_outputs, retain_graph, create_graph, inputs=Non
                 for entry in hooked.values():
                     if entry[0]:
                         finish_leaf(entry)
+            # post-accumulate-grad hooks registered during the pass, on leaves not counted at
+            # its start: once each, on the whole gradient, when the pass has delivered it
+            for leaf in late.values():
+                _run_post_accumulate_grad_hooks(leaf)
     except Exception:
         if _anomaly.enabled:  # (then torch warns with the failing node's forward traceback)
             _anomaly_mode.report(node)
