@@ -9,6 +9,7 @@ import math
 from collections import OrderedDict
 
 import ember
+from ember import nn
 from ember.nn import functional as F
 
 from ...ops import boxes as box_ops
@@ -332,6 +333,26 @@ def overwrite_eps(model, eps):
     for module in model.modules():
         if isinstance(module, FrozenBatchNorm2d):
             module.eps = eps
+
+
+def _require_out_channels(backbone):
+    """Raise torchvision's ``ValueError`` for a backbone without ``out_channels``."""
+    if not hasattr(backbone, "out_channels"):
+        raise ValueError(
+            "backbone should contain an attribute out_channels "
+            "specifying the number of output channels (assumed to be the "
+            "same for all the levels)"
+        )
+
+
+class _Detector(nn.Module):
+    """What every detection model has: ``eager_outputs``."""
+
+    def eager_outputs(self, losses, detections):
+        """The losses in training, the detections in evaluation."""
+        if self.training:
+            return losses
+        return detections
 
 
 def retrieve_out_channels(model, size):

@@ -11,7 +11,7 @@ from ...ops.poolers import MultiScaleRoIAlign
 from .._api import _load_weights, register_model
 from ..mobilenetv3 import mobilenet_v3_large
 from ..resnet import resnet50
-from ._utils import overwrite_eps
+from ._utils import _require_out_channels, overwrite_eps
 from .anchor_utils import AnchorGenerator
 from .backbone_utils import (
     _mobilenet_extractor,
@@ -21,7 +21,7 @@ from .backbone_utils import (
 from .generalized_rcnn import GeneralizedRCNN
 from .roi_heads import RoIHeads
 from .rpn import RegionProposalNetwork, RPNHead
-from .transform import GeneralizedRCNNTransform
+from .transform import _imagenet_transform
 
 __all__ = [
     "FasterRCNN",
@@ -183,12 +183,7 @@ class FasterRCNN(GeneralizedRCNN):
         bbox_reg_weights=None,
         **kwargs,
     ):
-        if not hasattr(backbone, "out_channels"):
-            raise ValueError(
-                "backbone should contain an attribute out_channels "
-                "specifying the number of output channels (assumed to be the "
-                "same for all the levels)"
-            )
+        _require_out_channels(backbone)
 
         if not isinstance(rpn_anchor_generator, (AnchorGenerator, type(None))):
             raise TypeError(
@@ -261,11 +256,7 @@ class FasterRCNN(GeneralizedRCNN):
             box_detections_per_img,
         )
 
-        if image_mean is None:
-            image_mean = [0.485, 0.456, 0.406]
-        if image_std is None:
-            image_std = [0.229, 0.224, 0.225]
-        transform = GeneralizedRCNNTransform(min_size, max_size, image_mean, image_std, **kwargs)
+        transform = _imagenet_transform(min_size, max_size, image_mean, image_std, **kwargs)
 
         super().__init__(backbone, rpn, roi_heads, transform)
 

@@ -17,7 +17,7 @@ from . import _utils as det_utils
 from .anchor_utils import AnchorGenerator
 from .retinanet import _resnet50_p3p7
 from .rpn import permute_and_flatten
-from .transform import GeneralizedRCNNTransform
+from .transform import _imagenet_transform
 
 __all__ = ["FCOS", "fcos_resnet50_fpn"]
 
@@ -202,7 +202,7 @@ class FCOSRegressionHead(nn.Module):
         return ember.cat(all_bbox_regression, dim=1), ember.cat(all_bbox_ctrness, dim=1)
 
 
-class FCOS(nn.Module):
+class FCOS(det_utils._Detector):
     """Implements FCOS.
 
     The input to the model is expected to be a list of tensors, each of shape [C, H, W], one
@@ -294,12 +294,7 @@ class FCOS(nn.Module):
         **kwargs,
     ):
         super().__init__()
-        if not hasattr(backbone, "out_channels"):
-            raise ValueError(
-                "backbone should contain an attribute out_channels "
-                "specifying the number of output channels (assumed to be the "
-                "same for all the levels)"
-            )
+        det_utils._require_out_channels(backbone)
         self.backbone = backbone
 
         if not isinstance(anchor_generator, (AnchorGenerator, type(None))):
@@ -327,25 +322,13 @@ class FCOS(nn.Module):
 
         self.box_coder = det_utils.BoxLinearCoder(normalize_by_size=True)
 
-        if image_mean is None:
-            image_mean = [0.485, 0.456, 0.406]
-        if image_std is None:
-            image_std = [0.229, 0.224, 0.225]
-        self.transform = GeneralizedRCNNTransform(
-            min_size, max_size, image_mean, image_std, **kwargs
-        )
+        self.transform = _imagenet_transform(min_size, max_size, image_mean, image_std, **kwargs)
 
         self.center_sampling_radius = center_sampling_radius
         self.score_thresh = score_thresh
         self.nms_thresh = nms_thresh
         self.detections_per_img = detections_per_img
         self.topk_candidates = topk_candidates
-
-    def eager_outputs(self, losses, detections):
-        """The losses in training, the detections in evaluation."""
-        if self.training:
-            return losses
-        return detections
 
     def compute_loss(self, targets, head_outputs, anchors, num_anchors_per_level):
         """The head's losses, with every anchor point matched to the smallest ground-truth box

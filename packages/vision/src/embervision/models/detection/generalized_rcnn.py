@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from ember import nn
-
-from ._utils import _check_inputs
+from ._utils import _check_inputs, _Detector
 
 __all__ = ["GeneralizedRCNN"]
 
 
-class GeneralizedRCNN(nn.Module):
+class GeneralizedRCNN(_Detector):
     """Main class for Generalized R-CNN.
 
     Args:
@@ -28,12 +26,6 @@ class GeneralizedRCNN(nn.Module):
         self.backbone = backbone
         self.rpn = rpn
         self.roi_heads = roi_heads
-
-    def eager_outputs(self, losses, detections):
-        """The losses in training, the detections in evaluation."""
-        if self.training:
-            return losses
-        return detections
 
     def forward(self, images, targets=None):
         """

@@ -20,7 +20,7 @@ from .anchor_utils import AnchorGenerator
 from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
 from .faster_rcnn import _load_coco_v1
 from .rpn import permute_and_flatten
-from .transform import GeneralizedRCNNTransform
+from .transform import _imagenet_transform
 
 __all__ = ["RetinaNet", "retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2"]
 
@@ -227,7 +227,7 @@ class RetinaNetRegressionHead(_VersionedHead):
         return ember.cat(all_bbox_regression, dim=1)
 
 
-class RetinaNet(nn.Module):
+class RetinaNet(det_utils._Detector):
     """Implements RetinaNet.
 
     The input to the model is expected to be a list of tensors, each of shape [C, H, W], one
@@ -323,12 +323,7 @@ class RetinaNet(nn.Module):
         **kwargs,
     ):
         super().__init__()
-        if not hasattr(backbone, "out_channels"):
-            raise ValueError(
-                "backbone should contain an attribute out_channels "
-                "specifying the number of output channels (assumed to be the "
-                "same for all the levels)"
-            )
+        det_utils._require_out_channels(backbone)
         self.backbone = backbone
 
         if not isinstance(anchor_generator, (AnchorGenerator, type(None))):
@@ -354,24 +349,12 @@ class RetinaNet(nn.Module):
 
         self.box_coder = det_utils.BoxCoder(weights=(1.0, 1.0, 1.0, 1.0))
 
-        if image_mean is None:
-            image_mean = [0.485, 0.456, 0.406]
-        if image_std is None:
-            image_std = [0.229, 0.224, 0.225]
-        self.transform = GeneralizedRCNNTransform(
-            min_size, max_size, image_mean, image_std, **kwargs
-        )
+        self.transform = _imagenet_transform(min_size, max_size, image_mean, image_std, **kwargs)
 
         self.score_thresh = score_thresh
         self.nms_thresh = nms_thresh
         self.detections_per_img = detections_per_img
         self.topk_candidates = topk_candidates
-
-    def eager_outputs(self, losses, detections):
-        """The losses in training, the detections in evaluation."""
-        if self.training:
-            return losses
-        return detections
 
     def compute_loss(self, targets, head_outputs, anchors):
         """The head's losses, with every anchor matched to a ground-truth box by IoU

@@ -18,7 +18,7 @@ from . import _utils as det_utils
 from .anchor_utils import DefaultBoxGenerator
 from .backbone_utils import _validate_trainable_layers
 from .rpn import permute_and_flatten
-from .transform import GeneralizedRCNNTransform
+from .transform import _imagenet_transform
 
 __all__ = ["ssd300_vgg16"]
 
@@ -112,7 +112,7 @@ class SSDRegressionHead(SSDScoringHead):
         super().__init__(bbox_reg, 4)
 
 
-class SSD(nn.Module):
+class SSD(det_utils._Detector):
     """Implements SSD architecture from `"SSD: Single Shot MultiBox Detector"
     <https://arxiv.org/abs/1512.02325>`_.
 
@@ -210,11 +210,7 @@ class SSD(nn.Module):
 
         self.proposal_matcher = det_utils.SSDMatcher(iou_thresh)
 
-        if image_mean is None:
-            image_mean = [0.485, 0.456, 0.406]
-        if image_std is None:
-            image_std = [0.229, 0.224, 0.225]
-        self.transform = GeneralizedRCNNTransform(
+        self.transform = _imagenet_transform(
             min(size), max(size), image_mean, image_std, size_divisible=1, fixed_size=size, **kwargs
         )
 
@@ -223,12 +219,6 @@ class SSD(nn.Module):
         self.detections_per_img = detections_per_img
         self.topk_candidates = topk_candidates
         self.neg_to_pos_ratio = (1.0 - positive_fraction) / positive_fraction
-
-    def eager_outputs(self, losses, detections):
-        """The losses in training, the detections in evaluation."""
-        if self.training:
-            return losses
-        return detections
 
     def compute_loss(self, targets, head_outputs, anchors, matched_idxs):
         """The losses over all images, divided by the number of foreground default boxes (at

@@ -246,3 +246,13 @@ def resize_boxes(boxes, original_size, new_size):
     ymin = ymin * ratio_height
     ymax = ymax * ratio_height
     return ember.stack((xmin, ymin, xmax, ymax), dim=1)
+
+
+def _imagenet_transform(min_size, max_size, image_mean=None, image_std=None, **kwargs):
+    """A ``GeneralizedRCNNTransform`` normalising with ImageNet's mean and standard deviation
+    unless told otherwise, as every detection model builds one."""
+    if image_mean is None:
+        image_mean = [0.485, 0.456, 0.406]
+    if image_std is None:
+        image_std = [0.229, 0.224, 0.225]
+    return GeneralizedRCNNTransform(min_size, max_size, image_mean, image_std, **kwargs)
