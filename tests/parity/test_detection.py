@@ -171,9 +171,19 @@ def first_samples(monkeypatch):
 # whole models
 
 
-def _randomise(model, images):
+def _two_stage_calibration(model, batch):
+    """The forward that sets a two-stage model's batch-norm statistics: the backbone, and (v2)
+    the box head on the pooled features of the first proposals."""
+    features = model.backbone(batch.tensors)
+    if isinstance(model.roi_heads.box_head, torch.nn.Sequential):
+        proposals, _ = model.rpn(batch, features)
+        pooled = model.roi_heads.box_roi_pool(features, proposals, batch.image_sizes)
+        model.roi_heads.box_head(pooled)
+
+
+def _randomise(model, images, calibrate=_two_stage_calibration):
     """Redraw the parameters (module docstring); batch norms take the statistics of the first
-    batch they see. Returns the model in eval mode."""
+    batch they see, in ``calibrate(model, batch)``. Returns the model in eval mode."""
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for module in model.modules():
@@ -190,21 +200,16 @@ def _randomise(model, images):
             m.momentum = None  # cumulative average: one batch sets the running statistics
             m.train()
         batch, _ = model.transform([torch.from_numpy(i).float() for i in images])
-        features = model.backbone(batch.tensors)
-        # the box head's batch norms (v2) see the pooled features of the first proposals
-        if isinstance(model.roi_heads.box_head, torch.nn.Sequential):
-            proposals, _ = model.rpn(batch, features)
-            pooled = model.roi_heads.box_roi_pool(features, proposals, batch.image_sizes)
-            model.roi_heads.box_head(pooled)
+        calibrate(model, batch)
         for m in batch_norms:
             m.momentum = 0.1
             m.num_batches_tracked.zero_()
     return model.eval()
 
 
-def _copy(reference, model, images, dtype="float64"):
+def _copy(reference, model, images, dtype="float64", calibrate=_two_stage_calibration):
     """``reference`` randomised, its state copied into ``model``; both in ``dtype``."""
-    reference = _randomise(reference, images)
+    reference = _randomise(reference, images, calibrate)
     state = reference.state_dict()
     model.load_state_dict({k: ember.from_numpy(v.numpy().copy()) for k, v in state.items()})
     return reference.to(getattr(torch, dtype)), model.to(getattr(ember, dtype)).eval()

@@ -20,7 +20,6 @@ Skipped where torchvision is not installed.
 """
 
 import importlib.util
-import math
 from functools import partial
 from pathlib import Path
 
@@ -62,38 +61,15 @@ def nms_in_torch(monkeypatch):
     monkeypatch.setattr(tv_boxes, "nms", two_stage._nms)
 
 
-def _randomise(model, images):
-    """Redraw the parameters (module docstring); batch norms (of the backbone and of the heads)
-    take the statistics of the first batch they see. Returns the model in eval mode."""
-    g = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for module in model.modules():
-            for name, p in module.named_parameters(recurse=False):
-                if isinstance(module, torch.nn.BatchNorm2d) and name == "weight":
-                    p.uniform_(0.8, 1.2, generator=g)
-                elif p.dim() >= 2:
-                    p.normal_(0.0, 1.0 / math.sqrt(p[0].numel()), generator=g)
-                else:
-                    p.normal_(0.0, 0.1, generator=g)
-        batch_norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-        model.eval()
-        for m in batch_norms:
-            m.momentum = None  # cumulative average: one batch sets the running statistics
-            m.train()
-        batch, _ = model.transform([torch.from_numpy(i).float() for i in images])
-        model.head(list(model.backbone(batch.tensors).values()))
-        for m in batch_norms:
-            m.momentum = 0.1
-            m.num_batches_tracked.zero_()
-    return model.eval()
+def _one_stage_calibration(model, batch):
+    """The forward that sets a one-stage model's batch-norm statistics (of the backbone and of
+    the heads)."""
+    model.head(list(model.backbone(batch.tensors).values()))
 
 
 def _copy(reference, model, images, dtype):
     """``reference`` randomised, its state copied into ``model``; both in ``dtype``."""
-    reference = _randomise(reference, images)
-    state = reference.state_dict()
-    model.load_state_dict({k: ember.from_numpy(v.numpy().copy()) for k, v in state.items()})
-    return reference.to(getattr(torch, dtype)), model.to(getattr(ember, dtype)).eval()
+    return two_stage._copy(reference, model, images, dtype, _one_stage_calibration)
 
 
 def _compare_detections(reference, model, images, tol):
