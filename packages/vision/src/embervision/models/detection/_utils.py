@@ -492,6 +492,12 @@ def _box_loss(type, box_coder, anchors, matched_gt_boxes, bbox_regression):
     return _IOU_LOSSES[type](bbox, matched_gt_boxes)
 
 
+def _unmatched(anchors):
+    """-1 (no ground-truth box) for each of ``anchors``: the matches in an image without
+    boxes."""
+    return ember.full((anchors.size(0),), -1, dtype=ember.int64, device=anchors.device)
+
+
 def _match_anchors(matcher, anchors, targets):
     """For every image, the index of the ground-truth box that ``matcher`` gives each anchor
     from their IoU (negative: unmatched; -1 everywhere in an image without boxes).
@@ -507,14 +513,7 @@ def _match_anchors(matcher, anchors, targets):
     matched_idxs = []
     for anchors_per_image, targets_per_image in zip(anchors, targets):
         if targets_per_image["boxes"].numel() == 0:
-            matched_idxs.append(
-                ember.full(
-                    (anchors_per_image.size(0),),
-                    -1,
-                    dtype=ember.int64,
-                    device=anchors_per_image.device,
-                )
-            )
+            matched_idxs.append(_unmatched(anchors_per_image))
             continue
         match_quality_matrix = box_ops.box_iou(targets_per_image["boxes"], anchors_per_image)
         matched_idxs.append(matcher(match_quality_matrix))

@@ -338,14 +338,7 @@ class FCOS(det_utils._Detector):
         matched_idxs = []
         for anchors_per_image, targets_per_image in zip(anchors, targets):
             if targets_per_image["boxes"].numel() == 0:
-                matched_idxs.append(
-                    ember.full(
-                        (anchors_per_image.size(0),),
-                        -1,
-                        dtype=ember.int64,
-                        device=anchors_per_image.device,
-                    )
-                )
+                matched_idxs.append(det_utils._unmatched(anchors_per_image))
                 continue
 
             gt_boxes = targets_per_image["boxes"]
