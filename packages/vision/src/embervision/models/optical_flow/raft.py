@@ -16,6 +16,22 @@ from ._utils import grid_sample, make_coords_grid, upsample_flow
 __all__ = ["RAFT", "raft_large", "raft_small"]
 
 
+def _shortcut(in_channels, out_channels, norm_layer, stride, project):
+    """The residual blocks' shortcut: a 1x1 conv-norm projection (with bias, no activation)
+    where ``project``, else the identity."""
+    if not project:
+        return nn.Identity()
+    return Conv2dNormActivation(
+        in_channels,
+        out_channels,
+        norm_layer=norm_layer,
+        kernel_size=1,
+        stride=stride,
+        bias=True,
+        activation_layer=None,
+    )
+
+
 class ResidualBlock(nn.Module):
     """Slightly modified Residual block with extra relu and biases: two 3×3
     conv-norm-ReLU layers, the input added (through a 1×1 conv-norm projection where the
@@ -40,18 +56,9 @@ class ResidualBlock(nn.Module):
             out_channels, out_channels, norm_layer=norm_layer, kernel_size=3, bias=True
         )
 
-        if stride == 1 and not always_project:
-            self.downsample = nn.Identity()
-        else:
-            self.downsample = Conv2dNormActivation(
-                in_channels,
-                out_channels,
-                norm_layer=norm_layer,
-                kernel_size=1,
-                stride=stride,
-                bias=True,
-                activation_layer=None,
-            )
+        self.downsample = _shortcut(
+            in_channels, out_channels, norm_layer, stride, stride != 1 or always_project
+        )
 
         self.relu = nn.ReLU(inplace=True)
 
@@ -84,18 +91,7 @@ class BottleneckBlock(nn.Module):
         )
         self.relu = nn.ReLU(inplace=True)
 
-        if stride == 1:
-            self.downsample = nn.Identity()
-        else:
-            self.downsample = Conv2dNormActivation(
-                in_channels,
-                out_channels,
-                norm_layer=norm_layer,
-                kernel_size=1,
-                stride=stride,
-                bias=True,
-                activation_layer=None,
-            )
+        self.downsample = _shortcut(in_channels, out_channels, norm_layer, stride, stride != 1)
 
     def forward(self, x):
         y = self.convnormrelu3(self.convnormrelu2(self.convnormrelu1(x)))
